@@ -1,0 +1,12 @@
+import { benchPipeline } from './pipeline-bench.js';
+
+/** `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same run. */
+async function main(): Promise<void> {
+  console.log(`# latent-bridge benchmarks (${new Date().toISOString()}, node ${process.version}, ${process.arch})`);
+  await benchPipeline();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { toBridgeError } from '@latent-bridge/shared';
+import { generateCommand } from './generate-command.js';
+import { modelsCommand } from './models-command.js';
+
+const USAGE = `latent-bridge <command>
+  serve                 start the bridge server (HTTP + WebSocket) for the Photoshop and GIMP plugins
+  generate ...          text to image from the command line (--help for options)
+  models ...            list | pull | verify | make-test
+  token                 print the access token plugins need`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'generate':
+      return generateCommand(rest);
+    case 'models':
+      return modelsCommand(rest);
+    case 'serve': {
+      const { serveCommand } = await import('./serve-command.js');
+      return serveCommand(rest);
+    }
+    case 'token': {
+      const { tokenCommand } = await import('./serve-command.js');
+      return tokenCommand();
+    }
+    default:
+      console.log(USAGE);
+      if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const e = toBridgeError(err);
+  console.error(`error [${e.code}]${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+  if (e.code === 'internal' && err instanceof Error && err.stack) console.error(err.stack);
+  process.exitCode = 1;
+});

@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BridgeError } from '@latent-bridge/shared';
+import { assertMaskNotEmpty, featherMask, growMask, invertMask, isMaskEmpty, maskBounds, selectionBounds, shrinkMask } from './mask.js';
+import type { Mask } from './pixels.js';
+
+function fromRows(rows: string[]): Mask {
+  const height = rows.length;
+  const width = rows[0]!.length;
+  const data = new Uint8Array(width * height);
+  rows.forEach((r, y) => [...r].forEach((c, x) => (data[y * width + x] = c === '#' ? 255 : 0)));
+  return { width, height, data };
+}
+
+function toRows(m: Mask): string[] {
+  const rows: string[] = [];
+  for (let y = 0; y < m.height; y++) {
+    let r = '';
+    for (let x = 0; x < m.width; x++) r += m.data[y * m.width + x] === 255 ? '#' : m.data[y * m.width + x] === 0 ? '.' : '~';
+    rows.push(r);
+  }
+  return rows;
+}
+
+/** Brute-force greyscale dilation with the same element, ignoring out-of-range pixels. */
+function bruteGrow(m: Mask, r: number, square: boolean): Uint8Array {
+  const out = new Uint8Array(m.data.length);
+  for (let y = 0; y < m.height; y++) {
+    for (let x = 0; x < m.width; x++) {
+      let best = 0;
+      for (let dy = -r; dy <= r; dy++) {
+        for (let dx = -r; dx <= r; dx++) {
+          if (!square && dx * dx + dy * dy > r * r) continue;
+          const xx = x + dx;
+          const yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= m.width || yy >= m.height) continue;
+          best = Math.max(best, m.data[yy * m.width + xx]!);
+        }
+      }
+      out[y * m.width + x] = best;
+    }
+  }
+  return out;
+}
+
+test('grow by a Euclidean disc: radius 1 is a cross, radius 2 the digital disc', () => {
+  const dot = fromRows(['.......', '.......', '.......', '...#...', '.......', '.......', '.......']);
+  assert.deepEqual(toRows(growMask(dot, 1)), ['.......', '.......', '...#...', '..###..', '...#...', '.......', '.......']);
+  assert.deepEqual(toRows(growMask(dot, 2)), ['.......', '...#...', '..###..', '.#####.', '..###..', '...#...', '.......']);
+  assert.deepEqual(toRows(growMask(dot, 1, 'square')), ['.......', '.......', '..###..', '..###..', '..###..', '.......', '.......']);
+  assert.deepEqual(growMask(dot, 0).data, dot.data);
+});
+
+test('shrink is the dual of grow and does not erode from the mask border', () => {
+  const block = fromRows(['#####..', '#####..', '#####..', '#####..', '.......']);
+  assert.deepEqual(toRows(shrinkMask(block, 1)), ['####...', '####...', '####...', '.......', '.......']);
+  const holed = fromRows(['#####', '#####', '##.##', '#####', '#####']);
+  assert.deepEqual(toRows(shrinkMask(holed, 1)), ['#####', '##.##', '#...#', '##.##', '#####']);
+  assert.deepEqual(toRows(shrinkMask(holed, 1, 'square')), ['#####', '#...#', '#...#', '#...#', '#####']);
+  assert.deepEqual(shrinkMask(growMask(fromRows(['.....', '..#..', '.....']), 1), 1).data, fromRows(['.....', '..#..', '.....']).data);
+});
+
+test('grow and shrink match brute force on soft random masks, odd sizes, radii up to 9', () => {
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) / 65536;
+  for (const [w, h] of [[23, 17], [1, 9], [31, 1], [40, 33]] as const) {
+    const data = new Uint8Array(w * h);
+    for (let i = 0; i < data.length; i++) data[i] = rand() < 0.08 ? Math.floor(rand() * 256) : 0;
+    const m = { width: w, height: h, data };
+    for (const r of [1, 2, 3, 5, 9]) {
+      for (const square of [false, true]) {
+        assert.deepEqual(growMask(m, r, square ? 'square' : 'disc').data, bruteGrow(m, r, square), `grow ${w}×${h} r${r} ${square}`);
+        const inv = invertMask(m);
+        const expected = bruteGrow(inv, r, square).map((v) => 255 - v);
+        assert.deepEqual(shrinkMask(m, r, square ? 'square' : 'disc').data, expected, `shrink ${w}×${h} r${r}`);
+      }
+    }
+  }
+});
+
+test('feather: symmetric soft edge, far pixels keep exact 0 and 255, edges replicate', () => {
+  const w = 40;
+  const data = new Uint8Array(w);
+  data.fill(255, 20);
+  const soft = featherMask({ width: w, height: 1, data }, 2);
+  assert.equal(soft.data[0], 0);
+  assert.equal(soft.data[13], 0); // 7 px from the edge, past 3σ
+  assert.equal(soft.data[39], 255); // border pixel stays selected (replicated edge)
+  assert.equal(soft.data[27], 255);
+  // Gaussian CDF values around the step at 19.5: Φ(0.25) ≈ 0.599 → 153, Φ(−0.25) → 102
+  assert.equal(soft.data[20], 153);
+  assert.equal(soft.data[19], 102);
+  for (let i = 0; i < 20; i++) assert.equal(soft.data[i]! + soft.data[39 - i]!, 255);
+  // 2-D: a single pixel spreads to a Gaussian whose total mass stays about 255
+  const dot = new Uint8Array(21 * 21);
+  dot[10 * 21 + 10] = 255;
+  const blob = featherMask({ width: 21, height: 21, data: dot }, 1.5);
+  const total = blob.data.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(total - 255) < 30, `mass ${total}`);
+  assert.equal(blob.data[10 * 21 + 11], blob.data[11 * 21 + 10]);
+  assert.equal(blob.data[10 * 21 + 9], blob.data[10 * 21 + 11]);
+  assert.deepEqual(featherMask({ width: 3, height: 1, data: new Uint8Array([0, 255, 0]) }, 0).data, new Uint8Array([0, 255, 0]));
+});
+
+test('bounds, emptiness and inversion', () => {
+  const m = fromRows(['......', '..#...', '....#.', '......']);
+  assert.deepEqual(maskBounds(m), { x: 2, y: 1, width: 3, height: 2 });
+  assert.equal(maskBounds(fromRows(['...', '...'])), null);
+  assert.deepEqual(maskBounds(fromRows(['#'])), { x: 0, y: 0, width: 1, height: 1 });
+  assert.equal(isMaskEmpty(fromRows(['...'])), true);
+  assert.equal(isMaskEmpty(m), false);
+  assert.throws(() => assertMaskNotEmpty(fromRows(['..'])), (e) => e instanceof BridgeError && e.code === 'mask_invalid');
+  assert.throws(() => selectionBounds(fromRows(['..']), 'selection_mask'), (e) => e instanceof BridgeError && e.code === 'mask_invalid' && e.field === 'selection_mask');
+  assert.deepEqual(selectionBounds(m), maskBounds(m));
+  assert.deepEqual([...invertMask({ width: 3, height: 1, data: new Uint8Array([0, 100, 255]) }).data], [255, 155, 0]);
+  assert.throws(() => growMask(m, -1), (e) => e instanceof BridgeError && e.field === 'radius');
+  assert.throws(() => featherMask(m, Number.NaN), (e) => e instanceof BridgeError && e.field === 'sigma');
+  assert.throws(() => growMask({ width: 2, height: 2, data: new Uint8Array(3) }, 1), (e) => e instanceof BridgeError && e.code === 'mask_invalid');
+});

@@ -1,0 +1,246 @@
+/**
+ * Mask morphology and analysis. Masks may be soft: grow is a greyscale dilation (max over the
+ * structuring element), shrink a greyscale erosion (min), so soft edges move without hardening.
+ *
+ * Structuring elements (radius r ≥ 0, in pixels):
+ *   'disc'   — exact Euclidean disc: every offset (dx, dy) with dx² + dy² ≤ r². r = 1 is the
+ *              4-neighbour cross; a single pixel grown by r becomes the digital disc of radius r.
+ *   'square' — (2r + 1)² square (Chebyshev distance ≤ r).
+ * Pixels outside the mask are ignored, not taken as 0: the mask border does not erode a selection
+ * that continues beyond the crop.
+ */
+import { BridgeError, invalidField } from '@latent-bridge/shared';
+import { type Bounds, fromEdges } from './geometry.js';
+import { assertMask, type Mask } from './pixels.js';
+
+export type StructuringElement = 'disc' | 'square';
+
+/** Sliding-window max over each row with half-width h (window 2h + 1, clipped at the row ends). */
+function rowMax(src: Uint8Array, w: number, h: number, half: number, out: Uint8Array): void {
+  if (half === 0) {
+    out.set(src);
+    return;
+  }
+  // van Herk / Gil-Werman: prefix maxima g and suffix maxima s inside blocks of size k give each
+  // window max as max(s[left], g[right]) in O(1) per pixel, whatever the radius.
+  const k = 2 * half + 1;
+  const g = new Uint8Array(w);
+  const s = new Uint8Array(w);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const v = src[row + x]!;
+      const prev = g[x - 1]!;
+      g[x] = x % k === 0 || v > prev ? v : prev;
+    }
+    for (let x = w - 1; x >= 0; x--) {
+      const v = src[row + x]!;
+      const next = s[x + 1]!;
+      s[x] = x === w - 1 || (x + 1) % k === 0 || v > next ? v : next;
+    }
+    for (let x = 0; x < w; x++) {
+      const lo = Math.max(0, x - half);
+      const hi = Math.min(w - 1, x + half);
+      // [lo, hi] spans at most two blocks: the suffix from lo and the prefix up to hi. Inside one
+      // block the window is clipped at a row end, so it starts or ends on a block edge.
+      if (Math.floor(lo / k) !== Math.floor(hi / k)) {
+        const a = s[lo]!;
+        const b = g[hi]!;
+        out[row + x] = a > b ? a : b;
+      }
+      else if (lo % k === 0) out[row + x] = g[hi]!;
+      else if (hi === w - 1 || (hi + 1) % k === 0) out[row + x] = s[lo]!;
+      else out[row + x] = rangeMax(src, row, lo, hi);
+    }
+  }
+}
+
+function rangeMax(src: Uint8Array, row: number, lo: number, hi: number): number {
+  let m = 0;
+  for (let i = lo; i <= hi; i++) if (src[row + i]! > m) m = src[row + i]!;
+  return m;
+}
+
+function transpose(src: Uint8Array, w: number, h: number): Uint8Array {
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[x * h + y] = src[y * w + x]!;
+  return out;
+}
+
+function dilate(data: Uint8Array, w: number, h: number, r: number, shape: StructuringElement): Uint8Array {
+  if (r === 0) return data.slice();
+  if (shape === 'square') {
+    const rows = new Uint8Array(w * h);
+    rowMax(data, w, h, r, rows);
+    const t = transpose(rows, w, h);
+    const cols = new Uint8Array(w * h);
+    rowMax(t, h, w, r, cols);
+    return transpose(cols, h, w);
+  }
+  // Disc = union of horizontal spans: for row offset dy the half-width is floor(sqrt(r² − dy²)).
+  const halfWidths = new Map<number, Uint8Array>();
+  for (let dy = 0; dy <= r; dy++) {
+    const half = Math.floor(Math.sqrt(r * r - dy * dy));
+    if (!halfWidths.has(half)) {
+      const rows = new Uint8Array(w * h);
+      rowMax(data, w, h, half, rows);
+      halfWidths.set(half, rows);
+    }
+  }
+  const out = new Uint8Array(w * h);
+  for (let dy = -r; dy <= r; dy++) {
+    const rows = halfWidths.get(Math.floor(Math.sqrt(r * r - dy * dy)))!;
+    const y0 = Math.max(0, -dy);
+    const y1 = Math.min(h, h - dy);
+    for (let y = y0; y < y1; y++) {
+      const o = y * w;
+      const s = (y + dy) * w;
+      for (let x = 0; x < w; x++) if (rows[s + x]! > out[o + x]!) out[o + x] = rows[s + x]!;
+    }
+  }
+  return out;
+}
+
+function checkRadius(radius: number): void {
+  if (!Number.isSafeInteger(radius) || radius < 0 || radius > 1024) throw invalidField('radius', 'must be an integer in [0, 1024]');
+}
+
+function checkShape(shape: string): void {
+  if (shape !== 'disc' && shape !== 'square') throw invalidField('shape', "must be 'disc' or 'square'");
+}
+
+/** Dilates the mask by radius pixels. */
+export function growMask(mask: Mask, radius: number, shape: StructuringElement = 'disc'): Mask {
+  assertMask(mask);
+  checkRadius(radius);
+  checkShape(shape);
+  return { width: mask.width, height: mask.height, data: dilate(mask.data, mask.width, mask.height, radius, shape) };
+}
+
+/** Erodes the mask by radius pixels (the dual of growMask: invert, grow, invert). */
+export function shrinkMask(mask: Mask, radius: number, shape: StructuringElement = 'disc'): Mask {
+  assertMask(mask);
+  checkRadius(radius);
+  checkShape(shape);
+  const inv = invertMask(mask);
+  return invertMask({ width: mask.width, height: mask.height, data: dilate(inv.data, mask.width, mask.height, radius, shape) });
+}
+
+/** Normalised 1-D Gaussian taps for sigma, radius ceil(3σ). */
+function gaussianKernel(sigma: number): Float32Array {
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float32Array(2 * radius + 1);
+  let sum = 0;
+  for (let i = -radius; i <= radius; i++) {
+    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
+    k[i + radius] = v;
+    sum += v;
+  }
+  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
+  return k;
+}
+
+/** One blur pass along rows of a w×h float plane, edges replicated (a selection touching the border stays selected). */
+function blurRows(src: Float32Array, w: number, h: number, k: Float32Array, out: Float32Array): void {
+  const r = (k.length - 1) / 2;
+  const taps = k.length;
+  // Each row is copied into a buffer padded with its edge values, so the tap loop has no bounds checks.
+  const padded = new Float32Array(w + 2 * r);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    padded.set(src.subarray(row, row + w), r);
+    padded.fill(src[row]!, 0, r);
+    padded.fill(src[row + w - 1]!, r + w);
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let i = 0; i < taps; i++) acc += padded[x + i]! * k[i]!;
+      out[row + x] = acc;
+    }
+  }
+}
+
+/**
+ * Gaussian feather with standard deviation sigma (separable, edges replicated). The result is soft;
+ * areas further than 3σ from any edge keep their exact values (0 stays 0, 255 stays 255).
+ */
+export function featherMask(mask: Mask, sigma: number): Mask {
+  assertMask(mask);
+  if (!Number.isFinite(sigma) || sigma < 0 || sigma > 256) throw invalidField('sigma', 'must be a number in [0, 256]');
+  const { width: w, height: h } = mask;
+  if (sigma === 0) return { width: w, height: h, data: mask.data.slice() };
+  const k = gaussianKernel(sigma);
+  const a = Float32Array.from(mask.data);
+  const b = new Float32Array(w * h);
+  blurRows(a, w, h, k, b);
+  // Columns: transpose, blur rows, transpose back — keeps the inner loop on contiguous memory.
+  const t = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) t[x * h + y] = b[y * w + x]!;
+  blurRows(t, h, w, k, a);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = a[x * h + y]!;
+      out[y * w + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** Smallest bounds holding every nonzero pixel, or null for an empty mask. */
+export function maskBounds(mask: Mask): Bounds | null {
+  assertMask(mask);
+  const { width: w, height: h, data } = mask;
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let first = -1;
+    for (let x = 0; x < w; x++) {
+      if (data[row + x] !== 0) {
+        first = x;
+        break;
+      }
+    }
+    if (first < 0) continue;
+    let last = first;
+    for (let x = w - 1; x > first; x--) {
+      if (data[row + x] !== 0) {
+        last = x;
+        break;
+      }
+    }
+    if (first < x0) x0 = first;
+    if (last > x1) x1 = last;
+    if (y < y0) y0 = y;
+    y1 = y;
+  }
+  return x1 < 0 ? null : fromEdges(x0, y0, x1 + 1, y1 + 1);
+}
+
+export function isMaskEmpty(mask: Mask): boolean {
+  assertMask(mask);
+  const d = mask.data;
+  for (let i = 0; i < d.length; i++) if (d[i] !== 0) return false;
+  return true;
+}
+
+/** Throws mask_invalid when nothing is selected. */
+export function assertMaskNotEmpty(mask: Mask, field = 'mask'): void {
+  if (isMaskEmpty(mask)) throw new BridgeError('mask_invalid', `${field}: mask is empty (nothing selected)`, field);
+}
+
+/** Bounds of the selected pixels; throws mask_invalid when nothing is selected. */
+export function selectionBounds(mask: Mask, field = 'mask'): Bounds {
+  const b = maskBounds(mask);
+  if (!b) throw new BridgeError('mask_invalid', `${field}: mask is empty (nothing selected)`, field);
+  return b;
+}
+
+export function invertMask(mask: Mask): Mask {
+  assertMask(mask);
+  const out = new Uint8Array(mask.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = 255 - mask.data[i]!;
+  return { width: mask.width, height: mask.height, data: out };
+}

@@ -1,0 +1,98 @@
+/**
+ * The diffusers ONNX folder layout latent-bridge runs, and what each component's graph must accept.
+ */
+
+export type ComponentName = 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder';
+
+export const COMPONENTS: readonly ComponentName[] = ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'];
+
+export interface ExpectedInput {
+  name: string;
+  /** Allowed ranks; timesteps come as scalars or [1]/[batch] depending on the exporter. */
+  ranks: readonly number[];
+}
+
+export const COMPONENT_INPUTS: Record<ComponentName, readonly ExpectedInput[]> = {
+  text_encoder: [{ name: 'input_ids', ranks: [2] }],
+  unet: [
+    { name: 'sample', ranks: [4] },
+    { name: 'timestep', ranks: [0, 1] },
+    { name: 'encoder_hidden_states', ranks: [3] },
+  ],
+  vae_decoder: [{ name: 'latent_sample', ranks: [4] }],
+  vae_encoder: [{ name: 'sample', ranks: [4] }],
+};
+
+/** vae_encoder is optional: only img2img and inpainting need it. */
+export const REQUIRED_COMPONENTS: readonly ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
+
+export const MODEL_INDEX = 'model_index.json';
+export const SCHEDULER_CONFIG = 'scheduler/scheduler_config.json';
+export const TOKENIZER_DIR = 'tokenizer';
+export const TOKENIZER_VOCAB = 'tokenizer/vocab.json';
+export const TOKENIZER_MERGES = 'tokenizer/merges.txt';
+export const OPTIONAL_JSON_FILES = [
+  'tokenizer/special_tokens_map.json',
+  'tokenizer/tokenizer_config.json',
+  'text_encoder/config.json',
+  'unet/config.json',
+  'vae_decoder/config.json',
+  'vae_encoder/config.json',
+] as const;
+
+/** Names exporters give the external weights file that sits next to a model.onnx. */
+export const EXTERNAL_DATA_NAMES = ['weights.pb', 'model.onnx_data', 'model.onnx.data'] as const;
+
+export const DEFAULT_SCALING_FACTOR = 0.18215;
+export const DEFAULT_NATIVE_SIZE = 512;
+/** The VAE downsamples by 8: latent side = image side / 8. */
+export const VAE_SCALE = 8;
+
+export function componentModelPath(component: ComponentName): string {
+  return `${component}/model.onnx`;
+}
+
+export type ModelProblemKind =
+  | 'missing_file'
+  | 'invalid_json'
+  | 'invalid_onnx'
+  | 'missing_external_data'
+  | 'short_external_data'
+  | 'bad_external_data_location'
+  | 'signature_mismatch';
+
+export interface ModelProblem {
+  kind: ModelProblemKind;
+  /** Absolute path of the file at fault. */
+  path: string;
+  /** The same path relative to the model folder, '/'-separated (for messages and the wire). */
+  file: string;
+  message: string;
+}
+
+export interface ModelComponents {
+  textEncoder: string;
+  unet: string;
+  vaeDecoder: string;
+  vaeEncoder: string | undefined;
+}
+
+export interface ModelInfo {
+  name: string;
+  dir: string;
+  /** Absolute paths of each component's model.onnx. */
+  components: ModelComponents;
+  scalingFactor: number;
+  /** Image side the UNet was trained at (sample_size x 8), 512 for SD 1.x when nothing says. */
+  nativeSize: number;
+  /** Set when the UNet graph has static height/width: it can only run at this image size. */
+  staticSize: { width: number; height: number } | undefined;
+  inChannels: number;
+  inpainting: boolean;
+  hasVaeEncoder: boolean;
+  /** Element type of the UNet's sample input ('float32', 'float16'). */
+  unetDtype: string;
+  schedulerConfig: Record<string, unknown>;
+  tokenizerDir: string;
+  sizeBytes: number;
+}

@@ -1,0 +1,163 @@
+import { BridgeError } from '@latent-bridge/shared';
+import type { OnnxModel } from '../runtime/index.js';
+import type { PromptEmbedding } from './prompt-encoding.js';
+import type { NoiseGenerator, Scheduler } from './schedulers/types.js';
+
+export interface StepInfo {
+  step: number;
+  total: number;
+  timestep: number;
+  /** The latents after this step, [batch, 4, h, w] flattened; previews decode these. */
+  latents: Float32Array;
+}
+
+export type CfgMode = 'auto' | 'batched' | 'separate';
+
+export interface DenoiseOptions {
+  unet: OnnxModel;
+  scheduler: Scheduler;
+  timesteps: readonly number[];
+  latents: Float32Array;
+  /** [batch, 4, h, w] */
+  shape: readonly [number, number, number, number];
+  cond: PromptEmbedding;
+  uncond: PromptEmbedding | undefined;
+  guidance: number;
+  noise: NoiseGenerator;
+  cfgMode?: CfgMode;
+  /**
+   * Channels appended to the scaled model input for inpainting UNets (mask then masked-image latents,
+   * [batch, 5, h, w]), as diffusers' inpaint pipeline concatenates them after scale_model_input.
+   */
+  extraChannels?: Float32Array;
+  /** Runs after each scheduler step and may rewrite the latents (the legacy inpaint blend). */
+  afterStep?: (latents: Float32Array, stepIndex: number) => Float32Array;
+  onStep?: (info: StepInfo) => void;
+  signal?: AbortSignal;
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new BridgeError('cancelled', 'The job was cancelled.');
+}
+
+/** Repeats one prompt's hidden states for each image of the batch. */
+function repeatEmbedding(e: PromptEmbedding, times: number): Float32Array {
+  const out = new Float32Array(e.data.length * times);
+  for (let i = 0; i < times; i++) out.set(e.data, i * e.data.length);
+  return out;
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Interleaves per-image channel blocks: [B, c1, h, w] + [B, c2, h, w] -> [B, c1 + c2, h, w]. */
+function concatChannels(a: Float32Array, b: Float32Array, batch: number): Float32Array {
+  const aPer = a.length / batch;
+  const bPer = b.length / batch;
+  const out = new Float32Array(a.length + b.length);
+  for (let i = 0; i < batch; i++) {
+    out.set(a.subarray(i * aPer, (i + 1) * aPer), i * (aPer + bPer));
+    out.set(b.subarray(i * bPer, (i + 1) * bPer), i * (aPer + bPer) + aPer);
+  }
+  return out;
+}
+
+/** Whether the UNet accepts a batch larger than one (exports with a fixed batch of 1 exist). */
+export function unetBatchLimit(unet: OnnxModel): number {
+  const dim = unet.inputs.find((i) => i.name === 'sample')?.dims[0];
+  return typeof dim === 'number' && dim > 0 ? dim : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The denoising loop of diffusers' StableDiffusionPipeline: per timestep scale_model_input, one
+ * UNet call on [uncond, cond] (or two calls when the model cannot batch), guidance
+ * uncond + g·(cond − uncond), scheduler.step with the shared generator.
+ */
+export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
+  const { unet, scheduler, timesteps, shape, cond, uncond, guidance, noise, signal } = options;
+  const [batch, channels, h, w] = shape;
+  const perImage = channels * h * w;
+  const condStates = repeatEmbedding(cond, batch);
+  const uncondStates = uncond ? repeatEmbedding(uncond, batch) : undefined;
+  const limit = unetBatchLimit(unet);
+  const mode = options.cfgMode ?? 'auto';
+  const batched = uncondStates !== undefined && mode !== 'separate' && (mode === 'batched' || limit >= 2 * batch);
+  const perCall = Math.max(1, Math.min(batch, Number.isFinite(limit) ? limit : batch));
+  const bothStates = uncondStates && batched ? concat([uncondStates, condStates]) : undefined;
+  const sampleChannels = channels + (options.extraChannels ? options.extraChannels.length / batch / (h * w) : 0);
+
+  const runUnet = async (sample: Float32Array, n: number, states: Float32Array, tokens: number, t: number) => {
+    const out = await unet.run({
+      sample: { data: sample, dims: [n, sampleChannels, h, w] },
+      timestep: { data: new Float32Array([t]), dims: [1] },
+      encoder_hidden_states: { data: states, dims: [n, tokens, cond.hidden] },
+    });
+    const result = out['out_sample'] ?? Object.values(out)[0];
+    if (!result) throw new BridgeError('inference_failed', 'UNet returned no output', 'unet');
+    return result.data as Float32Array;
+  };
+
+  /** Noise prediction for `sample` ([batch, C, h, w]) with one prompt's states, in model-sized batches. */
+  const predict = async (sample: Float32Array, states: Float32Array, tokens: number, t: number) => {
+    if (perCall >= batch) return runUnet(sample, batch, states, tokens, t);
+    const sampleStride = sampleChannels * h * w;
+    const stateStride = tokens * cond.hidden;
+    const parts: Float32Array[] = [];
+    for (let i = 0; i < batch; i += perCall) {
+      const n = Math.min(perCall, batch - i);
+      parts.push(
+        await runUnet(
+          sample.subarray(i * sampleStride, (i + n) * sampleStride),
+          n,
+          states.subarray(i * stateStride, (i + n) * stateStride),
+          tokens,
+          t,
+        ),
+      );
+    }
+    return concat(parts);
+  };
+
+  let latents = options.latents;
+  for (let i = 0; i < timesteps.length; i++) {
+    throwIfAborted(signal);
+    const t = timesteps[i] as number;
+    let input = scheduler.scaleModelInput(latents, t);
+    if (options.extraChannels) input = concatChannels(input, options.extraChannels, batch);
+
+    let noisePred: Float32Array;
+    if (!uncondStates) {
+      noisePred = await predict(input, condStates, cond.tokens, t);
+    } else if (bothStates) {
+      const both = await runUnet(concat([input, input]), 2 * batch, bothStates, cond.tokens, t);
+      noisePred = guide(both.subarray(0, batch * perImage), both.subarray(batch * perImage), guidance);
+    } else {
+      const u = await predict(input, uncondStates, cond.tokens, t);
+      const c = await predict(input, condStates, cond.tokens, t);
+      noisePred = guide(u, c, guidance);
+    }
+    throwIfAborted(signal);
+    latents = scheduler.step(noisePred, t, latents, noise).prevSample;
+    if (options.afterStep) latents = options.afterStep(latents, i);
+    options.onStep?.({ step: i + 1, total: timesteps.length, timestep: t, latents });
+  }
+  return latents;
+}
+
+/** Classifier-free guidance: uncond + g·(cond − uncond), in float32 like torch. */
+export function guide(uncond: Float32Array, cond: Float32Array, g: number): Float32Array {
+  const out = new Float32Array(cond.length);
+  const gf = Math.fround(g);
+  for (let i = 0; i < out.length; i++) {
+    const u = uncond[i] as number;
+    out[i] = u + Math.fround(gf * Math.fround((cond[i] as number) - u));
+  }
+  return out;
+}

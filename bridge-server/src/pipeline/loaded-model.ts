@@ -1,0 +1,81 @@
+import { BridgeError } from '@latent-bridge/shared';
+import type { ModelInfo } from '../models/index.js';
+import { OnnxModel, type ExecutionProvider } from '../runtime/index.js';
+import { ClipTokenizer } from '../tokenizer/index.js';
+
+export interface LoadOptions {
+  provider?: ExecutionProvider;
+  threads?: number;
+}
+
+/**
+ * One Stable Diffusion model with its sessions open. Sessions are opened on first use, so a
+ * txt2img-only job never pays for the VAE encoder, and released together.
+ */
+export class LoadedModel {
+  readonly info: ModelInfo;
+  readonly tokenizer: ClipTokenizer;
+  private readonly options: LoadOptions;
+  private readonly sessions = new Map<string, Promise<OnnxModel>>();
+
+  private constructor(info: ModelInfo, tokenizer: ClipTokenizer, options: LoadOptions) {
+    this.info = info;
+    this.tokenizer = tokenizer;
+    this.options = options;
+  }
+
+  static async load(info: ModelInfo, options: LoadOptions = {}): Promise<LoadedModel> {
+    const tokenizer = await ClipTokenizer.fromFolder(info.tokenizerDir);
+    const model = new LoadedModel(info, tokenizer, options);
+    // The text encoder and UNet are needed by every job; open them now so load errors surface early.
+    await Promise.all([model.textEncoder(), model.unet()]);
+    return model;
+  }
+
+  textEncoder(): Promise<OnnxModel> {
+    return this.open('text_encoder', this.info.components.textEncoder);
+  }
+
+  unet(): Promise<OnnxModel> {
+    return this.open('unet', this.info.components.unet);
+  }
+
+  vaeDecoder(): Promise<OnnxModel> {
+    return this.open('vae_decoder', this.info.components.vaeDecoder);
+  }
+
+  vaeEncoder(): Promise<OnnxModel> {
+    return this.open('vae_encoder', this.info.components.vaeEncoder);
+  }
+
+  /** Sessions opened so far, for timing and memory accounting. */
+  async openSessions(): Promise<Map<string, OnnxModel>> {
+    const out = new Map<string, OnnxModel>();
+    for (const [name, session] of this.sessions) out.set(name, await session);
+    return out;
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map(async (s) => (await s).release()));
+  }
+
+  private open(label: string, path: string | undefined): Promise<OnnxModel> {
+    let session = this.sessions.get(label);
+    if (!session) {
+      session = openComponent(label, path, this.info, this.options);
+      this.sessions.set(label, session);
+      // A failed open must not poison the cache: the next job retries.
+      session.catch(() => this.sessions.delete(label));
+    }
+    return session;
+  }
+}
+
+async function openComponent(label: string, path: string | undefined, info: ModelInfo, options: LoadOptions): Promise<OnnxModel> {
+  if (path === undefined) {
+    throw new BridgeError('model_invalid', `Model "${info.name}" has no ${label}; this mode needs ${label}/model.onnx`, label);
+  }
+  return OnnxModel.open(path, { ...options, label: `${info.name}/${label}` });
+}

@@ -1,0 +1,185 @@
+/**
+ * One ONNX model file opened in onnxruntime-node. The only module in the project that touches
+ * onnxruntime: everything else deals in HostTensors and BridgeErrors.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { BridgeError, invalidField } from '@latent-bridge/shared';
+import { convertOutput, prepareFeeds } from './feed-conversion.js';
+import { EXECUTION_PROVIDERS, isProviderFailure, providerUnavailable, type ExecutionProvider } from './providers.js';
+import type { FeedValue, HostTensorData, OutputTensor, TensorDType, TensorInfo } from './tensor-types.js';
+
+export interface OpenOptions {
+  provider?: ExecutionProvider;
+  /** Intra-op threads; onnxruntime picks the core count when unset. */
+  threads?: number;
+  /** Names the model in error messages ("unet input ..."); defaults to the file's folder name. */
+  label?: string;
+}
+
+export interface RunStats {
+  runs: number;
+  totalMs: number;
+}
+
+type OrtSeverity = 0 | 1 | 2 | 3 | 4;
+const SEVERITY: Record<string, OrtSeverity> = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 };
+
+/**
+ * onnxruntime's own log lines repeat what our errors already say (and warn about harmless graph
+ * details), so they are off unless LATENT_BRIDGE_ORT_LOG asks for a level.
+ */
+function logSeverity(): OrtSeverity {
+  return SEVERITY[process.env['LATENT_BRIDGE_ORT_LOG'] ?? ''] ?? 4;
+}
+
+const LEVEL_NAMES = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+// The process-wide logger (provider loading) is set once, before the first session exists.
+ort.env.logLevel = LEVEL_NAMES[logSeverity()];
+
+function sessionOptions(provider: ExecutionProvider, threads: number | undefined): ort.InferenceSession.SessionOptions {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: logSeverity(),
+  };
+  if (threads !== undefined) options.intraOpNumThreads = threads;
+  if (provider === 'dml') {
+    // DirectML does not support memory pattern optimization or parallel execution.
+    options.enableMemPattern = false;
+    options.executionMode = 'sequential';
+  }
+  return options;
+}
+
+function toInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
+  return meta.map((m) =>
+    m.isTensor
+      ? { name: m.name, dtype: m.type as TensorDType, dims: [...m.shape] }
+      : { name: m.name, dtype: 'string' as TensorDType, dims: [] },
+  );
+}
+
+/** Sorts a session-creation failure into a missing provider, a corrupt model or a load failure. */
+function classifyOpenError(file: string, provider: ExecutionProvider, err: unknown): BridgeError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (isProviderFailure(provider, message)) return providerUnavailable(provider, message);
+  const missingExternal = /cannot get file size: No such file or directory \[([^\]]+)\]/.exec(message);
+  if (missingExternal?.[1] !== undefined) {
+    return new BridgeError(
+      'model_invalid',
+      `${file}: external weights file ${missingExternal[1]} is missing`,
+      missingExternal[1],
+    );
+  }
+  const corrupt = /protobuf parsing failed|INVALID_PROTOBUF|INVALID_GRAPH|GetExtDataFromTensorProto|out of bounds|ModelProto/i;
+  if (corrupt.test(message)) {
+    return new BridgeError('model_invalid', `${file} is not a valid ONNX model: ${message}`, file);
+  }
+  return new BridgeError('model_load_failed', `onnxruntime could not load ${file}: ${message}`, file);
+}
+
+export class OnnxModel {
+  readonly path: string;
+  readonly label: string;
+  readonly provider: ExecutionProvider;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  /** Wall time of each run(), conversions included; reset with resetStats(). */
+  readonly stats: RunStats = { runs: 0, totalMs: 0 };
+  private session: ort.InferenceSession | undefined;
+
+  private constructor(file: string, label: string, provider: ExecutionProvider, session: ort.InferenceSession) {
+    this.path = file;
+    this.label = label;
+    this.provider = provider;
+    this.session = session;
+    this.inputs = toInfo(session.inputMetadata);
+    this.outputs = toInfo(session.outputMetadata);
+  }
+
+  /**
+   * Opens a model by file path. External weights (weights.pb, model.onnx_data, ...) are found by
+   * onnxruntime relative to the model file's folder, whatever the working directory.
+   */
+  static async open(file: string, options: OpenOptions = {}): Promise<OnnxModel> {
+    const provider = options.provider ?? 'cpu';
+    if (!EXECUTION_PROVIDERS.includes(provider)) {
+      throw invalidField('provider', `"${String(provider)}" is not one of ${EXECUTION_PROVIDERS.join(', ')}`);
+    }
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads > 0)) {
+      throw invalidField('threads', 'must be a positive integer');
+    }
+    const resolved = path.resolve(file);
+    const label = options.label ?? path.basename(path.dirname(resolved));
+    const info = await stat(resolved).catch(() => undefined);
+    if (info === undefined || !info.isFile()) {
+      throw new BridgeError('model_load_failed', `Model file ${resolved} does not exist`, resolved);
+    }
+    const available = ort.listSupportedBackends().map((b) => b.name);
+    if (!available.includes(provider)) {
+      throw providerUnavailable(provider, `this onnxruntime-node build has only ${available.join(', ')}`);
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(resolved, sessionOptions(provider, options.threads));
+    } catch (err) {
+      throw classifyOpenError(resolved, provider, err);
+    }
+    return new OnnxModel(resolved, label, provider, session);
+  }
+
+  input(name: string): TensorInfo | undefined {
+    return this.inputs.find((i) => i.name === name);
+  }
+
+  output(name: string): TensorInfo | undefined {
+    return this.outputs.find((o) => o.name === name);
+  }
+
+  /**
+   * Runs the model. Feeds are checked against the declared inputs and converted to their types;
+   * float16 outputs come back as float32.
+   */
+  async run(feeds: Readonly<Record<string, FeedValue>>): Promise<Record<string, OutputTensor>> {
+    const session = this.session;
+    if (session === undefined) throw new BridgeError('inference_failed', `${this.label}: the model was released`);
+    const started = performance.now();
+    const prepared = prepareFeeds(this.label, this.inputs, feeds);
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, feed] of Object.entries(prepared)) {
+      ortFeeds[name] = new ort.Tensor(feed.dtype, feed.data, feed.dims);
+    }
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await session.run(ortFeeds);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new BridgeError('inference_failed', `${this.label}: onnxruntime run failed: ${message}`);
+    }
+    const out: Record<string, OutputTensor> = {};
+    for (const [name, tensor] of Object.entries(results)) {
+      out[name] = convertOutput(tensor.type as TensorDType, tensor.data as HostTensorData, tensor.dims);
+    }
+    this.stats.runs += 1;
+    this.stats.totalMs += performance.now() - started;
+    return out;
+  }
+
+  resetStats(): void {
+    this.stats.runs = 0;
+    this.stats.totalMs = 0;
+  }
+
+  async release(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session !== undefined) await session.release();
+  }
+}
+
+/** Provider names this onnxruntime-node build was compiled with (CUDA may still fail to load). */
+export function compiledProviders(): string[] {
+  return ort.listSupportedBackends().map((b) => b.name);
+}

@@ -1,0 +1,184 @@
+/**
+ * CLIP tokenizer giving the ids of Hugging Face's slow CLIPTokenizer as diffusers runs it (no
+ * ftfy installed). Differences from CLIPTokenizerFast are listed in README.md beside this file.
+ */
+import { END_OF_WORD, BytePairEncoder, type PairRanks } from './bpe.js';
+import { fromByteLevel, toByteLevel } from './byte-encoding.js';
+import { tokenizerInvalid } from './invalid.js';
+import { mergesFromLines } from './merges-text.js';
+import { hfBasicClean } from './normalize.js';
+import { splitClipWords } from './pre-tokenize.js';
+import { SpecialTokenSplitter } from './special-tokens.js';
+import { type Vocabulary, vocabFromObject } from './vocab-json.js';
+import {
+  DEFAULT_MAX_LENGTH,
+  DEFAULT_SPECIAL_TOKENS,
+  type SpecialTokenRole,
+  type SpecialTokenSource,
+  readTokenizerFolder,
+  specialTokenId,
+} from './tokenizer-files.js';
+
+export interface ClipTokenizerOptions {
+  bosToken?: string;
+  eosToken?: string;
+  /** SD1.x: "<|endoftext|>" (the default); SD2.x and SDXL's second encoder: "!". */
+  padToken?: string;
+  unkToken?: string;
+  /** Sequence length including BOS and EOS; 77 for every CLIP text encoder. */
+  maxLength?: number;
+}
+
+interface TokenizerParts {
+  vocab: Vocabulary;
+  merges: PairRanks;
+  special: Record<SpecialTokenRole, SpecialTokenSource>;
+  maxLength: number;
+}
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
+
+export class ClipTokenizer {
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly padId: number;
+  readonly unkId: number;
+  readonly maxLength: number;
+  readonly bosToken: string;
+  readonly eosToken: string;
+  readonly padToken: string;
+  readonly unkToken: string;
+
+  private readonly vocab: Vocabulary;
+  private readonly bpe: BytePairEncoder;
+  private readonly splitter: SpecialTokenSplitter;
+  private readonly specialIds: ReadonlySet<number>;
+  private idToToken: Map<number, string> | undefined;
+
+  private constructor(parts: TokenizerParts) {
+    const { vocab, special } = parts;
+    this.vocab = vocab;
+    this.maxLength = parts.maxLength;
+    this.bosId = specialTokenId(vocab, 'bos', special.bos);
+    this.eosId = specialTokenId(vocab, 'eos', special.eos);
+    this.padId = specialTokenId(vocab, 'pad', special.pad);
+    this.unkId = specialTokenId(vocab, 'unk', special.unk);
+    this.bosToken = special.bos.token;
+    this.eosToken = special.eos.token;
+    this.padToken = special.pad.token;
+    this.unkToken = special.unk.token;
+    // The reference pre-seeds its BPE cache with the two CLIP markers so they survive the word
+    // regex unsplit; together with the splitter this covers them whatever the configured tokens.
+    this.bpe = new BytePairEncoder(parts.merges, [DEFAULT_SPECIAL_TOKENS.bos, DEFAULT_SPECIAL_TOKENS.eos]);
+    this.splitter = new SpecialTokenSplitter(
+      new Map([
+        [this.bosToken, this.bosId],
+        [this.eosToken, this.eosId],
+        [this.unkToken, this.unkId],
+        [this.padToken, this.padId],
+      ]),
+    );
+    this.specialIds = new Set([this.bosId, this.eosId, this.unkId, this.padId]);
+  }
+
+  /** Loads a diffusers/transformers `tokenizer/` folder (vocab.json, merges.txt, optional configs). */
+  static async fromFolder(dir: string): Promise<ClipTokenizer> {
+    return new ClipTokenizer(await readTokenizerFolder(dir));
+  }
+
+  /**
+   * Builds a tokenizer from an in-memory vocabulary and merge lines ("left right", best first; a
+   * leading "#version" line is ignored). Errors name the argument: `vocab`, `merges` or `options`.
+   */
+  static fromData(vocab: Record<string, number>, merges: readonly string[], options: ClipTokenizerOptions = {}): ClipTokenizer {
+    const lines = merges[0]?.startsWith('#version') === true ? merges.slice(1) : merges;
+    const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+    if (!Number.isInteger(maxLength) || maxLength < 3) {
+      throw tokenizerInvalid('options', `maxLength ${maxLength} is not an integer >= 3`);
+    }
+    const named = (token: string | undefined, role: SpecialTokenRole): SpecialTokenSource =>
+      token === undefined ? { token: DEFAULT_SPECIAL_TOKENS[role], from: 'vocab' } : { token, from: 'options' };
+    return new ClipTokenizer({
+      vocab: vocabFromObject(vocab, 'vocab'),
+      merges: mergesFromLines(lines, 'merges'),
+      special: {
+        bos: named(options.bosToken, 'bos'),
+        eos: named(options.eosToken, 'eos'),
+        pad: named(options.padToken, 'pad'),
+        unk: named(options.unkToken, 'unk'),
+      },
+      maxLength,
+    });
+  }
+
+  get vocabSize(): number {
+    return this.vocab.size;
+  }
+
+  /** Id of one vocabulary entry (byte-level form, e.g. "cat</w>"), or undefined. */
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  /** Token ids of the text, without BOS/EOS and without truncation. */
+  encode(text: string): number[] {
+    const ids: number[] = [];
+    for (const piece of this.splitter.split(text)) {
+      if (piece.specialId !== undefined) {
+        ids.push(piece.specialId);
+        continue;
+      }
+      for (const word of splitClipWords(hfBasicClean(piece.text))) {
+        for (const symbol of this.bpe.encodeWord(toByteLevel(word))) {
+          ids.push(this.vocab.get(symbol) ?? this.unkId);
+        }
+      }
+    }
+    return ids;
+  }
+
+  /** Number of ids the text encodes to, not counting BOS/EOS. */
+  countTokens(text: string): number {
+    return this.encode(text).length;
+  }
+
+  /**
+   * The text encoder input: BOS, the first maxLength-2 ids, EOS, then padId up to maxLength
+   * (what diffusers gets from `padding="max_length", truncation=True`).
+   */
+  tokenize(text: string): Int32Array {
+    return this.frame(this.encode(text).slice(0, this.maxLength - 2));
+  }
+
+  /**
+   * Long prompts for concatenated conditioning (ComfyUI/A1111 style): the ids cut into runs of
+   * maxLength-2, each framed like tokenize(). An empty prompt still gives one chunk.
+   */
+  tokenizeChunks(text: string): Int32Array[] {
+    const ids = this.encode(text);
+    const size = this.maxLength - 2;
+    const chunks: Int32Array[] = [];
+    for (let start = 0; start < ids.length; start += size) chunks.push(this.frame(ids.slice(start, start + size)));
+    return chunks.length > 0 ? chunks : [this.frame([])];
+  }
+
+  /** Text back from ids (special ids skipped unless asked); for logs and prompt inspection. */
+  decode(ids: ArrayLike<number>, { skipSpecial = true }: { skipSpecial?: boolean } = {}): string {
+    this.idToToken ??= new Map([...this.vocab.entries()].map(([token, id]) => [id, token]));
+    let symbols = '';
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (skipSpecial && this.specialIds.has(id)) continue;
+      symbols += this.idToToken.get(id) ?? '';
+    }
+    return utf8Decoder.decode(fromByteLevel(symbols)).split(END_OF_WORD).join(' ').trim();
+  }
+
+  private frame(ids: readonly number[]): Int32Array {
+    const out = new Int32Array(this.maxLength).fill(this.padId);
+    out[0] = this.bosId;
+    out.set(ids, 1);
+    out[ids.length + 1] = this.eosId;
+    return out;
+  }
+}

@@ -1,0 +1,133 @@
+import { z } from 'zod/v4';
+import { named } from './schema-ids.js';
+import { frameRefSchema, jobIdSchema, nonNegativeInt, positiveInt, seedSchema } from './common-schemas.js';
+
+// Client messages are strict objects: a misspelt field in a request is a bug the sender wants to
+// hear about. `hello` is the exception, see below.
+
+/**
+ * `hello` keeps its shape across protocol versions and ignores unknown fields, so that a client
+ * of any version gets a protocol_version answer rather than a validation error.
+ */
+export const helloSchema = named(
+  z
+    .object({
+      type: z.literal('hello'),
+      protocol: positiveInt.describe('Protocol version the client speaks.'),
+      client: z.string().min(1).max(200).describe('Client name and version, e.g. "photoshop/0.1.0".'),
+      token: z.string().max(4096).optional().describe('Shared secret; absent when the server needs none.'),
+    }),
+  'Hello',
+);
+
+export const GENERATE_MODES = ['txt2img', 'img2img', 'inpaint', 'outpaint'] as const;
+export type GenerateMode = (typeof GENERATE_MODES)[number];
+
+/** Values the parser fills in for absent optional fields of `generate`. */
+export const GENERATE_DEFAULTS = Object.freeze({
+  negative: '',
+  strength: 0.75,
+  batch: 1,
+  grow: 0,
+  feather: 0,
+  padding: 32,
+  fill: 'edge' as 'edge' | 'noise',
+  preview: false as boolean | { every: number },
+  resultFormat: 'raw-rgba' as 'raw-rgba' | 'png',
+  previewFormat: 'raw-rgba' as 'raw-rgba' | 'jpeg',
+});
+
+export const expandSchema = named(
+  z
+    .strictObject({
+      left: z.number().int().min(0).max(4096),
+      top: z.number().int().min(0).max(4096),
+      right: z.number().int().min(0).max(4096),
+      bottom: z.number().int().min(0).max(4096),
+    })
+    .describe('Pixels of new canvas on each side of the output (outpaint).'),
+  'Expand',
+);
+
+export const previewOptionSchema = z
+  .union([z.boolean(), z.strictObject({ every: z.number().int().min(1).max(1000) })])
+  .describe('false: no previews; true: a preview every step; {every: n}: every n-th step.');
+
+export const variationSchema = named(
+  z
+    .strictObject({ seed: seedSchema, strength: z.number().min(0).max(1) })
+    .describe('Blend the initial noise towards the noise of another seed.'),
+  'Variation',
+);
+
+const sideSchema = z.number().int().min(64).max(8192).multipleOf(8);
+
+export const generateSchema = named(
+  z
+    .strictObject({
+      type: z.literal('generate'),
+      id: jobIdSchema,
+      mode: z.enum(GENERATE_MODES),
+      model: z.string().min(1).max(256),
+      prompt: z.string().describe('Prompt text; weights like (word:1.2) live inside the text.'),
+      negative: z.string().default(GENERATE_DEFAULTS.negative),
+      steps: positiveInt,
+      guidance: z.number().min(0).max(50).describe('Classifier-free guidance scale.'),
+      scheduler: z.string().min(1).max(64),
+      seed: seedSchema.optional().describe('Absent: the server picks a random seed and reports it in result.'),
+      strength: z.number().min(0).max(1).default(GENERATE_DEFAULTS.strength).describe('Denoising strength (img2img, inpaint, outpaint).'),
+      width: sideSchema.describe('Width of the generated images; multiple of 8.'),
+      height: sideSchema.describe('Height of the generated images; multiple of 8.'),
+      batch: positiveInt.default(GENERATE_DEFAULTS.batch),
+      image: frameRefSchema.optional(),
+      mask: frameRefSchema.optional(),
+      grow: z.number().int().min(-256).max(256).default(GENERATE_DEFAULTS.grow).describe('Grow (negative: shrink) the mask by this many pixels.'),
+      feather: nonNegativeInt.max(256).default(GENERATE_DEFAULTS.feather).describe('Blur radius of the mask edge when blending, pixels.'),
+      padding: nonNegativeInt.max(1024).default(GENERATE_DEFAULTS.padding).describe('Context kept around the masked area, pixels.'),
+      expand: expandSchema.optional(),
+      fill: z.enum(['edge', 'noise']).default(GENERATE_DEFAULTS.fill).describe('How new outpaint canvas is pre-filled.'),
+      preview: previewOptionSchema.default(GENERATE_DEFAULTS.preview),
+      // Raw pixels need no decoder on the client (the UXP panel has none for PNG).
+      resultFormat: z.enum(['raw-rgba', 'png']).default(GENERATE_DEFAULTS.resultFormat).describe('Format of result frames.'),
+      previewFormat: z.enum(['raw-rgba', 'jpeg']).default(GENERATE_DEFAULTS.previewFormat).describe('Format of preview frames.'),
+      variation: variationSchema.optional(),
+    }),
+  'Generate',
+);
+
+export const cancelSchema = named(
+  z.strictObject({ type: z.literal('cancel'), id: jobIdSchema }),
+  'Cancel',
+);
+
+export const listModelsSchema = named(
+  z.strictObject({ type: z.literal('list-models') }),
+  'ListModels',
+);
+
+export const statusQuerySchema = named(
+  z.strictObject({ type: z.literal('status') }),
+  'StatusQuery',
+);
+
+export const clientMessageSchema = named(
+  z
+    .discriminatedUnion('type', [helloSchema, generateSchema, cancelSchema, listModelsSchema, statusQuerySchema]),
+  'ClientMessage',
+);
+
+export type HelloMessage = z.output<typeof helloSchema>;
+export type GenerateMessage = z.output<typeof generateSchema>;
+/** What a sender may write: the optional fields with defaults may be left out. */
+export type GenerateMessageInput = z.input<typeof generateSchema>;
+export type CancelMessage = z.output<typeof cancelSchema>;
+export type ListModelsMessage = z.output<typeof listModelsSchema>;
+export type StatusQueryMessage = z.output<typeof statusQuerySchema>;
+export type ClientMessage = z.output<typeof clientMessageSchema>;
+export type ClientMessageInput = z.input<typeof clientMessageSchema>;
+export type ClientMessageType = ClientMessage['type'];
+export type FrameRef = z.output<typeof frameRefSchema>;
+export type Expand = z.output<typeof expandSchema>;
+export type Variation = z.output<typeof variationSchema>;
+
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['hello', 'generate', 'cancel', 'list-models', 'status'];
