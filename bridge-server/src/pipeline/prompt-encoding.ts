@@ -58,11 +58,11 @@ export async function encodePromptPair(
   mode: 'chunk' | 'truncate',
   withNegative: boolean,
 ): Promise<{ cond: PromptEmbedding; uncond: PromptEmbedding | undefined }> {
-  let condWindows = tokenWindows(tokenizer, prompt, mode);
+  const condWindows = tokenWindows(tokenizer, prompt, mode);
   if (!withNegative) return { cond: await encodeWindows(encoder, condWindows), uncond: undefined };
-  let uncondWindows = tokenWindows(tokenizer, negative, mode, condWindows.length);
-  condWindows = tokenWindows(tokenizer, prompt, mode, uncondWindows.length);
-  uncondWindows = tokenWindows(tokenizer, negative, mode, condWindows.length);
+  // Pad the shorter of the two with empty windows so both have the same sequence length.
+  const uncondWindows = tokenWindows(tokenizer, negative, mode, condWindows.length);
+  while (condWindows.length < uncondWindows.length) condWindows.push(tokenizer.tokenize(''));
   const cond = await encodeWindows(encoder, condWindows);
   const uncond = await encodeWindows(encoder, uncondWindows);
   return { cond, uncond };
