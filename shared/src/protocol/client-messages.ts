@@ -76,8 +76,12 @@ export const generateSchema = named(
       scheduler: z.string().min(1).max(64),
       seed: seedSchema.optional().describe('Absent: the server picks a random seed and reports it in result.'),
       strength: z.number().min(0).max(1).default(GENERATE_DEFAULTS.strength).describe('Denoising strength (img2img, inpaint, outpaint).'),
-      width: sideSchema.describe('Width of the generated images; multiple of 8.'),
-      height: sideSchema.describe('Height of the generated images; multiple of 8.'),
+      width: sideSchema
+        .optional()
+        .describe('txt2img: width of the images (default: the model\'s native size). Other modes: width the model works at (default: planned by the server).'),
+      height: sideSchema
+        .optional()
+        .describe('txt2img: height of the images (default: the model\'s native size). Other modes: height the model works at (default: planned by the server).'),
       batch: positiveInt.default(GENERATE_DEFAULTS.batch),
       image: frameRefSchema.optional(),
       mask: frameRefSchema.optional(),

@@ -9,6 +9,7 @@ import { codePoints } from './text-measure.js';
  */
 export function checkGenerate(msg: GenerateMessage, limits: Limits): void {
   checkModeInputs(msg);
+  checkSize(msg);
   checkLimits(msg, limits);
 }
 
@@ -30,9 +31,12 @@ function checkModeInputs(msg: GenerateMessage): void {
   if (expand.left + expand.top + expand.right + expand.bottom === 0) {
     throw invalidField('expand', 'outpaint needs at least one side to expand');
   }
-  // expand is measured in output pixels; the source must keep at least one pixel in between.
-  if (expand.left + expand.right >= msg.width) throw invalidField('expand', 'left + right must be less than width');
-  if (expand.top + expand.bottom >= msg.height) throw invalidField('expand', 'top + bottom must be less than height');
+}
+
+function checkSize(msg: GenerateMessage): void {
+  // One side alone cannot say what the other should be without distorting the image.
+  if (msg.width !== undefined && msg.height === undefined) throw invalidField('height', 'is needed when width is given');
+  if (msg.height !== undefined && msg.width === undefined) throw invalidField('width', 'is needed when height is given');
 }
 
 function checkLimits(msg: GenerateMessage, limits: Limits): void {
@@ -40,7 +44,9 @@ function checkLimits(msg: GenerateMessage, limits: Limits): void {
   overLimit('batch', msg.batch, limits.maxBatch, 'images');
   overLimit('prompt', codePoints(msg.prompt), limits.maxPromptChars, 'characters');
   overLimit('negative', codePoints(msg.negative), limits.maxPromptChars, 'characters');
-  overLimit('width', msg.width * msg.height, limits.maxPixels, 'pixels (width × height)');
+  if (msg.width !== undefined && msg.height !== undefined) {
+    overLimit('width', msg.width * msg.height, limits.maxPixels, 'pixels (width × height)');
+  }
 }
 
 function overLimit(field: string, value: number, limit: number, unit: string): void {

@@ -16,7 +16,11 @@ test('every message has a named $def, and the two directions are unions of them'
   assert.equal(defs['Generate']?.['additionalProperties'], false);
   assert.equal(defs['Hello']?.['additionalProperties'], undefined);
   const generate = defs['Generate']?.['properties'] as Record<string, Record<string, unknown>>;
-  assert.deepEqual(generate['width'], { description: 'Width of the generated images; multiple of 8.', type: 'integer', minimum: 64, maximum: 8192, multipleOf: 8 });
+  assert.deepEqual({ ...generate['width'], description: undefined }, { description: undefined, type: 'integer', minimum: 64, maximum: 8192, multipleOf: 8 });
+  assert.match(String(generate['width']?.['description']), /native size/);
+  const required = defs['Generate']?.['required'] as string[];
+  assert.equal(required.includes('width') || required.includes('height'), false, 'width/height are optional');
+  assert.equal(required.includes('prompt'), true);
   assert.equal(generate['batch']?.['default'], 1);
 });
 
