@@ -1,9 +1,11 @@
 import { benchPipeline } from './pipeline-bench.js';
+import { benchTransport } from './transport-bench.js';
 
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same run. */
 async function main(): Promise<void> {
   console.log(`# latent-bridge benchmarks (${new Date().toISOString()}, node ${process.version}, ${process.arch})`);
   await benchPipeline();
+  await benchTransport();
 }
 
 main().catch((err: unknown) => {

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BridgeError } from '../errors.js';
-import { decodeFrame, peekFrameIds } from './frame-decode.js';
-import { encodeFrame } from './frame-encode.js';
+import { decodeFrame, decodeFrameHeader, peekFrameIds } from './frame-decode.js';
+import { encodeFrame, encodeFrameParts } from './frame-encode.js';
 import { FRAME_OFFSETS, rawPayloadLength, type FrameHeader } from './frame-layout.js';
 
 const header: FrameHeader = { kind: 'image', format: 'raw-rgba', width: 4, height: 3, channels: 4, bitDepth: 8, jobId: 'job-1', frameId: 42, batchIndex: 0 };
@@ -136,4 +136,18 @@ test('peekFrameIds addresses a broken frame to its job', () => {
   const badMagic = bytes.slice();
   badMagic[0] = 0;
   assert.deepEqual(peekFrameIds(badMagic), {});
+});
+
+test('encodeFrameParts is encodeFrame without the payload copy, with the same checks', () => {
+  const payload = payloadFor(header);
+  const parts = encodeFrameParts(header, payload);
+  assert.equal(parts.payload, payload, 'the payload is passed through, not copied');
+  assert.deepEqual([...parts.head, ...parts.payload], [...encodeFrame(header, payload)]);
+  const head = decodeFrameHeader(parts.head);
+  assert.deepEqual(head.header, header);
+  assert.equal(head.headerLength, parts.head.length);
+  assert.equal(head.payloadLength, payload.length);
+  frameInvalid(() => encodeFrameParts(header, payload.subarray(1)), 'payloadLength');
+  frameInvalid(() => encodeFrameParts({ ...header, format: 'png', channels: 4 }, payload), 'payload');
+  frameInvalid(() => decodeFrameHeader(parts.head.subarray(0, 20)), 'header');
 });

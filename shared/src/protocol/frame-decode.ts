@@ -33,8 +33,26 @@ export function decodeFrame(
   limits?: Partial<FrameLimits>,
   kinds?: readonly FrameKind[],
 ): DecodedFrame {
-  const { maxPixels, maxFrameBytes } = resolveLimits(limits);
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const { header, headerLength, payloadLength } = decodeFrameHeader(bytes, limits, kinds);
+  const end = headerLength + payloadLength;
+  if (bytes.length < end) throw bad('payload', `truncated payload: ${bytes.length - headerLength} of ${payloadLength} bytes`);
+  if (bytes.length > end) throw bad('payload', `${bytes.length - end} bytes after the payload`);
+  const payload = bytes.subarray(headerLength, end);
+  checkEncodedPayload(header, payload);
+  return { header, payload };
+}
+
+/**
+ * Decodes and validates the header of a frame from bytes that hold at least the header (the
+ * payload may follow or not). Same checks and errors as decodeFrame, payload aside.
+ */
+export function decodeFrameHeader(
+  bytes: Uint8Array,
+  limits?: Partial<FrameLimits>,
+  kinds?: readonly FrameKind[],
+): { header: FrameHeader; headerLength: number; payloadLength: number } {
+  const { maxPixels, maxFrameBytes } = resolveLimits(limits);
   checkMagic(bytes);
   if (bytes.length < FRAME_FIXED_HEADER_BYTES) {
     throw bad('header', `truncated header: ${bytes.length} bytes, a frame header has at least ${FRAME_FIXED_HEADER_BYTES}`);
@@ -101,12 +119,7 @@ export function decodeFrame(
 
   if (bytes.length < headerLength) throw bad('header', `truncated header: ${bytes.length} of ${headerLength} bytes`);
   header.jobId = readJobId(bytes, FRAME_FIXED_HEADER_BYTES, jobIdLength);
-  const end = headerLength + payloadLength;
-  if (bytes.length < end) throw bad('payload', `truncated payload: ${bytes.length - headerLength} of ${payloadLength} bytes`);
-  if (bytes.length > end) throw bad('payload', `${bytes.length - end} bytes after the payload`);
-  const payload = bytes.subarray(headerLength, end);
-  checkEncodedPayload(header, payload);
-  return { header, payload };
+  return { header, headerLength, payloadLength };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { BridgeError } from '../errors.js';
 import { JOB_ID_PATTERN } from './constants.js';
-import { decodeFrame } from './frame-decode.js';
+import { decodeFrameHeader } from './frame-decode.js';
+import { checkEncodedPayload } from './frame-payload-check.js';
 import {
   FRAME_FIXED_HEADER_BYTES,
   FRAME_FORMAT_CODES,
@@ -19,6 +20,19 @@ const NO_LIMITS = { maxPixels: Number.POSITIVE_INFINITY, maxFrameBytes: Number.P
  * BridgeError('frame_invalid') instead.
  */
 export function encodeFrame(header: FrameHeader, payload: Uint8Array): Uint8Array {
+  const parts = encodeFrameParts(header, payload);
+  const bytes = new Uint8Array(parts.head.length + payload.length);
+  bytes.set(parts.head, 0);
+  bytes.set(payload, parts.head.length);
+  return bytes;
+}
+
+/**
+ * The same frame as encodeFrame as two parts, header bytes and the payload itself, so that a
+ * large payload is never copied: a WebSocket sender writes them as two fragments of one message
+ * (the receiver sees one binary message, the frame encodeFrame would have built).
+ */
+export function encodeFrameParts(header: FrameHeader, payload: Uint8Array): { head: Uint8Array; payload: Uint8Array } {
   const kindCode = FRAME_KIND_CODES[header.kind] as number | undefined;
   if (kindCode === undefined) throw bad('kind', `unknown frame kind ${String(header.kind)}`);
   const formatCode = FRAME_FORMAT_CODES[header.format] as number | undefined;
@@ -35,9 +49,9 @@ export function encodeFrame(header: FrameHeader, payload: Uint8Array): Uint8Arra
   checkUint('payloadLength', payload.length, 0xffff_ffff);
 
   const headerLength = FRAME_FIXED_HEADER_BYTES + header.jobId.length;
-  const bytes = new Uint8Array(headerLength + payload.length);
-  const view = new DataView(bytes.buffer);
-  bytes.set(FRAME_MAGIC, AT.magic);
+  const head = new Uint8Array(headerLength);
+  const view = new DataView(head.buffer);
+  head.set(FRAME_MAGIC, AT.magic);
   view.setUint16(AT.headerLength, headerLength, true);
   view.setUint8(AT.version, FRAME_VERSION);
   view.setUint8(AT.kind, kindCode);
@@ -51,10 +65,11 @@ export function encodeFrame(header: FrameHeader, payload: Uint8Array): Uint8Arra
   view.setUint32(AT.payloadLength, payload.length, true);
   view.setUint16(AT.batchIndex, header.batchIndex, true);
   view.setUint16(AT.jobIdLength, header.jobId.length, true);
-  for (let i = 0; i < header.jobId.length; i++) bytes[AT.jobId + i] = header.jobId.charCodeAt(i);
-  bytes.set(payload, headerLength);
-  decodeFrame(bytes, NO_LIMITS);
-  return bytes;
+  for (let i = 0; i < header.jobId.length; i++) head[AT.jobId + i] = header.jobId.charCodeAt(i);
+  const decoded = decodeFrameHeader(head, NO_LIMITS);
+  if (decoded.payloadLength !== payload.length) throw bad('payloadLength', 'payload length disagrees with the header');
+  checkEncodedPayload(decoded.header, payload);
+  return { head, payload };
 }
 
 function checkUint(field: string, value: number, max: number): void {

@@ -88,7 +88,7 @@ export {
   type DecodedFrame,
   type FrameFieldSpec,
 } from './frame-layout.js';
-export { encodeFrame } from './frame-encode.js';
-export { decodeFrame, peekFrameIds, type FrameLimits } from './frame-decode.js';
+export { encodeFrame, encodeFrameParts } from './frame-encode.js';
+export { decodeFrame, decodeFrameHeader, peekFrameIds, type FrameLimits } from './frame-decode.js';
 export { buildFrameLayout, FRAME_CHECKS } from './frame-layout-description.js';
 export { buildMessagesJsonSchema } from './json-schema.js';
