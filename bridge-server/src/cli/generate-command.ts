@@ -1,10 +1,14 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { encodePng, insertTextChunk } from '../image/index.js';
+import { invalidField } from '@latent-bridge/shared';
+import { decodeImage, encodePng, insertTextChunk, type Mask, type RgbaImage } from '../image/index.js';
 import { formatParameters, samplerLabel } from '../metadata/a1111.js';
 import { ModelStore } from '../models/index.js';
+import { generate, type GenerateRequest } from '../pipeline/generate.js';
+import { DEFAULT_IMG2IMG_STRENGTH } from '../pipeline/img2img.js';
+import { DEFAULT_INPAINT_STRENGTH } from '../pipeline/inpaint.js';
 import { LoadedModel } from '../pipeline/loaded-model.js';
-import { txt2img, type GenerateResult } from '../pipeline/txt2img.js';
+import type { GenerateResult } from '../pipeline/txt2img.js';
 import type { ExecutionProvider } from '../runtime/index.js';
 import { numberOption, requireOption } from './args.js';
 import { createProgressBar } from './progress-bar.js';
@@ -18,7 +22,74 @@ const USAGE = `latent-bridge generate --model DIR|NAME --prompt TEXT [options]
   --width W --height H  multiples of 8 (default: the model's native size)
   --batch N           images to make (image i uses seed+i)
   --provider P        cpu (default), cuda, dml, coreml
-  --out FILE.png      output (batch: FILE-1.png, FILE-2.png, ...)`;
+  --out FILE.png      output (batch: FILE-1.png, FILE-2.png, ...)
+Editing an image (results have the image's size; outpaint: grown by --expand):
+  --init IMAGE        source image (PNG, JPEG, WebP; 8 or 16 bit): img2img
+  --strength S        0..1, how much to change (img2img 0.75, inpaint/outpaint 1)
+  --mask MASK         white = repaint, black = keep (same size as --init): inpaint
+  --grow N            grow (negative: shrink) the mask by N pixels (default 4)
+  --feather N         blend edge radius in pixels (inpaint: 10 % of the selection; outpaint: 0)
+  --padding N         context around the selection the model sees (default 32)
+  --expand L,T,R,B    add pixels on each side: outpaint
+  --fill edge|noise   how the added area is pre-filled (default edge)
+  --width/--height    for edits: the generation size hint (short side = min(width, height))`;
+
+/** "L,T,R,B" → four non-negative integers. */
+export function parseExpand(raw: string): { left: number; top: number; right: number; bottom: number } {
+  const parts = raw.split(',').map((p) => p.trim());
+  const values = parts.map(Number);
+  if (parts.length !== 4 || parts.some((p) => p === '') || values.some((v) => !Number.isInteger(v) || v < 0)) {
+    throw invalidField('expand', `--expand takes four non-negative integers L,T,R,B, got "${raw}"`);
+  }
+  const [left, top, right, bottom] = values as [number, number, number, number];
+  return { left, top, right, bottom };
+}
+
+/** A mask image as coverage: the first channel weighted by alpha, so white on transparent works too. */
+export function maskFromImage(image: RgbaImage): Mask {
+  const data = new Uint8Array(image.width * image.height);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(((image.data[i * 4] as number) * (image.data[i * 4 + 3] as number)) / 255);
+  return { width: image.width, height: image.height, data };
+}
+
+async function readImage(path: string, field: string): Promise<RgbaImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw invalidField(field, `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return decodeImage(bytes, { field });
+}
+
+type CliValues = Record<string, string | boolean | undefined>;
+
+/** The pipeline request the options describe: the mode follows from --expand, --mask and --init. */
+export async function editRequest(values: CliValues): Promise<Omit<GenerateRequest, 'prompt'>> {
+  const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const init = str('init');
+  const maskPath = str('mask');
+  const expand = str('expand');
+  if (init === undefined) {
+    if (maskPath !== undefined) throw invalidField('mask', '--mask needs --init IMAGE');
+    if (expand !== undefined) throw invalidField('expand', '--expand needs --init IMAGE');
+    return { mode: 'txt2img' };
+  }
+  const image = await readImage(init, 'init');
+  const fill = str('fill');
+  if (fill !== undefined && fill !== 'edge' && fill !== 'noise') throw invalidField('fill', `--fill must be edge or noise, got "${fill}"`);
+  const numbers: Record<string, number> = {};
+  for (const name of ['strength', 'grow', 'feather', 'padding']) {
+    const n = numberOption(name, str(name));
+    if (n !== undefined) numbers[name] = n;
+  }
+  if (expand !== undefined) {
+    if (maskPath !== undefined) throw invalidField('mask', '--mask and --expand cannot be combined');
+    return { mode: 'outpaint', image, expand: parseExpand(expand), ...(fill ? { fill } : {}), ...numbers };
+  }
+  if (maskPath !== undefined) return { mode: 'inpaint', image, mask: maskFromImage(await readImage(maskPath, 'mask')), ...numbers };
+  return { mode: 'img2img', image, ...numbers };
+}
 
 export function outputPaths(out: string, count: number): string[] {
   if (count === 1) return [out];
@@ -27,7 +98,13 @@ export function outputPaths(out: string, count: number): string[] {
 }
 
 /** Writes each image as PNG with its A1111 "parameters" text, so other tools can read them back. */
-export async function writeResults(result: GenerateResult, out: string, modelName: string, config: Record<string, unknown>): Promise<string[]> {
+export async function writeResults(
+  result: GenerateResult,
+  out: string,
+  modelName: string,
+  config: Record<string, unknown>,
+  strength?: number,
+): Promise<string[]> {
   const paths = outputPaths(out, result.images.length);
   for (const [i, item] of result.images.entries()) {
     const text = formatParameters({
@@ -40,6 +117,7 @@ export async function writeResults(result: GenerateResult, out: string, modelNam
       width: result.params.width,
       height: result.params.height,
       model: modelName,
+      ...(strength !== undefined ? { strength } : {}),
     });
     const png = insertTextChunk(await encodePng(item.image), 'parameters', text);
     await writeFile(paths[i] as string, png);
@@ -63,6 +141,14 @@ export async function generateCommand(argv: string[]): Promise<void> {
       batch: { type: 'string' },
       provider: { type: 'string' },
       out: { type: 'string', default: 'latent-bridge.png' },
+      init: { type: 'string' },
+      strength: { type: 'string' },
+      mask: { type: 'string' },
+      grow: { type: 'string' },
+      feather: { type: 'string' },
+      padding: { type: 'string' },
+      expand: { type: 'string' },
+      fill: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -70,14 +156,16 @@ export async function generateCommand(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const edit = await editRequest(values);
   const store = new ModelStore();
   const info = await store.resolve(requireOption('model', values.model), { allowPaths: true });
   const model = await LoadedModel.load(info, { provider: (values.provider ?? 'cpu') as ExecutionProvider });
   const bar = createProgressBar({ label: 'denoising', total: numberOption('steps', values.steps) ?? 30, unit: 'steps' });
   try {
-    const result = await txt2img(
+    const result = await generate(
       model,
       {
+        ...edit,
         prompt: values.prompt ?? '',
         ...(values.negative !== undefined ? { negative: values.negative } : {}),
         ...optionalNumbers(values),
@@ -86,7 +174,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
       { onProgress: (e) => bar.update(e.step, e.total) },
     );
     bar.finish();
-    const paths = await writeResults(result, values.out, info.name, { ...info.schedulerConfig });
+    const strength = edit.mode === 'txt2img' ? undefined : (edit.strength ?? (edit.mode === 'img2img' ? DEFAULT_IMG2IMG_STRENGTH : DEFAULT_INPAINT_STRENGTH));
+    const paths = await writeResults(result, values.out, info.name, { ...info.schedulerConfig }, strength);
     for (const [i, p] of paths.entries()) console.log(`${p}  seed ${result.images[i]?.seed}`);
     console.log(`${result.scheduler}, ${result.params.steps} steps, ${(result.timings.totalMs / 1000).toFixed(2)} s`);
   } finally {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { BridgeError } from '@latent-bridge/shared';
-import { decodeImage, encodeJpeg, encodePng, encodeWebp, sniffFormat } from './codec.js';
+import { decodeImage, encodeAnimatedWebp, encodeJpeg, encodePng, encodeWebp, sniffFormat } from './codec.js';
 import { readPngParameters } from './png-text.js';
 import type { RgbaImage } from './pixels.js';
 
@@ -123,4 +123,26 @@ test('corrupt, truncated, unknown and oversized inputs are BridgeErrors', async 
   await rejects(decodeImage(jpg, { maxPixels: 399 }), 'limit_exceeded');
   await rejects(encodeJpeg(sample(2, 2, true), { quality: 0 }), 'invalid_field');
   await rejects(encodePng({ width: 2, height: 2, data: new Uint8Array(3) }), 'image_invalid');
+});
+
+test('animated WebP keeps every frame, its delay and the loop count', async () => {
+  const frames = [0, 1, 2].map((k) => {
+    const data = new Uint8Array(16 * 8 * 4);
+    for (let i = 0; i < 16 * 8; i++) data.set([k * 100, 50, 200 - k * 90, 255], i * 4);
+    return { width: 16, height: 8, data };
+  });
+  const webp = await encodeAnimatedWebp(frames, { lossless: true, delayMs: 200, loops: 3 });
+  assert.equal(sniffFormat(webp), 'webp');
+  const meta = await sharp(webp, { animated: true }).metadata();
+  assert.equal(meta.pages, 3);
+  assert.equal(meta.pageHeight, 8);
+  assert.deepEqual(meta.delay, [200, 200, 200]);
+  assert.equal(meta.loop, 3);
+  const { data } = await sharp(webp, { animated: true }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  for (let k = 0; k < 3; k++) {
+    const at = k * 16 * 8 * 4;
+    assert.deepEqual([...data.subarray(at, at + 4)], [k * 100, 50, 200 - k * 90, 255], `frame ${k}`);
+  }
+  await rejects(encodeAnimatedWebp([]), 'invalid_field');
+  await rejects(encodeAnimatedWebp([frames[0]!, { width: 8, height: 8, data: new Uint8Array(256) }]), 'image_invalid');
 });

@@ -172,6 +172,36 @@ export async function encodeWebp(image: RgbaImage, options: WebpEncodeOptions = 
   return run(withProfile(pipeline, options.srgbProfile));
 }
 
+export interface AnimatedWebpOptions extends WebpEncodeOptions {
+  /** Milliseconds each frame shows (default 125). */
+  readonly delayMs?: number;
+  /** 0 (default): loop forever. */
+  readonly loops?: number;
+}
+
+/** Frames of one size as an animated WebP (sharp stacks them as pages of one tall image). */
+export async function encodeAnimatedWebp(frames: readonly RgbaImage[], options: AnimatedWebpOptions = {}): Promise<Uint8Array> {
+  const first = frames[0];
+  if (first === undefined) throw new BridgeError('invalid_field', 'An animation needs at least one frame.', 'frames');
+  const { width, height } = first;
+  const stacked = new Uint8Array(width * height * 4 * frames.length);
+  frames.forEach((frame, i) => {
+    assertRgba(frame, `frames[${i}]`);
+    if (frame.width !== width || frame.height !== height) {
+      throw new BridgeError('image_invalid', `frames[${i}] is ${frame.width}×${frame.height}, frame 0 is ${width}×${height}`, `frames[${i}]`);
+    }
+    stacked.set(frame.data, i * width * height * 4);
+  });
+  const quality = checkQuality(options.quality);
+  const delay = Math.max(1, Math.round(options.delayMs ?? 125));
+  const pipeline = sharp(stacked, { raw: { width, height: height * frames.length, channels: 4, pageHeight: height } }).webp({
+    ...(options.lossless ? { lossless: true } : { quality, alphaQuality: 100, smartSubsample: true }),
+    loop: options.loops ?? 0,
+    delay: frames.map(() => delay),
+  });
+  return run(withProfile(pipeline, options.srgbProfile));
+}
+
 export async function encodeJpeg(image: RgbaImage, options: JpegEncodeOptions = {}): Promise<Uint8Array> {
   const quality = checkQuality(options.quality);
   const opaque = isOpaque(image);

@@ -102,6 +102,40 @@ test('feather: symmetric soft edge, far pixels keep exact 0 and 255, edges repli
   assert.deepEqual(featherMask({ width: 3, height: 1, data: new Uint8Array([0, 255, 0]) }, 0).data, new Uint8Array([0, 255, 0]));
 });
 
+/** Φ(x) from Abramowitz–Stegun 7.1.26 (error < 2e-7). */
+function normalCdf(x: number): number {
+  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-(x * x) / 2);
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+test('feather with a wide sigma (box passes) follows the Gaussian and keeps far pixels exact', () => {
+  for (const sigma of [8, 13.4, 30]) {
+    const w = 400;
+    const data = new Uint8Array(w);
+    data.fill(255, 200);
+    const soft = featherMask({ width: w, height: 1, data }, sigma);
+    const reach = Math.ceil(3 * sigma);
+    assert.equal(soft.data[200 - reach - 1], 0);
+    assert.equal(soft.data[200 + reach], 255);
+    for (let x = 200 - reach; x < 200 + reach; x++) {
+      const want = 255 * normalCdf((x - 199.5) / sigma);
+      assert.ok(Math.abs(soft.data[x]! - want) <= 4, `sigma ${sigma} x ${x}: ${soft.data[x]} vs ${want.toFixed(1)}`);
+      assert.ok(soft.data[x]! <= soft.data[x + 1]!, 'monotone');
+      assert.ok(Math.abs(soft.data[x]! + soft.data[399 - x]! - 255) <= 1, 'symmetric');
+    }
+  }
+  // 2-D: a filled square keeps its centre and the far corner, and both axes blur alike.
+  const n = 120;
+  const square = new Uint8Array(n * n);
+  for (let y = 20; y < 100; y++) square.fill(255, y * n + 20, y * n + 100);
+  const blurred = featherMask({ width: n, height: n, data: square }, 8);
+  assert.equal(blurred.data[0], 0);
+  assert.equal(blurred.data[60 * n + 60], 255);
+  assert.equal(blurred.data[60 * n + 20], blurred.data[20 * n + 60]);
+});
+
 test('bounds, emptiness and inversion', () => {
   const m = fromRows(['......', '..#...', '....#.', '......']);
   assert.deepEqual(maskBounds(m), { x: 2, y: 1, width: 3, height: 2 });

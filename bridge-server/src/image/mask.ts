@@ -15,10 +15,16 @@ import { assertMask, type Mask } from './pixels.js';
 
 export type StructuringElement = 'disc' | 'square';
 
+export { BOX_FEATHER_SIGMA, featherMask } from './feather.js';
+
 /** Sliding-window max over each row with half-width h (window 2h + 1, clipped at the row ends). */
 function rowMax(src: Uint8Array, w: number, h: number, half: number, out: Uint8Array): void {
   if (half === 0) {
     out.set(src);
+    return;
+  }
+  if (half <= SMALL_HALF) {
+    rowMaxDoubling(src, w, h, half, out);
     return;
   }
   // van Herk / Gil-Werman: prefix maxima g and suffix maxima s inside blocks of size k give each
@@ -51,6 +57,46 @@ function rowMax(src: Uint8Array, w: number, h: number, half: number, out: Uint8A
       else if (lo % k === 0) out[row + x] = g[hi]!;
       else if (hi === w - 1 || (hi + 1) % k === 0) out[row + x] = s[lo]!;
       else out[row + x] = rangeMax(src, row, lo, hi);
+    }
+  }
+}
+
+/** Up to this half-width the doubling scheme (log₂ passes without divisions) beats van Herk's three. */
+const SMALL_HALF = 16;
+
+/**
+ * Sliding max by doubling spans: after the passes, m[x] = max(src[x … x + p − 1]) for the largest
+ * power of two p ≤ 2·half + 1, and two overlapping spans cover each window.
+ */
+function rowMaxDoubling(src: Uint8Array, w: number, h: number, half: number, out: Uint8Array): void {
+  const window = 2 * half + 1;
+  let p = 1;
+  while (p * 2 <= window) p *= 2;
+  let cur = new Uint8Array(w);
+  let next = new Uint8Array(w);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    cur.set(src.subarray(row, row + w));
+    for (let span = 1; span < p; span *= 2) {
+      for (let x = 0; x < w; x++) {
+        const a = cur[x]!;
+        const j = x + span;
+        const b = j < w ? cur[j]! : 0;
+        next[x] = a > b ? a : b;
+      }
+      [cur, next] = [next, cur];
+    }
+    for (let x = 0; x < w; x++) {
+      const lo = x - half;
+      const hi = x + half;
+      // Near the row ends the window is clipped: fall back to a plain scan of what is left.
+      if (lo < 0 || hi >= w) {
+        out[row + x] = rangeMax(src, row, Math.max(0, lo), Math.min(w - 1, hi));
+        continue;
+      }
+      const a = cur[lo]!;
+      const b = cur[hi - p + 1]!;
+      out[row + x] = a > b ? a : b;
     }
   }
 }
@@ -126,66 +172,6 @@ export function shrinkMask(mask: Mask, radius: number, shape: StructuringElement
   return invertMask({ width: mask.width, height: mask.height, data: dilate(inv.data, mask.width, mask.height, radius, shape) });
 }
 
-/** Normalised 1-D Gaussian taps for sigma, radius ceil(3σ). */
-function gaussianKernel(sigma: number): Float32Array {
-  const radius = Math.max(1, Math.ceil(3 * sigma));
-  const k = new Float32Array(2 * radius + 1);
-  let sum = 0;
-  for (let i = -radius; i <= radius; i++) {
-    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
-    k[i + radius] = v;
-    sum += v;
-  }
-  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
-  return k;
-}
-
-/** One blur pass along rows of a w×h float plane, edges replicated (a selection touching the border stays selected). */
-function blurRows(src: Float32Array, w: number, h: number, k: Float32Array, out: Float32Array): void {
-  const r = (k.length - 1) / 2;
-  const taps = k.length;
-  // Each row is copied into a buffer padded with its edge values, so the tap loop has no bounds checks.
-  const padded = new Float32Array(w + 2 * r);
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    padded.set(src.subarray(row, row + w), r);
-    padded.fill(src[row]!, 0, r);
-    padded.fill(src[row + w - 1]!, r + w);
-    for (let x = 0; x < w; x++) {
-      let acc = 0;
-      for (let i = 0; i < taps; i++) acc += padded[x + i]! * k[i]!;
-      out[row + x] = acc;
-    }
-  }
-}
-
-/**
- * Gaussian feather with standard deviation sigma (separable, edges replicated). The result is soft;
- * areas further than 3σ from any edge keep their exact values (0 stays 0, 255 stays 255).
- */
-export function featherMask(mask: Mask, sigma: number): Mask {
-  assertMask(mask);
-  if (!Number.isFinite(sigma) || sigma < 0 || sigma > 256) throw invalidField('sigma', 'must be a number in [0, 256]');
-  const { width: w, height: h } = mask;
-  if (sigma === 0) return { width: w, height: h, data: mask.data.slice() };
-  const k = gaussianKernel(sigma);
-  const a = Float32Array.from(mask.data);
-  const b = new Float32Array(w * h);
-  blurRows(a, w, h, k, b);
-  // Columns: transpose, blur rows, transpose back — keeps the inner loop on contiguous memory.
-  const t = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) t[x * h + y] = b[y * w + x]!;
-  blurRows(t, h, w, k, a);
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const v = a[x * h + y]!;
-      out[y * w + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-    }
-  }
-  return { width: w, height: h, data: out };
-}
-
 /** Smallest bounds holding every nonzero pixel, or null for an empty mask. */
 export function maskBounds(mask: Mask): Bounds | null {
   assertMask(mask);
@@ -194,8 +180,21 @@ export function maskBounds(mask: Mask): Bounds | null {
   let y0 = h;
   let x1 = -1;
   let y1 = -1;
+  // Most rows of a document-sized selection are empty: test them four bytes at a time.
+  const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : undefined;
+  const rowEmpty = (row: number): boolean => {
+    let i = row;
+    const end = row + w;
+    if (words) {
+      for (; i < end && i % 4 !== 0; i++) if (data[i] !== 0) return false;
+      for (; i + 4 <= end; i += 4) if (words[i >> 2] !== 0) return false;
+    }
+    for (; i < end; i++) if (data[i] !== 0) return false;
+    return true;
+  };
   for (let y = 0; y < h; y++) {
     const row = y * w;
+    if (rowEmpty(row)) continue;
     let first = -1;
     for (let x = 0; x < w; x++) {
       if (data[row + x] !== 0) {

@@ -1,4 +1,7 @@
 import { BridgeError, invalidField } from '@latent-bridge/shared';
+import type { MixMode } from './conditioning.js';
+import { resolveCreativeParams } from './creative-params.js';
+import type { Variation } from './noise.js';
 
 /** What a caller asks of the pipeline. Everything but the prompt has a default. */
 export interface GenerateParams {
@@ -21,6 +24,10 @@ export interface GenerateParams {
   seedMode?: 'per-image' | 'shared';
   /** Prompts over 75 tokens: 'chunk' (default) encodes chunks of 75 and concatenates, 'truncate' cuts at 77. */
   longPrompt?: 'chunk' | 'truncate';
+  /** Pull the initial noise towards another seed's noise (0: none, 1: that seed's noise). */
+  variation?: { seed: number; strength: number };
+  /** Prompts mixed with `|`: blend their text embeddings (default) or combine their noise predictions. */
+  mixMode?: MixMode;
 }
 
 export interface PipelineLimits {
@@ -29,6 +36,8 @@ export interface PipelineLimits {
   maxBatch: number;
   maxPromptChars: number;
   maxSide: number;
+  /** Source images (img2img, inpaint, outpaint canvas) with more pixels are refused; default 8192². */
+  maxImagePixels?: number;
 }
 
 export const DEFAULT_LIMITS: PipelineLimits = {
@@ -51,6 +60,8 @@ export interface ResolvedParams {
   batch: number;
   seedMode: 'per-image' | 'shared';
   longPrompt: 'chunk' | 'truncate';
+  variation: Variation | undefined;
+  mixMode: MixMode;
 }
 
 function integerIn(field: string, value: unknown, min: number, max: number): number {
@@ -100,5 +111,6 @@ export function resolveParams(
   if (seedMode !== 'per-image' && seedMode !== 'shared') throw invalidField('seedMode', "must be 'per-image' or 'shared'");
   const longPrompt = params.longPrompt ?? 'chunk';
   if (longPrompt !== 'chunk' && longPrompt !== 'truncate') throw invalidField('longPrompt', "must be 'chunk' or 'truncate'");
-  return { prompt, negative, steps, guidance, scheduler, seed, width, height, batch, seedMode, longPrompt };
+  const creative = resolveCreativeParams({ ...params, prompt, negative });
+  return { prompt, negative, steps, guidance, scheduler, seed, width, height, batch, seedMode, longPrompt, ...creative };
 }

@@ -30,3 +30,60 @@ export async function decodeLatents(
   }
   return images;
 }
+
+/**
+ * What the VAE encoder gives for one image, unscaled: the diffusers ONNX export returns a sample
+ * ("latent_sample", 4 channels); optimum returns the distribution ("latent_parameters": mean then
+ * logvar, 8 channels), which the pipeline samples with its own generator as diffusers does.
+ */
+export interface EncodedImage {
+  mean: Float32Array;
+  /** Present when the encoder returned distribution parameters. */
+  logvar: Float32Array | undefined;
+  /** [1, 4, h, w] */
+  dims: readonly [1, number, number, number];
+}
+
+/** True when the encoder returns mean and logvar, so encoding draws from the generator. */
+export function encoderDrawsNoise(encoder: OnnxModel): boolean {
+  const out = encoder.output('latent_parameters') ?? encoder.output('latent_sample') ?? encoder.outputs[0];
+  return out?.name === 'latent_parameters' || out?.dims[1] === 8;
+}
+
+/** One image, 3×H×W in [-1, 1], through the VAE encoder (one image per run, like the decoder). */
+export async function encodeImage(encoder: OnnxModel, chw: Float32Array, width: number, height: number): Promise<EncodedImage> {
+  const out = await encoder.run({ sample: { data: chw, dims: [1, 3, height, width] } });
+  const result = out['latent_parameters'] ?? out['latent_sample'] ?? Object.values(out)[0];
+  if (!result) throw new BridgeError('inference_failed', 'VAE encoder returned no output', 'vae_encoder');
+  const [n, c, h, w] = result.dims;
+  if (n !== 1 || (c !== 4 && c !== 8) || h === undefined || w === undefined) {
+    throw new BridgeError('tensor_mismatch', `vae_encoder output: expected [1,4|8,h,w], got [${result.dims.join(',')}]`, 'vae_encoder');
+  }
+  const data = result.data as Float32Array;
+  const plane = 4 * h * w;
+  return {
+    mean: c === 4 ? data : data.slice(0, plane),
+    logvar: c === 8 ? data.slice(plane) : undefined,
+    dims: [1, 4, h, w],
+  };
+}
+
+/**
+ * scaling_factor · latent for one encoded image: DiagonalGaussianDistribution.sample —
+ * mean + exp(0.5 · clamp(logvar, -30, 20)) · eps, eps from the generator — or the sample as it is.
+ */
+export function scaleEncoded(encoded: EncodedImage, eps: Float32Array | undefined, scalingFactor: number): Float32Array {
+  const { mean, logvar } = encoded;
+  const sf = Math.fround(scalingFactor);
+  const out = new Float32Array(mean.length);
+  for (let i = 0; i < out.length; i++) {
+    let x = mean[i] as number;
+    if (logvar && eps) {
+      const lv = Math.min(20, Math.max(-30, logvar[i] as number));
+      const std = Math.fround(Math.exp(Math.fround(0.5 * lv)));
+      x = Math.fround(x + Math.fround(std * (eps[i] as number)));
+    }
+    out[i] = sf * x;
+  }
+  return out;
+}

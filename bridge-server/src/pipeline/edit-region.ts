@@ -1,0 +1,116 @@
+/**
+ * Where an edit reads and writes the document, and the pixel trips between document and model:
+ * crop → (flatten) → resize to the model size; model output → resize to the crop → composite
+ * through the coverage mask at the crop's offset. Whole pixels only, so results never land a
+ * fraction of a pixel off.
+ */
+import { BridgeError, invalidField } from '@latent-bridge/shared';
+import {
+  type Bounds,
+  type Extent,
+  type Mask,
+  type RgbaImage,
+  LATENT_SCALE,
+  cloneRgba,
+  compositeInto,
+  cropRgba,
+  flattenAlpha,
+  isOpaque,
+  multipleOf,
+  planRegion,
+  resizeMask,
+  resizeRgba,
+} from '../image/index.js';
+import type { ModelInfo } from '../models/index.js';
+import type { PipelineLimits } from './params.js';
+
+export interface EditRegion {
+  /** The document rectangle the model sees and the result may change. */
+  readonly crop: Bounds;
+  /** Generation size, multiples of 8. */
+  readonly modelSize: Extent;
+}
+
+export interface SizeHint {
+  width?: number | undefined;
+  height?: number | undefined;
+}
+
+/** Transparent source pixels are seen by the model over white, as on an editor's default background. */
+const BACKGROUND = { r: 255, g: 255, b: 255 };
+
+/**
+ * crop = selection + padding clipped to the document (widened when thinner than 1:2); model size =
+ * crop scaled so its short side is the model's native size — or min(width, height) when the
+ * caller gives a generation size — in multiples of 8, shrunk to fit maxPixels. A UNet with a
+ * static input size gets exactly that size.
+ */
+export function planEditRegion(
+  document: Extent,
+  selection: Bounds,
+  padding: number,
+  hint: SizeHint,
+  info: ModelInfo,
+  limits: PipelineLimits,
+): EditRegion {
+  const given = [hint.width, hint.height].filter((v): v is number => v !== undefined);
+  const short = given.length > 0 ? Math.min(...given) : info.nativeSize;
+  const long = Math.max(short * 2, ...given);
+  const plan = planRegion({
+    document,
+    selection,
+    padding,
+    nativeSize: Math.max(64, multipleOf(short, LATENT_SCALE, 'down')),
+    maxLongSide: Math.min(limits.maxSide, multipleOf(long, LATENT_SCALE, 'down')),
+    ...(limits.maxImagePixels !== undefined ? { maxPixels: limits.maxImagePixels } : {}),
+  });
+  let modelSize = plan.modelSize;
+  if (info.staticSize) {
+    modelSize = info.staticSize;
+  } else if (modelSize.width * modelSize.height > limits.maxPixels) {
+    const k = Math.sqrt(limits.maxPixels / (modelSize.width * modelSize.height));
+    const fit = (v: number) => Math.max(LATENT_SCALE, multipleOf(v * k, LATENT_SCALE, 'down'));
+    modelSize = { width: fit(modelSize.width), height: fit(modelSize.height) };
+  }
+  return { crop: plan.crop, modelSize };
+}
+
+/** Throws limit_exceeded for source images over the limit (default: the image module's 8192²). */
+export function checkImageLimit(image: Extent, limit: number | undefined, field = 'image'): void {
+  if (limit !== undefined && image.width * image.height > limit) {
+    throw new BridgeError('limit_exceeded', `${field}: ${image.width}×${image.height} is over the limit of ${limit} pixels`, field);
+  }
+}
+
+/** The crop of the source at model size, flattened to opaque. */
+export async function modelInput(source: RgbaImage, region: EditRegion): Promise<RgbaImage> {
+  let crop = cropRgba(source, region.crop);
+  if (!isOpaque(crop)) crop = flattenAlpha(crop, BACKGROUND);
+  return resizeRgba(crop, region.modelSize.width, region.modelSize.height, 'lanczos3');
+}
+
+/** The crop's coverage at model size (soft edges stay soft). */
+export function coverageAtModelSize(coverageCrop: Mask, region: EditRegion): Promise<Mask> {
+  return resizeMask(coverageCrop, region.modelSize.width, region.modelSize.height, 'linear');
+}
+
+/**
+ * The model output scaled back to the crop and composited through the coverage into a copy of
+ * `base`, or into `base` itself when `inPlace` (the caller gave the buffer up: saves a
+ * document-sized allocation and copy).
+ */
+export async function placeResult(
+  base: RgbaImage,
+  generated: RgbaImage,
+  coverageCrop: Mask,
+  region: EditRegion,
+  inPlace = false,
+): Promise<RgbaImage> {
+  if (generated.width !== region.modelSize.width || generated.height !== region.modelSize.height) {
+    throw invalidField('image', `model output ${generated.width}×${generated.height} is not the planned ${region.modelSize.width}×${region.modelSize.height}`);
+  }
+  const back = await resizeRgba(generated, region.crop.width, region.crop.height, 'lanczos3');
+  const out = inPlace ? base : cloneRgba(base);
+  compositeInto(out, back, coverageCrop, { x: region.crop.x, y: region.crop.y });
+  return out;
+}
