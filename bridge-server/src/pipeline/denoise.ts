@@ -1,5 +1,6 @@
 import { BridgeError } from '@latent-bridge/shared';
 import type { OnnxModel } from '../runtime/index.js';
+import { MixedGuidance, type WeightedEmbedding } from './conditioning.js';
 import type { PromptEmbedding } from './prompt-encoding.js';
 import type { NoiseGenerator, Scheduler } from './schedulers/types.js';
 
@@ -32,6 +33,8 @@ export interface DenoiseOptions {
   extraChannels?: Float32Array;
   /** Runs after each scheduler step and may rewrite the latents (the legacy inpaint blend). */
   afterStep?: (latents: Float32Array, stepIndex: number) => Float32Array;
+  /** Mixed guidance in 'noise' mode: one prediction per prompt, combined by weight; `cond` is then unused. */
+  mix?: readonly WeightedEmbedding[];
   onStep?: (info: StepInfo) => void;
   signal?: AbortSignal;
 }
@@ -92,6 +95,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const perCall = Math.max(1, Math.min(batch, Number.isFinite(limit) ? limit : batch));
   const bothStates = uncondStates && batched ? concat([uncondStates, condStates]) : undefined;
   const sampleChannels = channels + (options.extraChannels ? options.extraChannels.length / batch / (h * w) : 0);
+  const mixed = options.mix && options.mix.length > 1 ? new MixedGuidance(options.mix, uncond, guidance, batch) : undefined;
 
   const runUnet = async (sample: Float32Array, n: number, states: Float32Array, tokens: number, t: number) => {
     const out = await unet.run({
@@ -133,7 +137,9 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     if (options.extraChannels) input = concatChannels(input, options.extraChannels, batch);
 
     let noisePred: Float32Array;
-    if (!uncondStates) {
+    if (mixed) {
+      noisePred = await mixed.predict((states, tokens) => predict(input, states, tokens, t), guide);
+    } else if (!uncondStates) {
       noisePred = await predict(input, condStates, cond.tokens, t);
     } else if (bothStates) {
       const both = await runUnet(concat([input, input]), 2 * batch, bothStates, cond.tokens, t);

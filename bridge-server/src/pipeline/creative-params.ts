@@ -1,0 +1,39 @@
+import { invalidField } from '@latent-bridge/shared';
+import type { MixMode } from './conditioning.js';
+import type { Variation } from './noise.js';
+import { parsePromptField } from './prompt-syntax.js';
+
+export interface CreativeParams {
+  variation: Variation | undefined;
+  mixMode: MixMode;
+}
+
+/**
+ * Validates the creative controls of a request and the prompt syntax of both prompt fields, so a
+ * job with a typo fails before it is queued or any model runs.
+ */
+export function resolveCreativeParams(params: {
+  prompt: string;
+  negative?: string | undefined;
+  variation?: unknown;
+  mixMode?: unknown;
+}): CreativeParams {
+  parsePromptField(params.prompt, 'prompt');
+  parsePromptField(params.negative ?? '', 'negative');
+  const mixMode = params.mixMode ?? 'embeddings';
+  if (mixMode !== 'embeddings' && mixMode !== 'noise') throw invalidField('mixMode', "must be 'embeddings' or 'noise'");
+  return { variation: resolveVariation(params.variation), mixMode };
+}
+
+export function resolveVariation(value: unknown): Variation | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object') throw invalidField('variation', 'must be an object {seed, strength}');
+  const { seed, strength } = value as { seed?: unknown; strength?: unknown };
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) {
+    throw invalidField('variation.seed', `must be a non-negative integer, got ${String(seed)}`);
+  }
+  if (typeof strength !== 'number' || !Number.isFinite(strength) || strength < 0 || strength > 1) {
+    throw invalidField('variation.strength', `must be a number from 0 to 1, got ${String(strength)}`);
+  }
+  return { seed, strength };
+}
