@@ -1,11 +1,15 @@
+import { benchEdit } from './edit-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchTransport } from './transport-bench.js';
+import { benchPreviews } from './preview-bench.js';
 
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same run. */
 async function main(): Promise<void> {
   console.log(`# latent-bridge benchmarks (${new Date().toISOString()}, node ${process.version}, ${process.arch})`);
   await benchPipeline();
+  await benchEdit();
   await benchTransport();
+  await benchPreviews();
 }
 
 main().catch((err: unknown) => {

@@ -4,10 +4,12 @@ import { generateCommand } from './generate-command.js';
 import { modelsCommand } from './models-command.js';
 
 const USAGE = `latent-bridge <command>
-  serve                 start the bridge server (HTTP + WebSocket) for the Photoshop and GIMP plugins
+  serve ...             start the bridge server (HTTP + WebSocket) for the Photoshop and GIMP plugins (--help)
   generate ...          text to image from the command line (--help for options)
+  batch ...             one image per line of a prompt file, with a summary (--help for options)
+  animate ...           frames between two prompts and/or seeds as an animated PNG or WebP (--help)
   models ...            list | pull | verify | make-test
-  token                 print the access token plugins need`;
+  token [--config-dir DIR]  print the access token plugins need`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -16,13 +18,21 @@ async function main(argv: string[]): Promise<void> {
       return generateCommand(rest);
     case 'models':
       return modelsCommand(rest);
+    case 'batch': {
+      const { batchCommand } = await import('./batch-command.js');
+      return batchCommand(rest);
+    }
+    case 'animate': {
+      const { animateCommand } = await import('./animate-command.js');
+      return animateCommand(rest);
+    }
     case 'serve': {
       const { serveCommand } = await import('./serve-command.js');
       return serveCommand(rest);
     }
     case 'token': {
       const { tokenCommand } = await import('./serve-command.js');
-      return tokenCommand();
+      return tokenCommand(rest);
     }
     default:
       console.log(USAGE);

@@ -26,16 +26,21 @@ test('jobs run one at a time, round-robin across clients', async () => {
   assert.equal(q.enqueue('A', 'a1', null).position, 0);
   assert.equal(q.enqueue('A', 'a2', null).position, 1);
   assert.equal(q.enqueue('A', 'a3', null).position, 2);
-  // B's job overtakes A's second and third jobs' turn order: A, B, A, A.
-  assert.equal(q.enqueue('B', 'b1', null).position, 2);
+  // A was just served (a1 runs), so B's first job goes before A's second and third: A, B, A, A.
+  assert.equal(q.enqueue('B', 'b1', null).position, 1);
+  assert.equal(q.positionOf(q.current as QueuedJob<null>), 0);
   assert.deepEqual(started, ['a1']);
   await finish('a1');
-  assert.deepEqual(started, ['a1', 'a2']);
-  await finish('a2');
-  assert.deepEqual(started, ['a1', 'a2', 'b1']);
+  assert.deepEqual(started, ['a1', 'b1']);
+  // B was served more recently than A now: A's next job goes before B's second.
+  q.enqueue('B', 'b2', null);
   await finish('b1');
+  assert.deepEqual(started, ['a1', 'b1', 'a2']);
+  await finish('a2');
+  assert.deepEqual(started, ['a1', 'b1', 'a2', 'b2']);
+  await finish('b2');
   await finish('a3');
-  assert.deepEqual(started, ['a1', 'a2', 'b1', 'a3']);
+  assert.deepEqual(started, ['a1', 'b1', 'a2', 'b2', 'a3']);
   assert.equal(q.current, undefined);
 });
 

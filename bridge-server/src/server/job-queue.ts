@@ -16,13 +16,15 @@ type Runner<T> = (job: QueuedJob<T>) => Promise<void>;
 
 /**
  * One job at a time on the model device, taken round-robin across clients so one client's batch
- * of twenty cannot starve another's single job. Cancelling a queued job removes it; cancelling the
+ * of twenty cannot starve another's single job: the next job comes from the client served least
+ * recently (clients never served first, in order of arrival). Cancelling a queued job removes it; cancelling the
  * running job aborts its signal (the pipeline stops between steps).
  */
 export class JobQueue<T> {
   private readonly waiting = new Map<string, Array<QueuedJob<T>>>();
-  /** Clients in round-robin order; the next job comes from the first client that has one. */
-  private order: string[] = [];
+  /** When each client last had a job started (a counter); the longest-unserved client goes next. */
+  private readonly served = new Map<string, number>();
+  private turn = 0;
   private running: QueuedJob<T> | undefined;
   private idle: Promise<void> = Promise.resolve();
   private closed = false;
@@ -53,7 +55,6 @@ export class JobQueue<T> {
     const job: QueuedJob<T> = { id, clientId, payload, controller: new AbortController(), enqueuedAt: Date.now() };
     jobs.push(job);
     this.waiting.set(clientId, jobs);
-    if (!this.order.includes(clientId)) this.order.push(clientId);
     const position = this.positionOf(job);
     this.pump();
     return { job, position };
@@ -89,12 +90,17 @@ export class JobQueue<T> {
       return j.id;
     });
     this.waiting.delete(clientId);
-    this.order = this.order.filter((c) => c !== clientId);
+    this.served.delete(clientId);
     if (this.running?.clientId === clientId) {
       this.running.controller.abort();
       ids.push(this.running.id);
     }
     return ids;
+  }
+
+  /** Drops what the queue remembers about a client that is gone (e.g. an HTTP request that ended). */
+  forget(clientId: string): void {
+    if (!this.waiting.has(clientId) && this.running?.clientId !== clientId) this.served.delete(clientId);
   }
 
   /** Stops taking jobs, cancels waiting ones and resolves when the running one has finished. */
@@ -104,7 +110,6 @@ export class JobQueue<T> {
       for (const j of this.waiting.get(client) ?? []) j.controller.abort();
     }
     this.waiting.clear();
-    this.order = [];
     if (cancelRunning) this.running?.controller.abort();
     await this.idle;
   }
@@ -114,32 +119,45 @@ export class JobQueue<T> {
     return this.waiting.get(clientId)?.find((j) => j.id === id);
   }
 
-  /** The order in which waiting jobs will run: interleave clients, starting from the round-robin head. */
+  /** The order in which waiting jobs will run if nothing else arrives. */
   private schedule(): Array<QueuedJob<T>> {
-    const lists = this.order.map((c) => [...(this.waiting.get(c) ?? [])]);
+    const lists = new Map([...this.waiting].map(([c, jobs]) => [c, [...jobs]]));
+    const served = new Map(this.served);
+    let turn = this.turn;
     const out: Array<QueuedJob<T>> = [];
-    for (let round = 0; lists.some((l) => l.length > round); round++) {
-      for (const l of lists) {
-        const j = l[round];
-        if (j) out.push(j);
+    for (;;) {
+      const client = this.pickClient(lists, served);
+      if (client === undefined) return out;
+      const list = lists.get(client) as Array<QueuedJob<T>>;
+      out.push(list.shift() as QueuedJob<T>);
+      if (list.length === 0) lists.delete(client);
+      served.set(client, ++turn);
+    }
+  }
+
+  /** The client with waiting jobs that was served least recently; Map order breaks ties (arrival). */
+  private pickClient(lists: ReadonlyMap<string, readonly QueuedJob<T>[]>, served: ReadonlyMap<string, number>): string | undefined {
+    let best: string | undefined;
+    let bestTurn = Number.POSITIVE_INFINITY;
+    for (const [client, jobs] of lists) {
+      if (jobs.length === 0) continue;
+      const t = served.get(client) ?? -1;
+      if (t < bestTurn) {
+        best = client;
+        bestTurn = t;
       }
     }
-    return out;
+    return best;
   }
 
   private takeNext(): QueuedJob<T> | undefined {
-    for (let i = 0; i < this.order.length; i++) {
-      const client = this.order[i] as string;
-      const jobs = this.waiting.get(client);
-      const job = jobs?.shift();
-      if (!job) continue;
-      // Rotate: this client goes to the back so the others get their turn first.
-      this.order.splice(i, 1);
-      if (jobs && jobs.length > 0) this.order.push(client);
-      else this.waiting.delete(client);
-      return job;
-    }
-    return undefined;
+    const client = this.pickClient(this.waiting, this.served);
+    if (client === undefined) return undefined;
+    const jobs = this.waiting.get(client) as Array<QueuedJob<T>>;
+    const job = jobs.shift();
+    if (jobs.length === 0) this.waiting.delete(client);
+    this.served.set(client, ++this.turn);
+    return job;
   }
 
   private pump(): void {

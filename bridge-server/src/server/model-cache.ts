@@ -1,7 +1,11 @@
+import { BridgeError } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
 import { LoadedModel, type LoadOptions } from '../pipeline/loaded-model.js';
 
+export type ModelLoader = (info: ModelInfo, options: LoadOptions) => Promise<LoadedModel>;
+
 interface Entry {
+  name: string;
   model: Promise<LoadedModel>;
   bytes: number;
   lastUsed: number;
@@ -20,22 +24,43 @@ export class ModelCache {
   constructor(
     private readonly budgetBytes: number,
     private readonly options: LoadOptions = {},
-    private readonly loader: (info: ModelInfo, options: LoadOptions) => Promise<LoadedModel> = LoadedModel.load,
+    private readonly loader: ModelLoader = LoadedModel.load,
   ) {}
 
-  /** Runs `use` with the model loaded, keeping it from being evicted meanwhile. */
+  /**
+   * Runs `use` with the model loaded, keeping it from being evicted meanwhile. A load failure is
+   * a BridgeError (model_load_failed when the loader threw something uncatalogued).
+   */
   async with<R>(info: ModelInfo, use: (model: LoadedModel) => Promise<R>): Promise<R> {
     const entry = this.acquire(info);
     try {
-      return await use(await entry.model);
+      let model: LoadedModel;
+      try {
+        model = await entry.model;
+      } catch (err) {
+        throw loadError(info, err);
+      }
+      return await use(model);
     } finally {
       entry.users--;
       entry.lastUsed = ++this.clock;
     }
   }
 
+  /** Whether `info` is loaded (or loading) now, i.e. a job with it would not pay for a load. */
+  has(info: ModelInfo): boolean {
+    return this.entries.has(info.dir);
+  }
+
+  /** Names of the models held, least recently used first. */
   get loadedNames(): string[] {
-    return [...this.entries.keys()];
+    return [...this.entries.values()].sort((a, b) => a.lastUsed - b.lastUsed).map((e) => e.name);
+  }
+
+  get usedBytes(): number {
+    let n = 0;
+    for (const e of this.entries.values()) n += e.bytes;
+    return n;
   }
 
   async clear(): Promise<void> {
@@ -50,7 +75,7 @@ export class ModelCache {
     if (!entry) {
       this.evictFor(info.sizeBytes);
       const model = this.loader(info, this.options);
-      entry = { model, bytes: info.sizeBytes, lastUsed: ++this.clock, users: 0 };
+      entry = { name: info.name, model, bytes: info.sizeBytes, lastUsed: ++this.clock, users: 0 };
       this.entries.set(key, entry);
       // A model that failed to load is forgotten so the next job tries again.
       model.catch(() => {
@@ -63,7 +88,7 @@ export class ModelCache {
   }
 
   private evictFor(incoming: number): void {
-    let used = [...this.entries.values()].reduce((n, e) => n + e.bytes, 0);
+    let used = this.usedBytes;
     const idle = [...this.entries.entries()].filter(([, e]) => e.users === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
     for (const [key, e] of idle) {
       if (used + incoming <= this.budgetBytes) break;
@@ -72,4 +97,11 @@ export class ModelCache {
       void e.model.then((m) => m.release()).catch(() => undefined);
     }
   }
+}
+
+/** Load errors name the model (not a file path) as their field, so the client knows what failed. */
+function loadError(info: ModelInfo, err: unknown): BridgeError {
+  if (err instanceof BridgeError) return new BridgeError(err.code, `Model "${info.name}": ${err.message}`, 'model');
+  const message = err instanceof Error ? err.message : String(err);
+  return new BridgeError('model_load_failed', `Model "${info.name}" could not be loaded: ${message}`, 'model');
 }

@@ -1,0 +1,156 @@
+import {
+  BridgeError,
+  MAX_SEED,
+  toBridgeError,
+  type Capabilities,
+  type GenerateMessage,
+  type Limits,
+  type ServerState,
+} from '@latent-bridge/shared';
+import type { Mask, RgbaImage } from '../image/index.js';
+import type { ModelInfo } from '../models/index.js';
+import { SCHEDULER_NAMES } from '../pipeline/schedulers/index.js';
+import { JobQueue, type QueuedJob } from './job-queue.js';
+import { runJob } from './job-runner.js';
+import type { JobSink, JobSpec, QueuedPayload, ServerGenerateRequest } from './job-types.js';
+import type { ModelCache } from './model-cache.js';
+import type { ModelCatalog } from './model-catalog.js';
+
+export interface BridgeCoreOptions {
+  limits: Limits;
+  catalog: ModelCatalog;
+  cache: ModelCache;
+}
+
+/**
+ * What the WebSocket and HTTP fronts share: the model catalog and cache, the one job queue, and
+ * the rules that turn a validated generate into a job.
+ */
+export class BridgeCore {
+  readonly limits: Limits;
+  readonly catalog: ModelCatalog;
+  readonly cache: ModelCache;
+  readonly queue: JobQueue<QueuedPayload>;
+  readonly startedAt = Date.now();
+  private stopping = false;
+  private loading = false;
+
+  constructor(options: BridgeCoreOptions) {
+    this.limits = options.limits;
+    this.catalog = options.catalog;
+    this.cache = options.cache;
+    this.queue = new JobQueue<QueuedPayload>((job) => this.run(job), { maxQueuedPerClient: options.limits.maxQueuePerClient });
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  state(): ServerState {
+    if (this.stopping) return 'stopping';
+    if (this.loading) return 'loading';
+    return this.queue.current !== undefined ? 'busy' : 'idle';
+  }
+
+  /** Jobs queued or running, all clients. */
+  queueLength(): number {
+    return this.queue.length + (this.queue.current !== undefined ? 1 : 0);
+  }
+
+  async capabilities(): Promise<Capabilities> {
+    return { models: await this.catalog.list(), schedulers: [...SCHEDULER_NAMES], limits: { ...this.limits } };
+  }
+
+  /** Scheduler names are checked before a job is queued, so a typo does not wait its turn to fail. */
+  checkScheduler(name: string): void {
+    if (!SCHEDULER_NAMES.includes(name)) {
+      throw new BridgeError('unknown_scheduler', `Unknown scheduler "${name}"; choose one of ${SCHEDULER_NAMES.join(', ')}.`, 'scheduler');
+    }
+  }
+
+  /** Resolves the model and builds the job; model_not_found, invalid_field, unknown_scheduler. */
+  async prepare(msg: GenerateMessage, image: RgbaImage | undefined, mask: Mask | undefined): Promise<JobSpec> {
+    this.checkScheduler(msg.scheduler);
+    const model = await this.catalog.resolve(msg.model);
+    checkModelMode(model, msg);
+    const request: ServerGenerateRequest = {
+      mode: msg.mode,
+      prompt: msg.prompt,
+      negative: msg.negative,
+      steps: msg.steps,
+      guidance: msg.guidance,
+      scheduler: msg.scheduler,
+      batch: msg.batch,
+      fill: msg.fill,
+      // The decoded source frame belongs to this job alone: the pipeline may composite into it.
+      reuseImage: true,
+      ...(msg.strength !== undefined ? { strength: msg.strength } : {}),
+      ...(msg.grow !== undefined ? { grow: msg.grow } : {}),
+      ...(msg.feather !== undefined ? { feather: msg.feather } : {}),
+      ...(msg.padding !== undefined ? { padding: msg.padding } : {}),
+      ...(msg.seed !== undefined ? { seed: msg.seed } : {}),
+      ...(msg.width !== undefined ? { width: msg.width } : {}),
+      ...(msg.height !== undefined ? { height: msg.height } : {}),
+      ...(msg.expand !== undefined ? { expand: msg.expand } : {}),
+      ...(image !== undefined ? { image } : {}),
+      ...(mask !== undefined ? { mask } : {}),
+    };
+    if (request.seed !== undefined && request.seed + msg.batch - 1 > MAX_SEED) {
+      throw new BridgeError('invalid_field', `seed: seed + batch - 1 must stay within ${MAX_SEED}`, 'seed');
+    }
+    const preview = msg.preview;
+    const previewEvery = preview === false ? undefined : preview === true ? 1 : preview.every;
+    return { model, request, previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
+  }
+
+  /** Queues a job; throws queue_full, shutting_down or invalid_field (id in use). */
+  submit(clientId: string, id: string, spec: JobSpec, sink: JobSink): { job: QueuedJob<QueuedPayload>; position: number } {
+    if (this.stopping) throw new BridgeError('shutting_down', 'The server is shutting down; no new jobs are taken.');
+    return this.queue.enqueue(clientId, id, { spec, sink });
+  }
+
+  /** Stops taking jobs, drops the waiting ones, aborts the running one and waits for it to stop. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.queue.close(true);
+    await this.cache.clear();
+  }
+
+  private async run(job: QueuedJob<QueuedPayload>): Promise<void> {
+    const { spec, sink } = job.payload;
+    const signal = job.controller.signal;
+    // The queue calls us synchronously from enqueue; yielding first lets the caller send `queued`
+    // before `started`, and serves pending socket reads before the model takes the thread.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (signal.aborted) {
+      sink.finish({ kind: 'cancelled' });
+      return;
+    }
+    try {
+      sink.started();
+      const outcome = await runJob(spec, sink, signal, {
+        cache: this.cache,
+        limits: this.limits,
+        onLoading: (loading) => {
+          this.loading = loading;
+        },
+      }, job.enqueuedAt);
+      sink.finish(signal.aborted ? { kind: 'cancelled' } : { kind: 'done', ...outcome });
+    } catch (err) {
+      sink.finish(signal.aborted ? { kind: 'cancelled' } : { kind: 'error', error: toBridgeError(err) });
+    }
+  }
+}
+
+/** What the chosen model can do for the requested mode, checked before the job waits in the queue. */
+function checkModelMode(model: ModelInfo, msg: GenerateMessage): void {
+  if (msg.mode !== 'txt2img' && !model.hasVaeEncoder) {
+    throw new BridgeError('invalid_field', `model: "${model.name}" has no VAE encoder, so it cannot do ${msg.mode}`, 'model');
+  }
+  if (model.staticSize !== undefined && msg.mode === 'txt2img' && msg.width !== undefined && msg.height !== undefined) {
+    const { width, height } = model.staticSize;
+    if (msg.width !== width || msg.height !== height) {
+      throw new BridgeError('invalid_field', `width: "${model.name}" only runs at ${width}×${height}`, 'width');
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import {
+  BridgeError,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  resolveLimits,
+  type Limits,
+  type ProtocolRange,
+} from '@latent-bridge/shared';
+import { defaultConfigDir } from '../config/config-dir.js';
+import { loadOrCreateToken } from '../config/token.js';
+import { ModelStore } from '../models/index.js';
+import type { ExecutionProvider } from '../runtime/index.js';
+import { BridgeCore } from './bridge-core.js';
+import { ClientConnection } from './connection.js';
+import { ensureDemoModels, type DemoModel } from './demo-models.js';
+import { createHttpApp } from './http-app.js';
+import { ModelCache } from './model-cache.js';
+import { ModelCatalog } from './model-catalog.js';
+import { isLoopbackAddress, OriginPolicy } from './origin-policy.js';
+import { SERVER_NAME, SERVER_VERSION } from './version.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7450;
+export const WS_PATH = '/ws';
+/** Default memory budget for loaded models (file bytes): two SD 1.5 fp32 models. */
+export const DEFAULT_MODEL_BUDGET_BYTES = 8 * 1024 ** 3;
+
+export interface BridgeServerOptions {
+  /** Default 127.0.0.1: only this machine can connect. */
+  host?: string;
+  /** Default 7450; 0 picks a free port. */
+  port?: number;
+  /** A string: that token; null: no token at all; absent: the token in the config dir (created on first run). */
+  token?: string | null;
+  /** Default: defaultConfigDir() ($LATENT_BRIDGE_CONFIG_DIR, $XDG_CONFIG_HOME/latent-bridge, …). */
+  configDir?: string;
+  /** The model folder; default the model store's default root. */
+  modelsDir?: string;
+  /** true: always offer the demo models; false: never; 'auto' (default): when the model folder has none. */
+  demo?: boolean | 'auto';
+  /** Web origins (http/https) allowed besides the non-browser ones, e.g. "http://localhost:5173". */
+  allowOrigins?: readonly string[];
+  provider?: ExecutionProvider;
+  threads?: number;
+  limits?: Partial<Limits>;
+  /** Memory budget for loaded models, in model-file bytes (LRU beyond it). */
+  modelBudgetBytes?: number;
+  /** Protocol versions accepted; default MIN_PROTOCOL_VERSION..PROTOCOL_VERSION. */
+  protocolRange?: ProtocolRange;
+  /** A connection that sends no hello within this long is closed (default 10 s). */
+  helloTimeoutMs?: number;
+  /** Progress lines for people (the CLI passes console.error); default silent. */
+  log?: (line: string) => void;
+}
+
+export interface BridgeStats {
+  connections: number;
+  queueLength: number;
+  loadedModels: string[];
+}
+
+export interface RunningBridge {
+  /** http://host:port */
+  url: string;
+  /** ws://host:port/ws */
+  wsUrl: string;
+  port: number;
+  token: string | null;
+  /** Names offered to clients (model folder and demo models). */
+  models: string[];
+  stats(): BridgeStats;
+  /** Graceful stop: refuse new work, cancel queued jobs, abort the running one, close sockets. */
+  close(): Promise<void>;
+}
+
+/** Starts the bridge: HTTP and the WebSocket at /ws on one port. */
+export async function startBridgeServer(options: BridgeServerOptions = {}): Promise<RunningBridge> {
+  const log = options.log ?? (() => undefined);
+  const limits = resolveLimits(options.limits);
+  const configDir = options.configDir ?? defaultConfigDir();
+  const token = options.token === undefined ? await loadOrCreateToken(configDir) : options.token;
+  const store = new ModelStore(options.modelsDir);
+  const stored = (await store.list()).filter((m) => m.info !== undefined);
+  let demo: DemoModel[] = [];
+  const demoMode = options.demo ?? 'auto';
+  if (demoMode === true || (demoMode === 'auto' && stored.length === 0)) {
+    if (stored.length === 0) {
+      log(`No models in ${store.root}. Pull one with: latent-bridge models pull <huggingface-repo>. Offering the demo models meanwhile.`);
+    }
+    // Per server version: a newer build may generate the demo models differently.
+    demo = await ensureDemoModels(path.join(configDir, 'demo-models', SERVER_VERSION));
+  }
+  const catalog = new ModelCatalog(store, demo);
+  const cache = new ModelCache(options.modelBudgetBytes ?? DEFAULT_MODEL_BUDGET_BYTES, {
+    ...(options.provider !== undefined ? { provider: options.provider } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  });
+  const core = new BridgeCore({ limits, catalog, cache });
+  const host = options.host ?? DEFAULT_HOST;
+  const origins = new OriginPolicy(options.allowOrigins ?? [], isLoopbackAddress(host));
+  const protocolRange = options.protocolRange ?? { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION };
+
+  const app = createHttpApp({ core, token, serverName: SERVER_NAME, origins });
+  const server = createServer(app);
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    // A little over the frame limit, so a frame just over it is answered with frame_invalid, not a dropped socket.
+    maxPayload: Math.max(limits.maxFrameBytes, limits.maxMessageBytes) + 64 * 1024,
+  });
+  const connections = new Set<ClientConnection>();
+  let nextClient = 0;
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (pathname !== WS_PATH) return refuseUpgrade(socket, 404, new BridgeError('invalid_field', `The WebSocket lives at ${WS_PATH}.`, 'path'));
+      if (core.isStopping) return refuseUpgrade(socket, 503, new BridgeError('shutting_down', 'The server is shutting down.'));
+      if (!origins.allowsRequest(req.headers.origin, req.headers.host)) {
+        return refuseUpgrade(socket, 403, new BridgeError('forbidden_origin', `WebSocket connections from ${String(req.headers.origin)} are not allowed.`, 'origin'));
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const connection = new ClientConnection(ws, `ws-${++nextClient}`, {
+          core,
+          token,
+          serverName: SERVER_NAME,
+          protocolRange,
+          helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+          previewBacklogBytes: 8 * 1024 * 1024,
+        });
+        connections.add(connection);
+        ws.on('close', () => connections.delete(connection));
+      });
+    } catch {
+      socket.destroy();
+    }
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  const models = (await catalog.list()).map((m) => m.name);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= shutdown(server, wss, core, connections);
+    return closing;
+  };
+  return {
+    url: `http://${hostInUrl}:${port}`,
+    wsUrl: `ws://${hostInUrl}:${port}${WS_PATH}`,
+    port,
+    token,
+    models,
+    stats: () => ({ connections: connections.size, queueLength: core.queueLength(), loadedModels: core.cache.loadedNames }),
+    close,
+  };
+}
+
+async function shutdown(server: Server, wss: WebSocketServer, core: BridgeCore, connections: Set<ClientConnection>): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  const coreClosed = core.close();
+  for (const c of connections) c.shutdown();
+  await coreClosed;
+  // Clients that do not finish the close handshake promptly are cut off.
+  const deadline = Date.now() + 1000;
+  while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  for (const ws of wss.clients) ws.terminate();
+  wss.close();
+  server.closeAllConnections();
+  await stopped;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, e: BridgeError): void {
+  const body = JSON.stringify(e.toJSON());
+  const reason = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

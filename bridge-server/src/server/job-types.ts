@@ -1,0 +1,64 @@
+import type { BridgeError, Expand, FrameFormat, GenerateMode } from '@latent-bridge/shared';
+import type { Mask, RgbaImage } from '../image/index.js';
+import type { ModelInfo } from '../models/index.js';
+import type { GenerateParams } from '../pipeline/params.js';
+
+/** What the pipeline is asked for: the contract's GenerateRequest of pipeline/generate.ts. */
+export interface ServerGenerateRequest extends GenerateParams {
+  mode: GenerateMode;
+  image?: RgbaImage;
+  mask?: Mask;
+  strength?: number;
+  grow?: number;
+  feather?: number;
+  padding?: number;
+  expand?: Expand;
+  fill?: 'edge' | 'noise';
+  reuseImage?: boolean;
+}
+
+/** A validated job, ready for the queue: its model resolved, its images decoded. */
+export interface JobSpec {
+  model: ModelInfo;
+  request: ServerGenerateRequest;
+  /** Every how many steps a preview is sent; undefined for none. */
+  previewEvery: number | undefined;
+  previewFormat: 'raw-rgba' | 'jpeg';
+  resultFormat: 'raw-rgba' | 'png';
+}
+
+/** Pixels ready to go into a frame. */
+export interface EncodedImage {
+  format: FrameFormat;
+  width: number;
+  height: number;
+  channels: number;
+  bitDepth: 8 | 16;
+  payload: Uint8Array;
+}
+
+/** What a running job reports, in this order: started, progress/preview…, result × n. */
+export interface JobEvents {
+  started(): void;
+  progress(step: number, total: number, etaMs: number | undefined): void;
+  /** False when the receiver is backed up; the job then skips previews (they are optional). */
+  wantsPreview(): boolean;
+  preview(index: number, step: number, image: EncodedImage): void;
+  result(index: number, seed: number, parameters: string, image: EncodedImage): void;
+}
+
+export type JobEnd =
+  | { kind: 'done'; results: number; timings: Record<string, number> }
+  | { kind: 'cancelled' }
+  | { kind: 'error'; error: BridgeError };
+
+/** One end of a job: the WebSocket connection or the HTTP request that submitted it. */
+export interface JobSink extends JobEvents {
+  /** Called exactly once per job that reached the queue, with its outcome. */
+  finish(end: JobEnd): void;
+}
+
+export interface QueuedPayload {
+  spec: JobSpec;
+  sink: JobSink;
+}
