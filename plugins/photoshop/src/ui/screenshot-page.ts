@@ -1,0 +1,44 @@
+// Browser entry for the panel screenshot (build/screenshot.ts): the real panel and adapter on
+// the fake photoshop module, a bridge answered in memory, the Spectrum stand-ins.
+import { BridgeClient } from '../client/bridge-client.js';
+import { FakeBridgeSocket } from '../fake/fake-bridge-socket.js';
+import { paintedScene } from '../fake/scenes.js';
+import { PhotoshopHost } from '../host/photoshop-host.js';
+import { Panel } from './panel.js';
+import { defineSpectrumFallbacks } from './spectrum-fallback.js';
+import { byId, setText } from './widgets.js';
+
+async function render(): Promise<void> {
+  defineSpectrumFallbacks(document);
+  const { ps } = paintedScene({ depth: 16 });
+  const store = new Map<string, string>([
+    ['latent-bridge.token', 'a1b2c3d4e5'],
+    ['latent-bridge.settings', JSON.stringify({ prompt: 'red brick wall, weathered, afternoon light', negative: 'blurry, text', batch: 3, steps: 20, guidance: 7, seed: 1234, model: 'demo-inpaint', scheduler: 'euler_a' })],
+  ]);
+  const client = new BridgeClient({ url: 'ws://127.0.0.1:7450/ws', token: 'a1b2c3d4e5', clientName: 'photoshop/screenshot', socketFactory: () => new FakeBridgeSocket() });
+  const root = document.getElementById('app');
+  if (!root) throw new Error('no #app');
+  const panel = new Panel(root, {
+    host: new PhotoshopHost(ps),
+    client,
+    store: { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => void store.set(k, v) },
+    configureClient: () => undefined,
+  });
+  await panel.connect();
+  await panel.refreshDocument();
+  // A finished job fills the results strip; then show the look of the next one half-way.
+  await panel.generate();
+  setText(byId(root, 'seed'), '1234');
+  panel.setRunning(true);
+  panel.setProgress(12, 20);
+  const w = 96;
+  const h = 72;
+  const preview = new Uint8Array(w * h * 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) preview.set([150 + (x % 40), 60 + (y % 30), 60, 255], (y * w + x) * 4);
+  await panel.showPreview(preview, w, h);
+  document.body.dataset['ready'] = 'yes';
+}
+
+render().catch((err: unknown) => {
+  document.body.textContent = `screenshot page failed: ${err instanceof Error ? err.stack : String(err)}`;
+});
