@@ -1,0 +1,116 @@
+"""Procedure definitions: names, menu entries and arguments (GIMP stores the last values of
+every argument per procedure, which is what makes the dialogs remember between runs)."""
+
+import gi
+
+gi.require_version('Gimp', '3.0')
+from gi.repository import GObject, Gimp  # noqa: E402
+
+RW = GObject.ParamFlags.READWRITE
+MENU = '<Image>/Filters/latent-bridge'
+PREFIX = 'latent-bridge-'
+
+GENERATE = PREFIX + 'generate'
+IMG2IMG = PREFIX + 'img2img'
+INPAINT = PREFIX + 'inpaint'
+OUTPAINT = PREFIX + 'outpaint'
+SETTINGS = PREFIX + 'settings'
+
+MODES = {GENERATE: 'txt2img', IMG2IMG: 'img2img', INPAINT: 'inpaint', OUTPAINT: 'outpaint'}
+IMAGE_PROCEDURES = (GENERATE, IMG2IMG, INPAINT, OUTPAINT)
+
+_DOCS = {
+    GENERATE: ('_Generate...', 'Generate an image from a prompt',
+               'Generates into the selection (masked by it) or over the whole canvas, as new layers.'),
+    IMG2IMG: ('_Image to Image...', 'Redraw the selection or the canvas from a prompt',
+              'Sends the visible pixels of the selection (or canvas) and pastes the results as new layers.'),
+    INPAINT: ('_Inpaint Selection...', 'Regenerate the selected area from a prompt',
+              'Sends the padded selection area and its soft mask; results become new layers masked by the '
+              'selection.'),
+    OUTPAINT: ('_Expand Canvas...', 'Grow the canvas and fill the new area from a prompt',
+               'Enlarges the canvas on the chosen sides and adds the results as new layers.'),
+    SETTINGS: ('_Settings...', 'Set the latent-bridge server address and token',
+               'Stored in the GIMP profile; LATENT_BRIDGE_URL and LATENT_BRIDGE_TOKEN take precedence.'),
+}
+
+
+def _choice(*items):
+    choice = Gimp.Choice.new()
+    for i, (nick, label) in enumerate(items):
+        choice.add(nick, i, label, '')
+    return choice
+
+
+def _common_arguments(p, strength=None):
+    p.add_string_argument('prompt', '_Prompt', 'What to draw', '', RW)
+    p.add_string_argument('negative', '_Negative prompt', 'What to avoid', '', RW)
+    p.add_string_argument('model', '_Model', 'Model name on the bridge; empty picks one for the task', '', RW)
+    p.add_int_argument('steps', '_Steps', 'Denoising steps', 1, 150, 20, RW)
+    p.add_double_argument('guidance', '_Guidance', 'Classifier-free guidance scale', 0.0, 50.0, 7.0, RW)
+    p.add_string_argument('scheduler', 'Sc_heduler', 'Scheduler name; empty picks euler_a or the first offered',
+                          '', RW)
+    p.add_int_argument('seed', 'S_eed', 'Seed; -1 picks a random one', -1, 2147483647, -1, RW)
+    if strength is not None:
+        p.add_double_argument('strength', 'S_trength', 'How much to change (0 keeps, 1 redraws)', 0.0, 1.0,
+                              strength, RW)
+    p.add_int_argument('batch', '_Batch', 'Images to make; more than one go in a layer group', 1, 8, 1, RW)
+    p.add_boolean_argument('preview', 'Show pre_views', 'Show the image taking shape in a preview window', True, RW)
+
+
+def _source_argument(p):
+    p.add_choice_argument('source', 'Sou_rce', 'Pixels to send', _choice(('visible', 'Visible image'),
+                                                                          ('layer', 'Selected layer')), 'visible', RW)
+
+
+def _timeout_argument(p):
+    p.add_int_argument('timeout', 'Time_out', 'Seconds before the job is cancelled; 0 waits forever', 0, 86400,
+                       900, RW)
+
+
+def define(plugin, name, run_image, run_settings):
+    if name == SETTINGS:
+        p = Gimp.Procedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_settings, None)
+        p.add_enum_argument('run-mode', 'Run mode', 'The run mode', Gimp.RunMode, Gimp.RunMode.NONINTERACTIVE, RW)
+        p.add_string_argument('url', 'Bridge _address', 'WebSocket address of the bridge',
+                              'ws://127.0.0.1:7450/ws', RW)
+        p.add_string_argument('token', '_Token', 'The bridge token ("latent-bridge token" prints it); empty: '
+                              'read the bridge\'s token file', '', RW)
+        p.add_boolean_argument('test', 'Test the _connection', 'Connect once and report the models', True, RW)
+    else:
+        p = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_image, None)
+        p.set_image_types('*')
+        p.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES
+                               | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
+        if name == GENERATE:
+            _common_arguments(p)
+            p.add_choice_argument('area', '_Area', 'Where the result goes',
+                                  _choice(('selection', 'Selection (canvas when none)'), ('canvas', 'Whole canvas')),
+                                  'selection', RW)
+        elif name == IMG2IMG:
+            _common_arguments(p, strength=0.6)
+            p.add_choice_argument('area', '_Area', 'Which part to redraw',
+                                  _choice(('selection', 'Selection (canvas when none)'), ('canvas', 'Whole canvas')),
+                                  'selection', RW)
+            _source_argument(p)
+        elif name == INPAINT:
+            _common_arguments(p, strength=1.0)
+            p.add_int_argument('grow', 'G_row mask', 'Grow (negative: shrink) the mask, pixels', -256, 256, 0, RW)
+            p.add_int_argument('feather', '_Feather', 'Blend width of the mask edge, pixels', 0, 256, 8, RW)
+            p.add_int_argument('padding', 'Context pa_dding', 'Context sent around the selection, pixels', 0, 1024,
+                               32, RW)
+            _source_argument(p)
+        elif name == OUTPAINT:
+            _common_arguments(p, strength=1.0)
+            for side in ('left', 'top', 'right', 'bottom'):
+                p.add_int_argument(side, 'Expand %s' % side, 'New canvas on the %s, pixels' % side, 0, 4096,
+                                   128 if side == 'right' else 0, RW)
+            p.add_choice_argument('fill', 'F_ill', 'How the new canvas starts',
+                                  _choice(('edge', 'Stretch the edge'), ('noise', 'Noise')), 'edge', RW)
+            _source_argument(p)
+        _timeout_argument(p)
+    label, blurb, help_text = _DOCS[name]
+    p.set_menu_label(label)
+    p.add_menu_path(MENU)
+    p.set_documentation(blurb, help_text, name)
+    p.set_attribution('latent-bridge', 'latent-bridge contributors', '2025')
+    return p

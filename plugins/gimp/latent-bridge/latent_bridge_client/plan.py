@@ -1,0 +1,58 @@
+"""Geometry and naming decisions, kept apart from GIMP so they are unit-tested."""
+
+from .errors import BridgeClientError
+
+MIN_SIDE = 64
+MAX_SIDE = 8192
+
+
+def pad_and_clamp(box, padding, canvas_w, canvas_h):
+    """(x, y, w, h) grown by ``padding`` on every side and clipped to the canvas."""
+    x, y, w, h = box
+    x1, y1 = max(0, x - padding), max(0, y - padding)
+    x2, y2 = min(canvas_w, x + w + padding), min(canvas_h, y + h + padding)
+    if x2 <= x1 or y2 <= y1:
+        raise BridgeClientError('host_unsupported', 'The selection lies outside the canvas.')
+    return x1, y1, x2 - x1, y2 - y1
+
+
+def _round8(v):
+    return max(MIN_SIDE, min(MAX_SIDE, int(round(v / 8.0)) * 8))
+
+
+def generation_size(w, h, native, max_pixels):
+    """Size to generate for a w x h area: about native^2 pixels with the area's aspect ratio,
+    sides multiples of 8 within 64..8192 and the product within ``max_pixels``."""
+    if w < 1 or h < 1:
+        raise BridgeClientError('host_unsupported', 'The area to fill is empty.')
+    scale = native / float((w * h) ** 0.5)
+    gw, gh = _round8(w * scale), _round8(h * scale)
+    while gw * gh > max_pixels and (gw > MIN_SIDE or gh > MIN_SIDE):
+        shrink = (max_pixels / float(gw * gh)) ** 0.5
+        nw, nh = _round8(gw * shrink), _round8(gh * shrink)
+        if (nw, nh) == (gw, gh):
+            nw, nh = max(MIN_SIDE, gw - 8), max(MIN_SIDE, gh - 8)
+        gw, gh = nw, nh
+    return gw, gh
+
+
+def layer_name(prompt, seed, limit=48):
+    text = ' '.join((prompt or '').split()) or 'latent-bridge'
+    if len(text) > limit:
+        text = text[:limit - 1].rstrip() + '\u2026'
+    return '%s (seed %d)' % (text, seed)
+
+
+def group_name(prompt, count, limit=48):
+    text = ' '.join((prompt or '').split()) or 'latent-bridge'
+    if len(text) > limit:
+        text = text[:limit - 1].rstrip() + '\u2026'
+    return '%s (%d results)' % (text, count)
+
+
+def check_expand(left, top, right, bottom):
+    if min(left, top, right, bottom) < 0:
+        raise BridgeClientError('invalid_field', 'Expand amounts cannot be negative.', 'expand')
+    if left + top + right + bottom == 0:
+        raise BridgeClientError('invalid_field', 'Choose how far to expand the canvas on at least one side.', 'expand')
+    return {'left': left, 'top': top, 'right': right, 'bottom': bottom}
