@@ -26,11 +26,7 @@ export type GenerateMode = (typeof GENERATE_MODES)[number];
 /** Values the parser fills in for absent optional fields of `generate`. */
 export const GENERATE_DEFAULTS = Object.freeze({
   negative: '',
-  strength: 0.75,
   batch: 1,
-  grow: 0,
-  feather: 0,
-  padding: 32,
   fill: 'edge' as 'edge' | 'noise',
   preview: false as boolean | { every: number },
   resultFormat: 'raw-rgba' as 'raw-rgba' | 'png',
@@ -75,7 +71,12 @@ export const generateSchema = named(
       guidance: z.number().min(0).max(50).describe('Classifier-free guidance scale.'),
       scheduler: z.string().min(1).max(64),
       seed: seedSchema.optional().describe('Absent: the server picks a random seed and reports it in result.'),
-      strength: z.number().min(0).max(1).default(GENERATE_DEFAULTS.strength).describe('Denoising strength (img2img, inpaint, outpaint).'),
+      strength: z
+        .number()
+        .min(0)
+        .max(1)
+        .optional()
+        .describe('Denoising strength. Absent: 0.75 for img2img, 1 for inpaint and outpaint.'),
       width: sideSchema
         .optional()
         .describe('txt2img: width of the images (default: the model\'s native size). Other modes: width the model works at (default: planned by the server).'),
@@ -85,9 +86,12 @@ export const generateSchema = named(
       batch: positiveInt.default(GENERATE_DEFAULTS.batch),
       image: frameRefSchema.optional(),
       mask: frameRefSchema.optional(),
-      grow: z.number().int().min(-256).max(256).default(GENERATE_DEFAULTS.grow).describe('Grow (negative: shrink) the mask by this many pixels.'),
-      feather: nonNegativeInt.max(256).default(GENERATE_DEFAULTS.feather).describe('Blur radius of the mask edge when blending, pixels.'),
-      padding: nonNegativeInt.max(1024).default(GENERATE_DEFAULTS.padding).describe('Context kept around the masked area, pixels.'),
+      grow: z.number().int().min(-256).max(256).optional().describe('Grow (negative: shrink) the mask by this many pixels. Absent: 4.'),
+      feather: nonNegativeInt
+        .max(256)
+        .optional()
+        .describe('Blur radius of the mask edge when blending, pixels. Absent: 10 % of the selection\'s short side.'),
+      padding: nonNegativeInt.max(1024).optional().describe('Context kept around the masked area, pixels. Absent: 32.'),
       expand: expandSchema.optional(),
       fill: z.enum(['edge', 'noise']).default(GENERATE_DEFAULTS.fill).describe('How new outpaint canvas is pre-filled.'),
       preview: previewOptionSchema.default(GENERATE_DEFAULTS.preview),

@@ -35,7 +35,10 @@ test('generate round-trips through JSON with defaults filled', () => {
   if (parsed.type !== 'generate') return;
   assert.equal(parsed.negative, '');
   assert.equal(parsed.batch, 1);
-  assert.equal(parsed.strength, 0.75);
+  // The server picks strength, grow, feather and padding per mode when the client leaves them out.
+  assert.equal(parsed.strength, undefined);
+  assert.equal(parsed.grow, undefined);
+  assert.equal(parsed.feather, undefined);
   assert.equal(parsed.preview, false);
   assert.equal(parsed.seed, undefined);
   assert.deepEqual(parseClientMessage(JSON.stringify(parsed)), parsed);
