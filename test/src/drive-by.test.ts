@@ -38,7 +38,8 @@ before(async () => {
 });
 
 after(async () => {
-  await rm(dir, { recursive: true, force: true });
+  // Chromium's helper processes may still be flushing the profile for a moment after the kill.
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 function attackPage(bridge: RunningBridge): string {
@@ -95,14 +96,17 @@ async function attack(makeBridge: (pageOrigin: string) => Promise<RunningBridge>
   const browser = spawn(
     chromium as string,
     ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${join(dir, `profile-${Date.now()}`)}`, `${origin}/`],
-    { stdio: 'ignore' },
+    // Its own process group, so the renderer and GPU helpers die with it.
+    { stdio: 'ignore', detached: true },
   );
+  const exited = once(browser, 'exit');
   try {
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the page never reported')), 60_000));
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the page never reported')), 60_000).unref());
     const report = await Promise.race([reported, timeout]);
     return { report, connections: bridge.stats().connections };
   } finally {
-    browser.kill('SIGKILL');
+    if (browser.pid !== undefined) process.kill(-browser.pid, 'SIGKILL');
+    await exited;
     site.close();
     await bridge.close();
   }

@@ -56,6 +56,37 @@ export const variationSchema = named(
   'Variation',
 );
 
+export const animationSchema = named(
+  z
+    .strictObject({
+      frames: z.number().int().min(2).max(10_000).describe('Frames from the job\'s prompt and seed to toPrompt/toSeed; limit maxResults.'),
+      toPrompt: z.string().optional().describe('The last frame\'s prompt (embeddings are interpolated); default: the prompt.'),
+      toSeed: seedSchema.optional().describe('The last frame\'s seed (noise is slerped); default: the seed.'),
+      chainStrength: z
+        .number()
+        .gt(0)
+        .lt(1)
+        .optional()
+        .describe('Each frame after the first starts from the previous one through img2img at this strength.'),
+    })
+    .describe('txt2img only: one result per frame, in order (index = frame).'),
+  'Animation',
+);
+
+export const promptEntrySchema = named(
+  z
+    .strictObject({
+      prompt: z.string().min(1),
+      negative: z.string().optional().describe('Default: the job\'s negative.'),
+      seed: seedSchema.optional().describe('Default: the job\'s seed (random when the job has none).'),
+      steps: positiveInt.optional(),
+      guidance: z.number().min(0).max(50).optional(),
+      scheduler: z.string().min(1).max(64).optional(),
+    })
+    .describe('One entry of a prompt list; absent fields come from the job.'),
+  'PromptEntry',
+);
+
 const sideSchema = z.number().int().min(64).max(8192).multipleOf(8);
 
 export const generateSchema = named(
@@ -99,6 +130,17 @@ export const generateSchema = named(
       resultFormat: z.enum(['raw-rgba', 'png']).default(GENERATE_DEFAULTS.resultFormat).describe('Format of result frames.'),
       previewFormat: z.enum(['raw-rgba', 'jpeg']).default(GENERATE_DEFAULTS.previewFormat).describe('Format of preview frames.'),
       variation: variationSchema.optional(),
+      mixMode: z
+        .enum(['embeddings', 'noise'])
+        .optional()
+        .describe('How "a :0.7 | b :0.3" prompts combine: blended text embeddings (default) or combined noise predictions.'),
+      animation: animationSchema.optional(),
+      prompts: z
+        .array(promptEntrySchema)
+        .min(1)
+        .max(10_000)
+        .optional()
+        .describe('txt2img only: one result per entry, in order (index = entry); the job\'s prompt must be "".'),
     }),
   'Generate',
 );
@@ -137,5 +179,7 @@ export type ClientMessageType = ClientMessage['type'];
 export type FrameRef = z.output<typeof frameRefSchema>;
 export type Expand = z.output<typeof expandSchema>;
 export type Variation = z.output<typeof variationSchema>;
+export type Animation = z.output<typeof animationSchema>;
+export type PromptEntry = z.output<typeof promptEntrySchema>;
 
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['hello', 'generate', 'cancel', 'list-models', 'status'];

@@ -46,6 +46,7 @@ export const limitsSchema = named(
       maxFrameBytes: positiveInt,
       maxPendingFrames: nonNegativeInt,
       frameTtlMs: positiveInt,
+      maxResults: positiveInt.describe('Most results one job may produce (animation frames, prompt-list entries).'),
     }),
   'Limits',
 );

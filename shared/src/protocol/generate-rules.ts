@@ -10,6 +10,7 @@ import { codePoints } from './text-measure.js';
 export function checkGenerate(msg: GenerateMessage, limits: Limits): void {
   checkModeInputs(msg);
   checkSize(msg);
+  checkSequences(msg);
   checkLimits(msg, limits);
 }
 
@@ -39,9 +40,31 @@ function checkSize(msg: GenerateMessage): void {
   if (msg.height !== undefined && msg.width === undefined) throw invalidField('width', 'is needed when height is given');
 }
 
+/** Animation and prompt lists make one result per frame or entry, from txt2img. */
+function checkSequences(msg: GenerateMessage): void {
+  const { animation, prompts } = msg;
+  if (animation === undefined && prompts === undefined) return;
+  const field = animation !== undefined ? 'animation' : 'prompts';
+  if (animation !== undefined && prompts !== undefined) throw invalidField('prompts', 'a job is either an animation or a prompt list');
+  if (msg.mode !== 'txt2img') throw invalidField(field, `${field} needs mode txt2img`);
+  if (msg.batch !== 1) throw invalidField('batch', `${field} makes one result per ${animation ? 'frame' : 'entry'}; batch must be 1`);
+  if (animation !== undefined && msg.variation !== undefined) throw invalidField('variation', 'an animation moves between seeds with animation.toSeed instead');
+  if (prompts !== undefined && msg.prompt !== '') throw invalidField('prompt', 'must be "" when prompts is given (each entry has its own)');
+}
+
 function checkLimits(msg: GenerateMessage, limits: Limits): void {
   overLimit('steps', msg.steps, limits.maxSteps, 'steps');
   overLimit('batch', msg.batch, limits.maxBatch, 'images');
+  if (msg.animation !== undefined) overLimit('animation.frames', msg.animation.frames, limits.maxResults, 'frames');
+  if (msg.prompts !== undefined) {
+    overLimit('prompts', msg.prompts.length, limits.maxResults, 'entries');
+    msg.prompts.forEach((entry, i) => {
+      overLimit(`prompts.${i}.prompt`, codePoints(entry.prompt), limits.maxPromptChars, 'characters');
+      if (entry.negative !== undefined) overLimit(`prompts.${i}.negative`, codePoints(entry.negative), limits.maxPromptChars, 'characters');
+      if (entry.steps !== undefined) overLimit(`prompts.${i}.steps`, entry.steps, limits.maxSteps, 'steps');
+    });
+  }
+  if (msg.animation?.toPrompt !== undefined) overLimit('animation.toPrompt', codePoints(msg.animation.toPrompt), limits.maxPromptChars, 'characters');
   overLimit('prompt', codePoints(msg.prompt), limits.maxPromptChars, 'characters');
   overLimit('negative', codePoints(msg.negative), limits.maxPromptChars, 'characters');
   if (msg.width !== undefined && msg.height !== undefined) {

@@ -17,6 +17,8 @@ export {
   expandSchema,
   previewOptionSchema,
   variationSchema,
+  animationSchema,
+  promptEntrySchema,
   GENERATE_MODES,
   GENERATE_DEFAULTS,
   CLIENT_MESSAGE_TYPES,
@@ -33,6 +35,8 @@ export {
   type FrameRef,
   type Expand,
   type Variation,
+  type Animation,
+  type PromptEntry,
 } from './client-messages.js';
 export {
   welcomeSchema,

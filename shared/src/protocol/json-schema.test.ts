@@ -7,7 +7,7 @@ import { buildMessagesJsonSchema } from './json-schema.js';
 test('every message has a named $def, and the two directions are unions of them', () => {
   const schema = buildMessagesJsonSchema();
   const defs = schema['$defs'] as Record<string, Record<string, unknown>>;
-  for (const name of ['Hello', 'Generate', 'Cancel', 'ListModels', 'StatusQuery', 'Welcome', 'Queued', 'Started', 'Progress', 'Preview', 'Result', 'Error', 'Cancelled', 'Done', 'Models', 'Status', 'FrameRef', 'Expand', 'Limits', 'ModelSummary']) {
+  for (const name of ['Hello', 'Generate', 'Cancel', 'ListModels', 'StatusQuery', 'Welcome', 'Queued', 'Started', 'Progress', 'Preview', 'Result', 'Error', 'Cancelled', 'Done', 'Models', 'Status', 'FrameRef', 'Expand', 'Animation', 'PromptEntry', 'Limits', 'ModelSummary']) {
     assert.equal(defs[name]?.['title'], name, name);
     assert.equal('id' in (defs[name] ?? {}), false, `${name} keeps zod's non-standard "id"`);
   }

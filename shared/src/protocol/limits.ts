@@ -21,6 +21,8 @@ export interface Limits {
   maxPendingFrames: number;
   /** How long an unclaimed client frame is kept before the server drops it. */
   frameTtlMs: number;
+  /** Most results one job may produce: animation frames or prompt-list entries. */
+  maxResults: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -33,6 +35,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFrameBytes: 64 * 1024 * 1024,
   maxPendingFrames: 8,
   frameTtlMs: 60_000,
+  maxResults: 64,
 });
 
 /** Fills the limits a caller did not set with the defaults. */
