@@ -7,3 +7,5 @@ export { decodeImage, encodePng, readPngParameters, type RgbaImage, type Mask } 
 export { generate, effectiveStrength, type GenerateRequest, type GenerateMode } from './pipeline/generate.js';
 export { txt2img, type GenerateResult, type RunOptions, type ProgressEvent } from './pipeline/txt2img.js';
 export { LoadedModel } from './pipeline/loaded-model.js';
+export { formatParameters, parseParameters, samplerLabel, type GenerationParameters } from './metadata/a1111.js';
+export { parametersText, animationFields } from './metadata/parameters-text.js';

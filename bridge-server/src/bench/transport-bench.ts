@@ -11,7 +11,7 @@ import { fmtMs, fmtRatio, median, row, section } from './report.js';
  * rival plug-ins do with A1111/ComfyUI), and as a raw TCP echo of the same bytes (the floor).
  */
 const SIDE = 2048;
-const ROUNDS = 8;
+const ROUNDS = 10;
 const JOB = 'bench-1';
 
 function header(kind: 'image' | 'result', frameId: number): FrameHeader {
@@ -116,7 +116,8 @@ async function tcpRound(socket: Socket, pixels: Uint8Array): Promise<void> {
 }
 
 async function timeRounds(fn: (i: number) => Promise<void>): Promise<number> {
-  await fn(-1); // warm-up: buffers, JIT
+  // Warm-up: JIT, and the allocator's first 16 MiB regions (fresh pages fault in slowly on VMs).
+  for (let w = 1; w <= 3; w++) await fn(-w);
   const times: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const start = performance.now();
@@ -138,7 +139,7 @@ export async function benchTransport(): Promise<void> {
     socket.setNoDelay(true);
     await once(socket, 'connect');
 
-    const binary = await timeRounds((i) => binaryRound(ws, pixels, 2 * i + 2));
+    const binary = await timeRounds((i) => binaryRound(ws, pixels, 2 * i + 10));
     const base64 = await timeRounds(() => base64Round(ws, pixels));
     const tcp = await timeRounds(() => tcpRound(socket, pixels));
     // ws assembles each received message into one new buffer and masks client data into another:

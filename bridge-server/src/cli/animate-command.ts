@@ -9,7 +9,7 @@ import { animate, resolveAnimation, type AnimationRequest, type AnimationResult 
 import { LoadedModel } from '../pipeline/loaded-model.js';
 import type { ExecutionProvider } from '../runtime/index.js';
 import { numberOption, requireOption } from './args.js';
-import { parametersText } from './parameters-text.js';
+import { parametersText } from '../metadata/parameters-text.js';
 
 const USAGE = `latent-bridge animate --model DIR|NAME --prompt TEXT --frames N [options]
   --to-prompt TEXT    the last frame's prompt (default: --prompt); embeddings are lerped

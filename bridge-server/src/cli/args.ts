@@ -12,3 +12,20 @@ export function requireOption(name: string, raw: string | undefined): string {
   if (raw === undefined || raw === '') throw invalidField(name, `--${name} is required`);
   return raw;
 }
+
+/** A CLI option that must be one of `choices`. */
+export function choiceOption<T extends string>(name: string, raw: string | undefined, choices: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) throw invalidField(name, `--${name} must be ${choices.join(' or ')}, got "${raw}"`);
+  return raw as T;
+}
+
+/** --variation-seed and --variation-strength, which only mean something together. */
+export function variationOption(seedRaw: string | undefined, strengthRaw: string | undefined): { seed: number; strength: number } | undefined {
+  const seed = numberOption('variation-seed', seedRaw);
+  const strength = numberOption('variation-strength', strengthRaw);
+  if (seed === undefined && strength === undefined) return undefined;
+  if (seed === undefined) throw invalidField('variation-seed', '--variation-strength needs --variation-seed N');
+  if (strength === undefined) throw invalidField('variation-strength', '--variation-seed needs --variation-strength S (0..1)');
+  return { seed, strength };
+}

@@ -8,7 +8,7 @@ import type { GenerateParams } from '../pipeline/params.js';
 import type { RunOptions } from '../pipeline/txt2img.js';
 import type { ExecutionProvider } from '../runtime/index.js';
 import { numberOption, requireOption } from './args.js';
-import { parametersText } from './parameters-text.js';
+import { parametersText } from '../metadata/parameters-text.js';
 import { generatePromptBatch, parsePromptList, type PromptListEntry } from '../pipeline/prompt-list.js';
 
 const USAGE = `latent-bridge batch --model DIR|NAME --file PROMPTS.txt --out DIR [options]

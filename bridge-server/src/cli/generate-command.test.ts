@@ -57,3 +57,45 @@ test('generate --init --mask inpaints and --expand outpaints from the command li
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('generate --variation-seed/--variation-strength and --mix-mode reach the pipeline and the parameters text', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lb-cli-creative-'));
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await makeTestModel('oracle', join(dir, 'model'));
+    // DDIM keeps a trace of the initial noise, so the seed shows in the pixels.
+    const common = ['--model', join(dir, 'model'), '--prompt', 'red', '--steps', '3', '--guidance', '1', '--scheduler', 'ddim', '--width', '64', '--height', '64'];
+    const make = async (name: string, args: string[]) => {
+      await generateCommand([...common, ...args, '--out', join(dir, name)]);
+      const bytes = await readFile(join(dir, name));
+      return { pixels: (await decodeImage(bytes)).data, parameters: readPngParameters(bytes) ?? '' };
+    };
+    const seed9 = await make('s9.png', ['--seed', '9']);
+    const varied = await make('v.png', ['--seed', '5', '--variation-seed', '9', '--variation-strength', '1']);
+    const seed5 = await make('s5.png', ['--seed', '5']);
+    assert.notDeepEqual(seed5.pixels, seed9.pixels);
+    assert.deepEqual(varied.pixels, seed9.pixels);
+    assert.match(varied.parameters, /Seed: 5, .*Variation seed: 9, Variation seed strength: 1/);
+
+    const mixed = await make('mix.png', ['--seed', '5', '--scheduler', 'euler', '--prompt', 'red :0.5 | blue :0.5', '--mix-mode', 'noise']);
+    for (let i = 0; i < mixed.pixels.length; i += 4) {
+      assert.deepEqual([...mixed.pixels.subarray(i, i + 3)].map((v, c) => Math.abs(v - [128, 64, 128][c]!) <= 1), [true, true, true], `pixel ${i / 4}`);
+    }
+    assert.match(mixed.parameters, /Mix mode: noise/);
+
+    const refused: [string[], string][] = [
+      [['--mix-mode', 'average'], 'mix-mode'],
+      [['--variation-seed', '9'], 'variation-strength'],
+      [['--variation-strength', '0.5'], 'variation-seed'],
+      [['--variation-seed', '9', '--variation-strength', '2'], 'variation.strength'],
+      [['--prompt', 'red (x'], 'prompt'],
+    ];
+    for (const [args, field] of refused) {
+      await assert.rejects(generateCommand([...common, ...args]), (e: unknown) => e instanceof BridgeError && e.field === field, field);
+    }
+  } finally {
+    console.log = log;
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -2,15 +2,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { invalidField } from '@latent-bridge/shared';
 import { decodeImage, encodePng, insertTextChunk, type Mask, type RgbaImage } from '../image/index.js';
-import { formatParameters, samplerLabel } from '../metadata/a1111.js';
+import { parametersText } from '../metadata/parameters-text.js';
 import { ModelStore } from '../models/index.js';
 import { generate, type GenerateRequest } from '../pipeline/generate.js';
+import { resolveCreativeParams } from '../pipeline/creative-params.js';
 import { DEFAULT_IMG2IMG_STRENGTH } from '../pipeline/img2img.js';
 import { DEFAULT_INPAINT_STRENGTH } from '../pipeline/inpaint.js';
 import { LoadedModel } from '../pipeline/loaded-model.js';
 import type { GenerateResult } from '../pipeline/txt2img.js';
 import type { ExecutionProvider } from '../runtime/index.js';
-import { numberOption, requireOption } from './args.js';
+import { choiceOption, numberOption, requireOption, variationOption } from './args.js';
 import { createProgressBar } from './progress-bar.js';
 
 const USAGE = `latent-bridge generate --model DIR|NAME --prompt TEXT [options]
@@ -21,6 +22,10 @@ const USAGE = `latent-bridge generate --model DIR|NAME --prompt TEXT [options]
   --seed N            seed (default: random, printed)
   --width W --height H  multiples of 8 (default: the model's native size)
   --batch N           images to make (image i uses seed+i)
+  --variation-seed N --variation-strength S
+                      pull the initial noise towards seed N's (S: 0 = none .. 1 = seed N's);
+                      image i of a batch uses variation seed N+i
+  --mix-mode embeddings|noise   how "a :0.7 | b :0.3" prompts combine (default embeddings)
   --provider P        cpu (default), cuda, dml, coreml
   --out FILE.png      output (batch: FILE-1.png, FILE-2.png, ...)
 Editing an image (results have the image's size; outpaint: grown by --expand):
@@ -107,18 +112,7 @@ export async function writeResults(
 ): Promise<string[]> {
   const paths = outputPaths(out, result.images.length);
   for (const [i, item] of result.images.entries()) {
-    const text = formatParameters({
-      prompt: result.params.prompt,
-      negative: result.params.negative,
-      steps: result.params.steps,
-      sampler: samplerLabel(result.scheduler, config),
-      guidance: result.params.guidance,
-      seed: item.seed,
-      width: result.params.width,
-      height: result.params.height,
-      model: modelName,
-      ...(strength !== undefined ? { strength } : {}),
-    });
+    const text = parametersText(result.params, item.seed, result.scheduler, modelName, config, {}, strength);
     const png = insertTextChunk(await encodePng(item.image), 'parameters', text);
     await writeFile(paths[i] as string, png);
   }
@@ -149,6 +143,9 @@ export async function generateCommand(argv: string[]): Promise<void> {
       padding: { type: 'string' },
       expand: { type: 'string' },
       fill: { type: 'string' },
+      'variation-seed': { type: 'string' },
+      'variation-strength': { type: 'string' },
+      'mix-mode': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -156,6 +153,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const variation = variationOption(values['variation-seed'], values['variation-strength']);
+  const mixMode = choiceOption('mix-mode', values['mix-mode'], ['embeddings', 'noise'] as const);
+  // Prompt typos and out-of-range creative options fail before the (slow) model load.
+  resolveCreativeParams({ prompt: values.prompt ?? '', negative: values.negative, variation, mixMode });
   const edit = await editRequest(values);
   const store = new ModelStore();
   const info = await store.resolve(requireOption('model', values.model), { allowPaths: true });
@@ -170,6 +171,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
         ...(values.negative !== undefined ? { negative: values.negative } : {}),
         ...optionalNumbers(values),
         ...(values.scheduler !== undefined ? { scheduler: values.scheduler } : {}),
+        ...(variation !== undefined ? { variation } : {}),
+        ...(mixMode !== undefined ? { mixMode } : {}),
       },
       { onProgress: (e) => bar.update(e.step, e.total) },
     );

@@ -11,6 +11,7 @@ import type { Mask, RgbaImage } from '../image/index.js';
 import type { ModelInfo } from '../models/index.js';
 import { SCHEDULER_NAMES } from '../pipeline/schedulers/index.js';
 import { JobQueue, type QueuedJob } from './job-queue.js';
+import { checkCreativeFields, prepareSequence } from './job-sequence.js';
 import { runJob } from './job-runner.js';
 import type { JobSink, JobSpec, QueuedPayload, ServerGenerateRequest } from './job-types.js';
 import type { ModelCache } from './model-cache.js';
@@ -62,9 +63,9 @@ export class BridgeCore {
   }
 
   /** Scheduler names are checked before a job is queued, so a typo does not wait its turn to fail. */
-  checkScheduler(name: string): void {
+  checkScheduler(name: string, field = 'scheduler'): void {
     if (!SCHEDULER_NAMES.includes(name)) {
-      throw new BridgeError('unknown_scheduler', `Unknown scheduler "${name}"; choose one of ${SCHEDULER_NAMES.join(', ')}.`, 'scheduler');
+      throw new BridgeError('unknown_scheduler', `${field}: unknown scheduler "${name}"; choose one of ${SCHEDULER_NAMES.join(', ')}.`, field);
     }
   }
 
@@ -92,15 +93,23 @@ export class BridgeCore {
       ...(msg.width !== undefined ? { width: msg.width } : {}),
       ...(msg.height !== undefined ? { height: msg.height } : {}),
       ...(msg.expand !== undefined ? { expand: msg.expand } : {}),
+      ...(msg.variation !== undefined ? { variation: msg.variation } : {}),
+      ...(msg.mixMode !== undefined ? { mixMode: msg.mixMode } : {}),
       ...(image !== undefined ? { image } : {}),
       ...(mask !== undefined ? { mask } : {}),
     };
     if (request.seed !== undefined && request.seed + msg.batch - 1 > MAX_SEED) {
       throw new BridgeError('invalid_field', `seed: seed + batch - 1 must stay within ${MAX_SEED}`, 'seed');
     }
+    if (msg.variation !== undefined && msg.variation.seed + msg.batch - 1 > MAX_SEED) {
+      throw new BridgeError('invalid_field', `variation.seed: seed + batch - 1 must stay within ${MAX_SEED}`, 'variation.seed');
+    }
+    // A prompt typo should fail now, not after the job waited its turn and loaded the model.
+    checkCreativeFields(request);
+    const sequence = prepareSequence(msg, request, model, this.limits, (name, field) => this.checkScheduler(name, field));
     const preview = msg.preview;
     const previewEvery = preview === false ? undefined : preview === true ? 1 : preview.every;
-    return { model, request, previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
+    return { model, request, ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
   }
 
   /** Queues a job; throws queue_full, shutting_down or invalid_field (id in use). */

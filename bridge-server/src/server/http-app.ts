@@ -104,6 +104,7 @@ async function postJob(core: BridgeCore, req: Request, res: Response): Promise<v
   const mask: Mask | undefined = maskImage === undefined ? undefined : { width: maskImage.width, height: maskImage.height, data: firstChannel(maskImage) };
   const spec = await core.prepare({ ...msg, preview: false }, image, mask);
   spec.resultFormat = 'png';
+  const manyResults = spec.sequence !== undefined || (spec.request.batch ?? 1) > 1;
 
   const results: HttpResult[] = [];
   const clientId = id;
@@ -124,7 +125,9 @@ async function postJob(core: BridgeCore, req: Request, res: Response): Promise<v
         return sendError(res, core.isStopping ? new BridgeError('shutting_down', 'The server is shutting down.') : new BridgeError('cancelled', 'The job was cancelled.'));
       }
       const first = results[0];
-      if (results.length === 1 && first !== undefined) {
+      // A job that can make several results (batch, animation, prompt list) always answers JSON,
+      // so a client's parsing does not depend on how many came out.
+      if (!manyResults && results.length === 1 && first !== undefined) {
         res.status(200).type('image/png').set('X-Seed', String(first.seed)).send(Buffer.from(first.image.payload));
         return;
       }

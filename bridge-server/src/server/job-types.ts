@@ -1,4 +1,4 @@
-import type { BridgeError, Expand, FrameFormat, GenerateMode } from '@latent-bridge/shared';
+import type { BridgeError, Expand, FrameFormat, GenerateMode, PromptEntry } from '@latent-bridge/shared';
 import type { Mask, RgbaImage } from '../image/index.js';
 import type { ModelInfo } from '../models/index.js';
 import type { GenerateParams } from '../pipeline/params.js';
@@ -17,10 +17,20 @@ export interface ServerGenerateRequest extends GenerateParams {
   reuseImage?: boolean;
 }
 
+/**
+ * A job that makes one result per frame or entry instead of one per batch item: an animation
+ * between the request's prompt/seed and toPrompt/toSeed, or a prompt list whose entries override
+ * the request's fields.
+ */
+export type JobSequence =
+  | { kind: 'animation'; frames: number; toPrompt?: string; toSeed?: number; chainStrength?: number }
+  | { kind: 'prompts'; entries: PromptEntry[] };
+
 /** A validated job, ready for the queue: its model resolved, its images decoded. */
 export interface JobSpec {
   model: ModelInfo;
   request: ServerGenerateRequest;
+  sequence?: JobSequence;
   /** Every how many steps a preview is sent; undefined for none. */
   previewEvery: number | undefined;
   previewFormat: 'raw-rgba' | 'jpeg';
