@@ -50,7 +50,8 @@ export async function renderPanelScreenshot(packageRoot: string, outPng: string,
       '--dump-dom',
       `--screenshot=${outPng}`,
       `file://${page}`,
-    ], { encoding: 'utf8', timeout: 60_000 });
+    // The DOM holds data URLs of every image; the default 1 MB would cut it short.
+    ], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
     if (!existsSync(outPng)) throw new Error(`chromium wrote no screenshot (status ${run.status}): ${run.stderr}`);
     return run.stdout;
   } finally {

@@ -57,6 +57,12 @@ export interface PasteItem {
   mask: SelectionMask | null;
 }
 
+export interface PastedStack {
+  groupId: number;
+  /** In item order: bottom of the group first. */
+  layerIds: number[];
+}
+
 export interface HostAdapter {
   /** The active document, or null when none is open. */
   activeDocument(): Promise<DocumentInfo | null>;
@@ -68,6 +74,12 @@ export interface HostAdapter {
    * Fails with document_changed when the document is gone or no longer has `expectSize`.
    */
   pasteResults(documentId: number, expectSize: { width: number; height: number }, items: PasteItem[], historyName: string): Promise<number[]>;
+  /**
+   * Like pasteResults, then puts the new layers in one new group named `groupName`: item 0 at
+   * the bottom, the last item at the top (the order Timeline's "Make Frames From Layers" reads).
+   * Still one history state; nothing existing is touched.
+   */
+  pasteStack(documentId: number, expectSize: { width: number; height: number }, items: PasteItem[], historyName: string, groupName: string): Promise<PastedStack>;
   /** Shows the layer `visibleId` and hides the other ones of `layerIds` (the results strip). */
   showOnly(documentId: number, layerIds: number[], visibleId: number): Promise<void>;
   /** The name of the active layer of the active document, or null. */

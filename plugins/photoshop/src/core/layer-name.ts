@@ -1,14 +1,19 @@
 /** Result layer names carry the prompt and the seed, so "reuse seed of this layer" can read it back. */
 const MAX_PROMPT_IN_NAME = 48;
 
-export function resultLayerName(prompt: string, seed: number, index: number, batch: number): string {
+/** The prompt on one line, cut to `max` characters with an ellipsis; "latent-bridge" when empty. */
+export function shortPrompt(prompt: string, max = MAX_PROMPT_IN_NAME): string {
   const text = prompt.trim().replace(/\s+/g, ' ');
-  const short = text.length > MAX_PROMPT_IN_NAME ? `${text.slice(0, MAX_PROMPT_IN_NAME - 1)}…` : text;
-  const variant = batch > 1 ? ` (${index + 1}/${batch})` : '';
-  return `${short === '' ? 'latent-bridge' : short} · seed ${seed}${variant}`;
+  const short = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return short === '' ? 'latent-bridge' : short;
 }
 
-/** The seed in a layer name made by resultLayerName, or null. */
+export function resultLayerName(prompt: string, seed: number, index: number, batch: number): string {
+  const variant = batch > 1 ? ` (${index + 1}/${batch})` : '';
+  return `${shortPrompt(prompt)} · seed ${seed}${variant}`;
+}
+
+/** The seed in a layer name made here (batch, frame or entry names all end with it), or null. */
 export function seedFromLayerName(name: string | null): number | null {
   if (name === null) return null;
   const match = / · seed (\d{1,16})(?: \(\d+\/\d+\))?$/.exec(name);

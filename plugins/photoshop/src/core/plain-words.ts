@@ -19,7 +19,7 @@ const ACTIONS: Partial<Record<ErrorCode, string>> = {
   model_load_failed: 'Check the bridge server log; the model files may be damaged or too large for memory.',
   execution_provider_unavailable: 'Start the bridge server with --provider cpu.',
   inference_failed: 'Try fewer pixels, a smaller batch or another model; the bridge server log has details.',
-  limit_exceeded: 'Use a smaller selection, fewer steps or a smaller batch.',
+  limit_exceeded: 'Use a smaller selection, fewer steps, a smaller batch, or fewer frames or prompts.',
   queue_full: 'Wait for your other jobs to finish.',
   shutting_down: 'Wait for the bridge server to restart, then press Generate again.',
   unknown_scheduler: 'Pick a scheduler from the list.',

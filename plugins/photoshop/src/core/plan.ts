@@ -27,9 +27,13 @@ export interface JobPlan {
   historyName: string;
 }
 
-/** The mode to use for a document state: the override, or the automatic choice. */
-export function chooseMode(doc: DocumentInfo, settings: Pick<JobSettings, 'mode'>): JobMode {
+/**
+ * The mode to use for a document state: the override, or the automatic choice. Animations and
+ * prompt lists are txt2img (into the selection when there is one).
+ */
+export function chooseMode(doc: DocumentInfo, settings: Pick<JobSettings, 'mode'> & Partial<Pick<JobSettings, 'jobKind'>>): JobMode {
   if (settings.mode !== 'auto') return settings.mode;
+  if ((settings.jobKind ?? 'single') !== 'single') return 'txt2img';
   return doc.selection ? 'inpaint' : 'txt2img';
 }
 
@@ -41,6 +45,10 @@ export function planJob(doc: DocumentInfo | null, settings: JobSettings, nativeS
   if (!doc) throw new BridgeError('host_unsupported', 'No document is open. Open or create a document, then generate.');
   checkDocument(doc);
   const mode = chooseMode(doc, settings);
+  if (settings.jobKind !== 'single' && mode !== 'txt2img') {
+    const what = settings.jobKind === 'animation' ? 'Animations' : 'Prompt lists';
+    throw new BridgeError('host_unsupported', `${what} are generated from text only. Set Mode to Auto or Generate, then try again.`);
+  }
   const canvas: Rect = { left: 0, top: 0, width: doc.width, height: doc.height };
   const selection = doc.selection ? checkedSelection(doc) : null;
   const base = { mode, documentId: doc.id, docSize: { width: doc.width, height: doc.height } };

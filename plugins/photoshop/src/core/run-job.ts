@@ -4,6 +4,7 @@ import type { JobEvents, JobResult } from '../client/job-stream.js';
 import { sameSize, type Size } from './geometry.js';
 import type { HostAdapter, PasteItem, SourceRegion } from './host.js';
 import { resultLayerName } from './layer-name.js';
+import { sequenceOf, type Sequence } from './sequence.js';
 import { fitWithin, resizeChannels, resizeRgba } from './pixels.js';
 import { planJob, type JobPlan } from './plan.js';
 import type { JobSettings } from './settings.js';
@@ -17,15 +18,19 @@ export type JobStage = 'reading' | 'generating' | 'pasting' | 'done';
 
 export interface JobOutcome {
   plan: JobPlan;
+  /** In result order (for a stack: bottom of the group first). */
   layerIds: number[];
   seeds: number[];
+  /** The group of an animation or prompt list; null for other jobs. */
+  groupId: number | null;
 }
 
 /**
  * One job from the panel's point of view. Order matters for Photoshop: read in a short modal
  * scope, talk to the bridge outside any modal scope, check the document is still the same,
  * then paste every result in a second scope as one history state. Any failure or cancel before
- * the paste leaves the document untouched.
+ * the paste leaves the document untouched. Animations and prompt lists stream one result per
+ * frame or entry; they are pasted, after the last one, as a layer stack in a new group.
  */
 export async function runJob(
   host: HostAdapter,
@@ -34,6 +39,7 @@ export async function runJob(
   nativeSize: number,
   options: { signal?: AbortSignal; events?: JobEvents; onStage?(stage: JobStage): void; /** The bridge's limit (welcome); larger sources are sent shrunk. */ maxPixels?: number } = {},
 ): Promise<JobOutcome> {
+  const sequence = sequenceOf(settings);
   const plan = planJob(await host.activeDocument(), settings, nativeSize);
   options.onStage?.('reading');
   const source = plan.sendImage || plan.readMask ? await host.readRegion(plan.documentId, plan.region, plan.readMask) : null;
@@ -44,12 +50,15 @@ export async function runJob(
 
   options.onStage?.('generating');
   const sent = fitWithin(plan.region, options.maxPixels ?? DEFAULT_LIMITS.maxPixels);
-  const results = await backend.generate(generateFields(plan, settings), framesFor(plan, source, sent), {
+  const results = await backend.generate(generateFields(plan, settings, sequence), framesFor(plan, source, sent), {
     documentId: plan.documentId,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.events ? { events: options.events } : {}),
   });
   if (options.signal?.aborted) throw new BridgeError('cancelled', 'The job was cancelled.');
+  if (sequence && (results.length !== sequence.count || results.some((r, i) => r.index !== i))) {
+    throw new BridgeError('frame_missing', `The bridge server sent ${results.length} results for ${sequence.count} ${sequence.kind === 'animation' ? 'frames' : 'prompts'}.`);
+  }
 
   const now = await host.documentById(plan.documentId);
   if (!now) throw new BridgeError('document_changed', 'The document was closed while the image was being generated.');
@@ -59,28 +68,42 @@ export async function runJob(
   const items = results.map((result, i): PasteItem => ({
     rect: plan.region,
     rgba: fitResult(result, plan, sent),
-    name: resultLayerName(settings.prompt, result.seed, i, results.length),
+    name: sequence ? sequence.layerName(result) : resultLayerName(settings.prompt, result.seed, i, results.length),
     visible: i === 0,
     mask: plan.maskLayers ? (source?.mask ?? null) : null,
   }));
+  const seeds = results.map((r) => r.seed);
+  if (sequence) {
+    const stack = await host.pasteStack(plan.documentId, plan.docSize, items, sequence.historyName, sequence.groupName);
+    options.onStage?.('done');
+    return { plan, layerIds: stack.layerIds, seeds, groupId: stack.groupId };
+  }
   const layerIds = await host.pasteResults(plan.documentId, plan.docSize, items, plan.historyName);
   options.onStage?.('done');
-  return { plan, layerIds, seeds: results.map((r) => r.seed) };
+  return { plan, layerIds, seeds, groupId: null };
 }
 
-function generateFields(plan: JobPlan, s: JobSettings): GenerateFields {
+function generateFields(plan: JobPlan, s: JobSettings, sequence: Sequence | null): GenerateFields {
   const fields: GenerateFields = {
     mode: plan.mode,
     model: s.model,
-    prompt: s.prompt,
+    // A prompt list carries its prompts in its entries.
+    prompt: sequence?.kind === 'prompt-list' ? '' : s.prompt,
     negative: s.negative,
     steps: s.steps,
     guidance: s.guidance,
     scheduler: s.scheduler,
-    batch: s.batch,
+    batch: sequence ? 1 : s.batch,
     preview: { every: 1 },
+    mixMode: s.mixMode,
   };
   if (s.seed !== null) fields.seed = s.seed;
+  // An animation moves between seeds with toSeed instead.
+  if (s.variationSeed !== null && s.variationStrength > 0 && sequence?.kind !== 'animation') {
+    fields.variation = { seed: s.variationSeed, strength: s.variationStrength };
+  }
+  if (sequence?.animation) fields.animation = sequence.animation;
+  if (sequence?.prompts) fields.prompts = sequence.prompts;
   if (plan.generateSize) {
     fields.width = plan.generateSize.width;
     fields.height = plan.generateSize.height;

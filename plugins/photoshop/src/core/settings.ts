@@ -2,6 +2,9 @@
 export type ModeChoice = 'auto' | 'txt2img' | 'img2img' | 'inpaint';
 export type Img2ImgScope = 'selection' | 'canvas';
 export type SizeChoice = 'canvas' | 'custom';
+/** One job, one result per batch item; or a layer stack: animation frames, prompt-list entries. */
+export type JobKind = 'single' | 'animation' | 'prompt-list';
+export type MixMode = 'embeddings' | 'noise';
 
 export interface JobSettings {
   model: string;
@@ -22,6 +25,21 @@ export interface JobSettings {
   size: SizeChoice;
   customWidth: number;
   customHeight: number;
+  /** Blend the start noise towards this seed's; null or strength 0: no variation. */
+  variationSeed: number | null;
+  variationStrength: number;
+  /** How "a :0.7 | b :0.3" prompts combine. */
+  mixMode: MixMode;
+  jobKind: JobKind;
+  animationFrames: number;
+  /** The last frame's prompt; "" keeps the prompt. */
+  animationToPrompt: string;
+  /** The last frame's seed; null keeps the seed. */
+  animationToSeed: number | null;
+  /** img2img strength from each frame to the next; 0: frames are independent. */
+  animationChain: number;
+  /** One prompt per line. */
+  promptList: string;
 }
 
 export const DEFAULT_SETTINGS: Readonly<JobSettings> = Object.freeze({
@@ -42,4 +60,13 @@ export const DEFAULT_SETTINGS: Readonly<JobSettings> = Object.freeze({
   size: 'canvas',
   customWidth: 512,
   customHeight: 512,
+  variationSeed: null,
+  variationStrength: 0,
+  mixMode: 'embeddings',
+  jobKind: 'single',
+  animationFrames: 8,
+  animationToPrompt: '',
+  animationToSeed: null,
+  animationChain: 0,
+  promptList: '',
 });

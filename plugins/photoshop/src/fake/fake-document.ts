@@ -1,5 +1,8 @@
-import type { PsBounds, PsDocument, PsLayer, PsLayerList, PsSelection } from '../host/ps-api.js';
+import type { PsDocument, PsLayer, PsLayerList, PsSelection } from '../host/ps-api.js';
 import { allocate, fromUnit, unit, type Samples } from './fake-image-data.js';
+import { boxToBounds, boxUnion, FakeLayer, LayerList, type FakeLayerKind } from './fake-layers.js';
+
+export { boxToBounds } from './fake-layers.js';
 
 /** Pixel rectangle used inside the fake. */
 export interface Box {
@@ -15,10 +18,6 @@ export function boxIntersect(a: Box, b: Box): Box | null {
   const right = Math.min(a.left + a.width, b.left + b.width);
   const bottom = Math.min(a.top + a.height, b.top + b.height);
   return right > left && bottom > top ? { left, top, width: right - left, height: bottom - top } : null;
-}
-
-export function boxToBounds(b: Box): PsBounds {
-  return { left: b.left, top: b.top, right: b.left + b.width, bottom: b.top + b.height };
 }
 
 /** Accepts both documented rectangle forms. */
@@ -41,7 +40,10 @@ export interface LayerState {
   name: string;
   visible: boolean;
   background: boolean;
-  /** Pixel content: chunky RGBA at the document depth, straight alpha. */
+  kind: FakeLayerKind;
+  /** The group holding this layer, null at the top level. */
+  parentId: number | null;
+  /** Pixel content: chunky RGBA at the document depth, straight alpha (empty for a group). */
   box: Box;
   pixels: Samples;
   mask: Plane | null;
@@ -51,48 +53,6 @@ export interface LayerState {
 export interface DocumentHost {
   requireModal(what: string): void;
   recordChange(doc: FakeDocument, what: string): void;
-}
-
-export class FakeLayer implements PsLayer {
-  constructor(private readonly doc: FakeDocument, readonly id: number) {}
-
-  private get state(): LayerState {
-    return this.doc.layerState(this.id);
-  }
-
-  get name(): string {
-    return this.state.name;
-  }
-
-  set name(value: string) {
-    this.doc.change(`Rename layer`, () => (this.state.name = value));
-  }
-
-  get visible(): boolean {
-    return this.state.visible;
-  }
-
-  set visible(value: boolean) {
-    if (this.state.visible === value) return;
-    this.doc.change(value ? 'Show layer' : 'Hide layer', () => (this.state.visible = value));
-  }
-
-  get isBackgroundLayer(): boolean {
-    return this.state.background;
-  }
-
-  get boundsNoEffects(): PsBounds {
-    return boxToBounds(this.state.box);
-  }
-}
-
-class LayerList implements PsLayerList {
-  [index: number]: PsLayer | undefined;
-  readonly length: number;
-  constructor(items: PsLayer[]) {
-    this.length = items.length;
-    items.forEach((layer, i) => (this[i] = layer));
-  }
 }
 
 export class FakeDocument implements PsDocument {
@@ -105,7 +65,10 @@ export class FakeDocument implements PsDocument {
   colorProfileName: string;
   quickMaskMode = false;
   closed = false;
-  /** Top first, like doc.layers. */
+  /**
+   * Every layer, groups included, top first as the Layers panel lists them fully expanded: a
+   * group comes right before its content, and `parentId` says which group a layer is in.
+   */
   layerStates: LayerState[] = [];
   selectionPlane: Plane | null = null;
   activeLayerId: number | null = null;
@@ -131,8 +94,9 @@ export class FakeDocument implements PsDocument {
     return `bitDepth${this.depth}`;
   }
 
+  /** The top level only, like Photoshop 23+ (a group's content is under group.layers). */
   get layers(): PsLayerList {
-    return new LayerList(this.layerStates.map((s) => this.layerObject(s.id)));
+    return new LayerList(this.children(null).map((s) => this.layerObject(s.id)));
   }
 
   get activeLayers(): PsLayerList {
@@ -150,21 +114,92 @@ export class FakeDocument implements PsDocument {
     this.assertOpen();
     const id = this.nextLayerId();
     this.change('New Layer', () => {
-      const state: LayerState = {
-        id,
-        name: options?.name ?? `Layer ${id}`,
-        visible: true,
-        background: false,
-        box: { left: 0, top: 0, width: 0, height: 0 },
-        pixels: allocate(this.depth, 0),
-        mask: null,
-      };
-      // A new layer goes right above the active layer (top when none is active).
-      const at = this.activeLayerId === null ? 0 : this.layerStates.findIndex((s) => s.id === this.activeLayerId);
-      this.layerStates.splice(Math.max(0, at), 0, state);
+      this.insertNew(this.emptyState(id, options?.name ?? `Layer ${id}`, 'pixel'));
       this.activeLayerId = id;
     });
     return this.layerObject(id);
+  }
+
+  /**
+   * Without `fromLayers` an empty group goes where a new layer would. With it, the group takes
+   * the place of the topmost of those layers and holds them (with their content), keeping
+   * their stacking order, wherever they were (Layer > Group Layers). The group becomes active.
+   */
+  async createLayerGroup(options?: { name?: string; fromLayers?: PsLayer | PsLayer[] }): Promise<PsLayer | null> {
+    this.assertOpen();
+    const from = options?.fromLayers === undefined ? [] : Array.isArray(options.fromLayers) ? options.fromLayers : [options.fromLayers];
+    const ids = new Set(from.map((l) => this.layerState(l.id).id));
+    for (const id of ids) if (this.layerState(id).background) throw new Error('Photoshop: the background layer cannot be grouped');
+    const id = this.nextLayerId();
+    const group = this.emptyState(id, options?.name ?? `Group ${id}`, 'group');
+    this.change(ids.size === 0 ? 'New Group' : 'Group Layers', () => {
+      if (ids.size === 0) this.insertNew(group);
+      else this.groupInto(group, ids);
+      this.activeLayerId = id;
+    });
+    return this.layerObject(id);
+  }
+
+  /** Direct children of a group (null: the top level), top first. */
+  children(parentId: number | null): LayerState[] {
+    return this.layerStates.filter((s) => s.parentId === parentId);
+  }
+
+  /** Everything inside a group, at any depth, top first. */
+  descendants(groupId: number): LayerState[] {
+    return this.layerStates.filter((s) => this.isInside(s, groupId));
+  }
+
+  /** Shown: the layer and every group around it are visible. */
+  shown(state: LayerState): boolean {
+    for (let s: LayerState | undefined = state; s; s = s.parentId === null ? undefined : this.layerState(s.parentId)) {
+      if (!s.visible) return false;
+    }
+    return true;
+  }
+
+  private isInside(state: LayerState, groupId: number): boolean {
+    for (let p = state.parentId; p !== null; p = this.layerState(p).parentId) if (p === groupId) return true;
+    return false;
+  }
+
+  private emptyState(id: number, name: string, kind: FakeLayerKind): LayerState {
+    return { id, name, visible: true, background: false, kind, parentId: null, box: { left: 0, top: 0, width: 0, height: 0 }, pixels: allocate(this.depth, 0), mask: null };
+  }
+
+  /**
+   * Where Photoshop puts a new layer: right above the active layer in the same group; at the
+   * top inside the active layer when that is a group; at the very top when none is active.
+   */
+  private insertNew(state: LayerState): void {
+    const active = this.activeLayerId === null ? undefined : this.layerStates.find((s) => s.id === this.activeLayerId);
+    if (!active) {
+      this.layerStates.unshift(state);
+      return;
+    }
+    const at = this.layerStates.indexOf(active);
+    if (active.kind === 'group') {
+      state.parentId = active.id;
+      this.layerStates.splice(at + 1, 0, state);
+    } else {
+      state.parentId = active.parentId;
+      this.layerStates.splice(at, 0, state);
+    }
+  }
+
+  private groupInto(group: LayerState, ids: Set<number>): void {
+    // Layers inside a chosen group move with it; the rest are the roots that go in.
+    const roots = this.layerStates.filter((s) => ids.has(s.id) && ![...ids].some((other) => other !== s.id && this.isInside(s, other)));
+    const top = roots[0];
+    if (!top) return;
+    const moving = this.layerStates.filter((s) => roots.some((r) => r === s || this.isInside(s, r.id)));
+    group.parentId = top.parentId;
+    const rest = this.layerStates.filter((s) => !moving.includes(s));
+    const firstBelow = this.layerStates.slice(this.layerStates.indexOf(top)).find((s) => !moving.includes(s));
+    const at = firstBelow ? rest.indexOf(firstBelow) : rest.length;
+    for (const r of roots) r.parentId = group.id;
+    rest.splice(at, 0, group, ...moving);
+    this.layerStates = rest;
   }
 
   layerState(id: number): LayerState {
@@ -198,9 +233,10 @@ export class FakeDocument implements PsDocument {
   /** Visible composite over `box` as 0..1 RGBA floats (normal blend, straight alpha). */
   composite(box: Box): Float32Array {
     const out = new Float32Array(box.width * box.height * 4);
+    // Groups are pass-through at 100 % opacity: their content blends as if ungrouped.
     for (let i = this.layerStates.length - 1; i >= 0; i--) {
       const layer = this.layerStates[i];
-      if (!layer || !layer.visible) continue;
+      if (!layer || layer.kind === 'group' || !this.shown(layer)) continue;
       const area = boxIntersect(layer.box, box);
       if (!area) continue;
       for (let y = area.top; y < area.top + area.height; y++) {
@@ -226,14 +262,14 @@ export class FakeDocument implements PsDocument {
   pixelArea(): Box | null {
     let area: Box | null = null;
     for (const layer of this.layerStates) {
-      if (!layer.visible || layer.box.width === 0) continue;
-      area = area ? union(area, layer.box) : layer.box;
+      if (layer.kind === 'group' || layer.box.width === 0 || !this.shown(layer)) continue;
+      area = area ? boxUnion(area, layer.box) : layer.box;
     }
     return area;
   }
 
   hasVisibleBackground(): boolean {
-    return this.layerStates.some((l) => l.background && l.visible);
+    return this.layerStates.some((l) => l.background && this.shown(l));
   }
 }
 
@@ -251,12 +287,4 @@ export function planeRegion(plane: Plane, box: Box, depth: 8 | 16 | 32): Samples
     for (let x = 0; x < box.width; x++) out[y * box.width + x] = fromUnit(planeAt(plane, box.left + x, box.top + y, depth), depth);
   }
   return out;
-}
-
-function union(a: Box, b: Box): Box {
-  const left = Math.min(a.left, b.left);
-  const top = Math.min(a.top, b.top);
-  const right = Math.max(a.left + a.width, b.left + b.width);
-  const bottom = Math.max(a.top + a.height, b.top + b.height);
-  return { left, top, width: right - left, height: bottom - top };
 }

@@ -37,6 +37,7 @@ export class FakeImaging implements PsImaging {
       floats = (b) => doc.composite(b);
     } else {
       const layer = doc.layerState(options.layerID);
+      if (layer.kind === 'group') throw new Error('fake imaging: getPixels of a group is not modelled');
       box = boxIntersect(layer.box, requested ?? layer.box);
       hasAlpha = !layer.background;
       floats = (b) => layerFloats(doc, layer.id, b);
@@ -60,6 +61,7 @@ export class FakeImaging implements PsImaging {
     checkColour(doc, image.colorSpace, image.colorProfile);
     if (image.components !== 3 && image.components !== 4) throw new Error('Photoshop: putPixels needs 3 or 4 components');
     const layer = doc.layerState(options.layerID);
+    if (layer.kind === 'group') throw new Error('Photoshop: a group has no pixels of its own to replace');
     const at = options.targetBounds ?? { left: 0, top: 0 };
     const box: Box = { left: at.left, top: at.top, width: image.width, height: image.height };
     const src = image.raw();
@@ -105,6 +107,7 @@ export class FakeImaging implements PsImaging {
     if (image.components !== 1 || image.colorSpace !== 'Grayscale') throw new Error('Photoshop: a layer mask needs one grayscale component');
     const layer = doc.layerState(options.layerID);
     if (layer.background) throw new Error('Photoshop: the background layer cannot have a mask');
+    if (layer.kind === 'group') throw new Error('fake imaging: group masks are not modelled');
     if (options.replace === false) throw new Error('fake imaging: putLayerMask with replace:false is not modelled');
     const at = options.targetBounds ?? { left: 0, top: 0 };
     const src = image.raw();

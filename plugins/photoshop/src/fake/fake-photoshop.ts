@@ -24,6 +24,7 @@ interface Suspension {
   doc: FakeDocument;
   name: string;
   snapshot: LayerState[];
+  activeLayerId: number | null;
   changed: boolean;
 }
 
@@ -33,7 +34,8 @@ interface Suspension {
  * time (a second caller gets an error with number 9), document changes only inside a scope,
  * suspended changes coalesce into one history state named after the suspension (none when
  * nothing changed), rollback with commit=false, auto-resume when the scope ends (commit on
- * return, roll back on exception).
+ * return, roll back on exception). Layer groups as classes/document.md and classes/layer.md
+ * describe them: see FakeDocument.createLayerGroup.
  */
 export class FakePhotoshop implements PhotoshopApi {
   readonly imaging: FakeImaging;
@@ -162,7 +164,7 @@ export class FakePhotoshop implements PhotoshopApi {
         suspendHistory: async ({ documentID, name }) => {
           const doc = this.document(documentID);
           if (this.suspensions.some((s) => s.doc === doc)) throw new Error('Photoshop: history is already suspended on this document');
-          const suspension: Suspension = { token: { id: this.ids++ }, doc, name, snapshot: cloneLayers(doc.layerStates), changed: false };
+          const suspension: Suspension = { token: { id: this.ids++ }, doc, name, snapshot: cloneLayers(doc.layerStates), activeLayerId: doc.activeLayerId, changed: false };
           this.suspensions.push(suspension);
           mine.push(suspension);
           return suspension.token;
@@ -188,7 +190,10 @@ export class FakePhotoshop implements PhotoshopApi {
 
   private resume(suspension: Suspension, commit: boolean): void {
     this.suspensions = this.suspensions.filter((s) => s !== suspension);
-    if (!commit) suspension.doc.layerStates = suspension.snapshot;
+    if (!commit) {
+      suspension.doc.layerStates = suspension.snapshot;
+      suspension.doc.activeLayerId = suspension.activeLayerId;
+    }
     else if (suspension.changed) suspension.doc.historyStates.push(suspension.name);
   }
 
@@ -213,7 +218,7 @@ export class FakePhotoshop implements PhotoshopApi {
         for (let c = 0; c < 4; c++) pixels[(y * box.width + x) * 4 + c] = fromUnit(background && c === 3 ? 1 : rgba[c] ?? 0, doc.depth);
       }
     }
-    return { id: this.ids++, name, visible: true, background, box, pixels, mask: null };
+    return { id: this.ids++, name, visible: true, background, kind: 'pixel', parentId: null, box, pixels, mask: null };
   }
 }
 

@@ -1,8 +1,8 @@
 import { BridgeError } from '@latent-bridge/shared';
 import { boundsFromRect, intersect, rectFromBounds, sameSize, type Rect } from '../core/geometry.js';
-import type { ColorMode, DocumentInfo, HostAdapter, PasteItem, SelectionMask, SourceRegion } from '../core/host.js';
+import type { ColorMode, DocumentInfo, HostAdapter, PastedStack, PasteItem, SelectionMask, SourceRegion } from '../core/host.js';
 import { placeGray, placeRgba, to8Bit, ps16To8 } from '../core/pixels.js';
-import { GRAY_PROFILE, SRGB_PROFILE, type PhotoshopApi, type PsDocument, type PsExecutionContext, type PsImageData } from './ps-api.js';
+import { GRAY_PROFILE, SRGB_PROFILE, type PhotoshopApi, type PsDocument, type PsExecutionContext, type PsImageData, type PsLayer, type PsLayerList } from './ps-api.js';
 
 const MODES: Readonly<Record<string, ColorMode>> = {
   RGBColorMode: 'rgb',
@@ -56,6 +56,40 @@ export class PhotoshopHost implements HostAdapter {
   }
 
   async pasteResults(documentId: number, expectSize: { width: number; height: number }, items: PasteItem[], historyName: string): Promise<number[]> {
+    return this.pasteSuspended(documentId, expectSize, historyName, async (doc) => {
+      const ids: number[] = [];
+      for (const item of items) {
+        const layer = await this.addResultLayer(doc, item);
+        layer.visible = item.visible;
+        ids.push(layer.id);
+      }
+      return ids;
+    });
+  }
+
+  async pasteStack(documentId: number, expectSize: { width: number; height: number }, items: PasteItem[], historyName: string, groupName: string): Promise<PastedStack> {
+    return this.pasteSuspended(documentId, expectSize, historyName, async (doc) => {
+      // Each new layer lands above the previous one (it is the active layer), so item 0 ends at
+      // the bottom; grouping keeps that order.
+      const layers: PsLayer[] = [];
+      for (const item of items) layers.push(await this.addResultLayer(doc, item));
+      const group = await doc.createLayerGroup({ name: groupName, fromLayers: layers });
+      if (!group) throw new BridgeError('internal', 'Photoshop did not create the layer group.');
+      const inGroup = idsOf(group.layers);
+      const expected = layers.map((l) => l.id).reverse();
+      if (inGroup.join() !== expected.join()) {
+        throw new BridgeError('internal', `Photoshop grouped the layers as ${inGroup.join(', ')} instead of ${expected.join(', ')} (top first).`);
+      }
+      items.forEach((item, i) => {
+        const layer = layers[i];
+        if (layer && !item.visible) layer.visible = false;
+      });
+      return { groupId: group.id, layerIds: layers.map((l) => l.id) };
+    });
+  }
+
+  /** Checks the document, then runs `body` with history suspended: one state, or none on failure. */
+  private async pasteSuspended<T>(documentId: number, expectSize: { width: number; height: number }, historyName: string, body: (doc: PsDocument) => Promise<T>): Promise<T> {
     return this.modal(historyName, async (context) => {
       const doc = this.findDocument(documentId);
       if (!doc) throw new BridgeError('document_changed', 'The document was closed while the image was being generated.');
@@ -64,10 +98,9 @@ export class PhotoshopHost implements HostAdapter {
       }
       const suspension = await context.hostControl.suspendHistory({ documentID: doc.id, name: historyName });
       try {
-        const ids: number[] = [];
-        for (const item of items) ids.push(await this.addResultLayer(doc, item));
+        const result = await body(doc);
         await context.hostControl.resumeHistory(suspension, true);
-        return ids;
+        return result;
       } catch (err) {
         await context.hostControl.resumeHistory(suspension, false);
         throw err;
@@ -78,9 +111,9 @@ export class PhotoshopHost implements HostAdapter {
   async showOnly(documentId: number, layerIds: number[], visibleId: number): Promise<void> {
     await this.modal('Show latent-bridge result', async () => {
       const doc = this.requireDocument(documentId);
-      for (let i = 0; i < doc.layers.length; i++) {
-        const layer = doc.layers[i];
-        if (layer && layerIds.includes(layer.id)) layer.visible = layer.id === visibleId;
+      // Results may sit inside groups, and doc.layers is only the top level.
+      for (const layer of walkLayers(doc.layers)) {
+        if (layerIds.includes(layer.id)) layer.visible = layer.id === visibleId;
       }
     });
   }
@@ -107,7 +140,8 @@ export class PhotoshopHost implements HostAdapter {
     }
   }
 
-  private async addResultLayer(doc: PsDocument, item: PasteItem): Promise<number> {
+  /** A new pixel layer holding the item's pixels (and mask); visibility is the caller's. */
+  private async addResultLayer(doc: PsDocument, item: PasteItem): Promise<PsLayer> {
     const layer = await doc.createPixelLayer({ name: item.name });
     if (!layer) throw new BridgeError('internal', 'Photoshop did not create the result layer.');
     const image = await this.ps.imaging.createImageDataFromBuffer(item.rgba, {
@@ -130,8 +164,7 @@ export class PhotoshopHost implements HostAdapter {
       image.dispose();
     }
     if (item.mask) await this.putMask(doc, layer.id, item.mask);
-    layer.visible = item.visible;
-    return layer.id;
+    return layer;
   }
 
   private async putMask(doc: PsDocument, layerID: number, mask: SelectionMask): Promise<void> {
@@ -227,6 +260,25 @@ async function withData<T>(image: PsImageData, use: (data: Uint8Array | Uint16Ar
   } finally {
     image.dispose();
   }
+}
+
+/** Every layer of a tree, groups and their content included, top first. */
+function* walkLayers(list: PsLayerList | null): Generator<PsLayer> {
+  for (let i = 0; i < (list?.length ?? 0); i++) {
+    const layer = list?.[i];
+    if (!layer) continue;
+    yield layer;
+    if (layer.kind === 'group') yield* walkLayers(layer.layers);
+  }
+}
+
+function idsOf(list: PsLayerList | null): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < (list?.length ?? 0); i++) {
+    const layer = list?.[i];
+    if (layer) ids.push(layer.id);
+  }
+  return ids;
 }
 
 function isModalBusy(err: unknown): boolean {

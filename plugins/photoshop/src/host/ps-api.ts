@@ -1,7 +1,8 @@
 /**
  * The subset of Photoshop's `photoshop` module that the adapter uses, typed from Adobe's
  * documentation (ps-reference: media/imaging.md, media/executeasmodal.md, classes/document.md,
- * classes/layer.md, classes/selection.md). Both the real module and the test fake satisfy it,
+ * classes/layer.md, classes/selection.md,
+ * objects/createoptions/grouplayercreateoptions.md). Both the real module and the test fake satisfy it,
  * so the adapter is written once against Photoshop's documented rules.
  */
 
@@ -89,7 +90,14 @@ export interface PsLayer {
   name: string;
   visible: boolean;
   readonly isBackgroundLayer: boolean;
+  /** Constants.LayerKind, e.g. "pixel" or "group". */
+  readonly kind: string;
+  /** For a group: the union of its content's bounds (zeros when empty). */
   readonly boundsNoEffects: PsBounds;
+  /** The group holding this layer; null at the top level. */
+  readonly parent: PsLayer | null;
+  /** A group's layers, top first; null for other kinds (classes/layer.md, 23.0). */
+  readonly layers: PsLayerList | null;
 }
 
 export interface PsSelection {
@@ -117,10 +125,16 @@ export interface PsDocument {
   readonly bitsPerChannel: string;
   readonly colorProfileName: string;
   readonly quickMaskMode: boolean;
+  /** The top level of the layer tree, top first (groups hold the rest). */
   readonly layers: PsLayerList;
   readonly activeLayers: PsLayerList;
   readonly selection: PsSelection;
   createPixelLayer(options?: { name?: string }): Promise<PsLayer | null>;
+  /**
+   * A new group (classes/document.md, 23.0); with `fromLayers` it takes those layers in, in
+   * their stacking order, where the topmost of them was (Layer > Group Layers).
+   */
+  createLayerGroup(options?: { name?: string; fromLayers?: PsLayer | PsLayer[] }): Promise<PsLayer | null>;
 }
 
 export interface PsDocumentList {

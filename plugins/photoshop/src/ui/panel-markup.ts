@@ -32,6 +32,21 @@ export const SCOPE_ITEMS = [
   ['canvas', 'On the whole canvas'],
 ] as const;
 
+export const MIX_ITEMS = [
+  ['embeddings', 'Blend text embeddings'],
+  ['noise', 'Combine noise predictions'],
+] as const;
+
+export const JOB_KIND_ITEMS = [
+  ['single', 'Images (batch)'],
+  ['animation', 'Animation → layer stack'],
+  ['prompt-list', 'Prompt list → layer stack'],
+] as const;
+
+function textarea(id: string, label: string, placeholder: string): string {
+  return `<div class="row"><sp-label for="${id}">${label}</sp-label><sp-textarea id="${id}" placeholder="${placeholder}"></sp-textarea></div>`;
+}
+
 export function panelMarkup(): string {
   return `
 <div class="lb-panel">
@@ -52,16 +67,33 @@ export function panelMarkup(): string {
     <div class="pair">${field('custom-width', 'Width', '512', 'type="number"')}${field('custom-height', 'Height', '512', 'type="number"')}</div>
   </section>
   <section class="group">
-    <div class="row"><sp-label for="prompt">Prompt</sp-label><sp-textarea id="prompt" placeholder="What to paint"></sp-textarea></div>
-    <div class="row"><sp-label for="negative">Negative prompt</sp-label><sp-textarea id="negative" placeholder="What to avoid"></sp-textarea></div>
+    ${textarea('prompt', 'Prompt', 'What to paint; mix with a :0.7 | b :0.3')}
+    ${textarea('negative', 'Negative prompt', 'What to avoid')}
+    ${picker('mix-mode', 'Mixing a | b', MIX_ITEMS)}
     <div class="pair">${field('steps', 'Steps', '20', 'type="number"')}${field('guidance', 'Guidance', '7', 'type="number"')}</div>
     ${picker('scheduler', 'Scheduler', [])}
     <div class="row"><sp-label for="seed">Seed</sp-label><div class="inline">
       <sp-textfield id="seed" size="s" type="number" placeholder="random"></sp-textfield>
       <sp-checkbox id="seed-lock" size="s">Lock</sp-checkbox></div>
       <sp-action-button id="reuse-seed" size="s">Reuse seed of this layer</sp-action-button></div>
+    <div class="pair">${field('variation-seed', 'Variation seed', '', 'type="number" placeholder="none"')}
+      <div class="row">${slider('variation-strength', 'Variation strength', 0, 1, 0.05, 0)}</div></div>
+    <sp-action-button id="more-like-this" size="s" title="The chosen result's seed with a new variation seed">More like this</sp-action-button>
     ${slider('strength', 'Strength', 0, 1, 0.05, 0.75)}
     ${field('batch', 'Batch count', '1', 'type="number"')}
+  </section>
+  <section class="group" id="job-area">
+    ${picker('job-kind', 'Job', JOB_KIND_ITEMS)}
+    <div id="animation-area" class="sub" hidden>
+      <sp-detail>Animation</sp-detail>
+      ${textarea('anim-to-prompt', 'To prompt', 'Last frame (empty: same prompt)')}
+      <div class="pair">${field('anim-frames', 'Frames', '8', 'type="number"')}${field('anim-to-seed', 'To seed', '', 'type="number" placeholder="same seed"')}</div>
+      ${slider('anim-chain', 'Chain strength (0: off)', 0, 0.95, 0.05, 0)}
+    </div>
+    <div id="prompt-list-area" class="sub" hidden>
+      <sp-detail>Prompt list</sp-detail>
+      ${textarea('prompt-list', 'Prompts, one per line', 'a red door\na blue door')}
+    </div>
   </section>
   <section class="group">
     <sp-detail>Mask</sp-detail>

@@ -2,12 +2,14 @@ import type { BridgeClient, ConnectionState } from '../client/bridge-client.js';
 import type { JobResult } from '../client/job-stream.js';
 import type { DocumentInfo, HostAdapter } from '../core/host.js';
 import { seedFromLayerName } from '../core/layer-name.js';
-import { chooseMode } from '../core/plan.js';
 import { plainError } from '../core/plain-words.js';
 import { runJob } from '../core/run-job.js';
-import { DEFAULT_SETTINGS, type JobSettings, type ModeChoice, type SizeChoice, type Img2ImgScope } from '../core/settings.js';
+import { fitWithin, resizeRgba } from '../core/pixels.js';
+import { DEFAULT_SETTINGS, type JobSettings } from '../core/settings.js';
+import { documentHint } from './document-hint.js';
 import { panelMarkup } from './panel-markup.js';
-import { byId, checkedOf, numberOf, pickerValue, setChecked, setDisabled, setPickerItems, setPickerValue, setText, textOf } from './widgets.js';
+import { randomSeed, readSettings, restoreSettings } from './panel-settings.js';
+import { byId, checkedOf, pickerValue, setChecked, setDisabled, setPickerItems, setText, textOf } from './widgets.js';
 
 /** Where the panel remembers the address, token and last settings (localStorage in UXP). */
 export interface KeyValueStore {
@@ -27,7 +29,12 @@ const KEY_URL = 'latent-bridge.url';
 const KEY_TOKEN = 'latent-bridge.token';
 const KEY_SETTINGS = 'latent-bridge.settings';
 
-const MODE_WORDS = { txt2img: 'Generate a new layer', img2img: 'Image to image', inpaint: 'Inpaint the selection' } as const;
+/** Variation strength "More like this" sets when none is chosen: close to the original. */
+const MORE_LIKE_THIS_STRENGTH = 0.25;
+
+/** Thumbnail size in the results strip (2× its CSS size for HiDPI screens). */
+const THUMB_PIXELS = 112 * 112;
+
 
 export interface ResultThumb {
   layerId: number;
@@ -35,10 +42,11 @@ export interface ResultThumb {
   seed: number;
 }
 
+
 /** The panel: builds the markup into `root` and wires it to the host and the bridge. */
 export class Panel {
   private abort: AbortController | null = null;
-  private results: { documentId: number; thumbs: ResultThumb[] } | null = null;
+  private results: { documentId: number; thumbs: ResultThumb[]; chosen: number } | null = null;
   private nativeSize = 512;
 
   constructor(private readonly root: HTMLElement, private readonly deps: PanelDeps) {
@@ -53,12 +61,7 @@ export class Panel {
   async refreshDocument(): Promise<DocumentInfo | null> {
     const doc = await this.deps.host.activeDocument().catch(() => null);
     const hint = byId(this.root, 'mode-hint');
-    if (!doc) hint.textContent = 'No document open';
-    else {
-      const mode = chooseMode(doc, { mode: this.settings().mode });
-      const where = doc.selection ? `selection ${doc.selection.bounds.width}×${doc.selection.bounds.height} at ${doc.selection.bounds.left},${doc.selection.bounds.top}` : `canvas ${doc.width}×${doc.height}`;
-      hint.textContent = `${MODE_WORDS[mode]} · ${where} · ${doc.bitDepth}-bit`;
-    }
+    hint.textContent = doc ? documentHint(doc, this.settings()) : 'No document open';
     return doc;
   }
 
@@ -78,27 +81,7 @@ export class Panel {
 
   /** Collects the controls into job settings. */
   settings(): JobSettings {
-    const n = (id: string, fallback: number) => numberOf(byId(this.root, id), fallback);
-    const seedText = textOf(byId(this.root, 'seed')).trim();
-    return {
-      model: pickerValue(byId(this.root, 'model')),
-      mode: (pickerValue(byId(this.root, 'mode')) || 'auto') as ModeChoice,
-      img2imgScope: (pickerValue(byId(this.root, 'img2img-scope')) || 'selection') as Img2ImgScope,
-      prompt: textOf(byId(this.root, 'prompt')),
-      negative: textOf(byId(this.root, 'negative')),
-      steps: Math.round(n('steps', DEFAULT_SETTINGS.steps)),
-      guidance: n('guidance', DEFAULT_SETTINGS.guidance),
-      scheduler: pickerValue(byId(this.root, 'scheduler')) || DEFAULT_SETTINGS.scheduler,
-      seed: checkedOf(byId(this.root, 'seed-lock')) && seedText !== '' ? Math.round(Number(seedText)) : null,
-      strength: n('strength', DEFAULT_SETTINGS.strength),
-      batch: Math.max(1, Math.round(n('batch', 1))),
-      grow: Math.round(n('grow', 0)),
-      feather: Math.max(0, Math.round(n('feather', DEFAULT_SETTINGS.feather))),
-      padding: Math.max(0, Math.round(n('padding', DEFAULT_SETTINGS.padding))),
-      size: (pickerValue(byId(this.root, 'size')) || 'canvas') as SizeChoice,
-      customWidth: Math.round(n('custom-width', 512)),
-      customHeight: Math.round(n('custom-height', 512)),
-    };
+    return readSettings(this.root);
   }
 
   async generate(): Promise<void> {
@@ -143,13 +126,13 @@ export class Panel {
 
   /** Thumbnails of the last job; clicking one shows that variant only. */
   renderResults(documentId: number, thumbs: ResultThumb[]): void {
-    this.results = { documentId, thumbs };
+    this.results = { documentId, thumbs, chosen: thumbs[0]?.layerId ?? -1 };
     const strip = byId(this.root, 'results');
     strip.replaceChildren(
       ...thumbs.map((thumb, i) => {
         const img = this.root.ownerDocument.createElement('img');
         img.src = thumb.url;
-        img.title = `Seed ${thumb.seed}`;
+        img.title = `${thumbs.length > 1 ? `${i + 1} of ${thumbs.length} · ` : ''}Seed ${thumb.seed}`;
         img.className = i === 0 ? 'thumb chosen' : 'thumb';
         img.addEventListener('click', () => void this.choose(thumb.layerId));
         return img;
@@ -183,7 +166,10 @@ export class Panel {
     for (const [i, layerId] of layerIds.entries()) {
       const result = results[i];
       if (!result) continue;
-      const url = await this.deps.host.previewUrl(result.rgba, result.width, result.height).catch(() => '');
+      // The strip shows 56-px thumbnails: encoding 64 full frames would stall the panel.
+      const small = fitWithin(result, THUMB_PIXELS);
+      const rgba = resizeRgba(result.rgba, result.width, result.height, small.width, small.height);
+      const url = await this.deps.host.previewUrl(rgba, small.width, small.height).catch(() => '');
       thumbs.push({ layerId, url, seed: result.seed });
     }
     this.renderResults(documentId, thumbs);
@@ -194,6 +180,7 @@ export class Panel {
     const { documentId, thumbs } = this.results;
     try {
       await this.deps.host.showOnly(documentId, thumbs.map((t) => t.layerId), layerId);
+      this.results.chosen = layerId;
       byId(this.root, 'results').querySelectorAll('img').forEach((img, i) => img.classList.toggle('chosen', thumbs[i]?.layerId === layerId));
     } catch (err) {
       this.showError(err);
@@ -210,6 +197,24 @@ export class Panel {
     setChecked(byId(this.root, 'seed-lock'), true);
   }
 
+  /**
+   * "More like this": the chosen result's seed (else the active layer's) becomes the main seed,
+   * locked, with a fresh variation seed, so the next job explores around that image.
+   */
+  async moreLikeThis(): Promise<void> {
+    const chosen = this.results?.thumbs.find((t) => t.layerId === this.results?.chosen);
+    const seed = chosen?.seed ?? seedFromLayerName(await this.deps.host.activeLayerName().catch(() => null));
+    if (seed === null) {
+      this.showError(new Error('Generate something first, or select a layer made by latent-bridge.'));
+      return;
+    }
+    this.clearError();
+    setText(byId(this.root, 'seed'), String(seed));
+    setChecked(byId(this.root, 'seed-lock'), true);
+    setText(byId(this.root, 'variation-seed'), String(randomSeed()));
+    if (this.settings().variationStrength === 0) setText(byId(this.root, 'variation-strength'), String(MORE_LIKE_THIS_STRENGTH));
+  }
+
   private wire(): void {
     const on = (id: string, event: string, handler: () => void) => byId(this.root, id).addEventListener(event, handler);
     on('generate', 'click', () => void this.generate());
@@ -217,6 +222,12 @@ export class Panel {
     on('connect', 'click', () => void this.connect());
     on('refresh-models', 'click', () => void this.connect());
     on('reuse-seed', 'click', () => void this.reuseSeed());
+    on('more-like-this', 'click', () => void this.moreLikeThis());
+    on('job-kind', 'change', () => {
+      this.showJobKind();
+      void this.refreshDocument();
+    });
+    for (const id of ['anim-frames', 'prompt-list']) on(id, 'change', () => void this.refreshDocument());
     on('mode', 'change', () => void this.refreshDocument());
     on('model', 'change', () => this.pickNativeSize());
     const remember = () => {
@@ -231,18 +242,17 @@ export class Panel {
   }
 
   private restore(): void {
-    const s = this.loadSettings();
     setText(byId(this.root, 'server-url'), this.deps.store.getItem(KEY_URL) ?? 'ws://127.0.0.1:7450/ws');
     setText(byId(this.root, 'token'), this.deps.store.getItem(KEY_TOKEN) ?? '');
-    setPickerValue(byId(this.root, 'mode'), s.mode);
-    setPickerValue(byId(this.root, 'img2img-scope'), s.img2imgScope);
-    setPickerValue(byId(this.root, 'size'), s.size);
-    for (const [id, value] of [
-      ['prompt', s.prompt], ['negative', s.negative], ['steps', s.steps], ['guidance', s.guidance], ['strength', s.strength],
-      ['batch', s.batch], ['grow', s.grow], ['feather', s.feather], ['padding', s.padding], ['custom-width', s.customWidth],
-      ['custom-height', s.customHeight], ['seed', s.seed ?? ''],
-    ] as const) setText(byId(this.root, id), String(value));
-    setChecked(byId(this.root, 'seed-lock'), s.seed !== null);
+    restoreSettings(this.root, this.loadSettings());
+    this.showJobKind();
+  }
+
+  /** Shows the controls of the chosen job kind only. */
+  private showJobKind(): void {
+    const kind = this.settings().jobKind;
+    byId(this.root, 'animation-area').hidden = kind !== 'animation';
+    byId(this.root, 'prompt-list-area').hidden = kind !== 'prompt-list';
   }
 
   private loadSettings(): JobSettings {

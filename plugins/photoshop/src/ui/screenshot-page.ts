@@ -6,14 +6,19 @@ import { paintedScene } from '../fake/scenes.js';
 import { PhotoshopHost } from '../host/photoshop-host.js';
 import { Panel } from './panel.js';
 import { defineSpectrumFallbacks } from './spectrum-fallback.js';
-import { byId, setText } from './widgets.js';
+import { byId, setText, textOf } from './widgets.js';
 
 async function render(): Promise<void> {
   defineSpectrumFallbacks(document);
   const { ps } = paintedScene({ depth: 16 });
   const store = new Map<string, string>([
     ['latent-bridge.token', 'a1b2c3d4e5'],
-    ['latent-bridge.settings', JSON.stringify({ prompt: 'red brick wall, weathered, afternoon light', negative: 'blurry, text', batch: 3, steps: 20, guidance: 7, seed: 1234, model: 'demo-inpaint', scheduler: 'euler_a' })],
+    // An animation job: the panel's newest section is open, and the strip shows its frames.
+    ['latent-bridge.settings', JSON.stringify({
+      prompt: 'red brick wall, weathered, afternoon light', negative: 'blurry, text', batch: 1, steps: 20, guidance: 7, seed: 1234,
+      model: 'demo', scheduler: 'euler_a', variationSeed: 98765, variationStrength: 0.25, jobKind: 'animation', animationFrames: 4,
+      animationToPrompt: 'blue brick wall at night', animationToSeed: 1234, animationChain: 0.35,
+    })],
   ]);
   const client = new BridgeClient({ url: 'ws://127.0.0.1:7450/ws', token: 'a1b2c3d4e5', clientName: 'photoshop/screenshot', socketFactory: () => new FakeBridgeSocket() });
   const root = document.getElementById('app');
@@ -28,6 +33,13 @@ async function render(): Promise<void> {
   await panel.refreshDocument();
   // A finished job fills the results strip; then show the look of the next one half-way.
   await panel.generate();
+  // "More like this" on the second frame: its seed becomes the main seed, with a new variation
+  // seed. Recorded for the test, then the fields are put back so the picture stays the same.
+  root.querySelectorAll<HTMLElement>('#results img')[1]?.click();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await panel.moreLikeThis();
+  document.body.dataset['moreLikeThis'] = `${textOf(byId(root, 'seed'))},${textOf(byId(root, 'variation-seed'))}`;
+  setText(byId(root, 'variation-seed'), '98765');
   setText(byId(root, 'seed'), '1234');
   panel.setRunning(true);
   panel.setProgress(12, 20);

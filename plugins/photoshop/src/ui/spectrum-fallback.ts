@@ -61,16 +61,16 @@ class SpPicker extends HTMLElement {
 
 class SpSlider extends HTMLElement {
   private range!: HTMLInputElement;
+  private shown: HTMLSpanElement | null = null;
   connectedCallback(): void {
     if (this.shadowRoot) return;
     const root = shadow(this, '<div class="label"><slot name="label"></slot></div><div class="slider"><input type="range"><span></span></div>');
     this.range = root.querySelector('input') as HTMLInputElement;
     for (const a of ['min', 'max', 'step']) this.range.setAttribute(a, this.getAttribute(a) ?? '');
     this.range.value = this.getAttribute('value') ?? '0';
-    const out = root.querySelector('span') as HTMLSpanElement;
-    const show = () => (out.textContent = this.range.value);
-    this.range.addEventListener('input', show);
-    show();
+    this.shown = root.querySelector('span');
+    this.range.addEventListener('input', () => this.show());
+    this.show();
   }
   get value(): number {
     return Number(this.range?.value ?? this.getAttribute('value'));
@@ -78,6 +78,10 @@ class SpSlider extends HTMLElement {
   set value(v: number) {
     if (this.range) this.range.value = String(v);
     this.setAttribute('value', String(v));
+    this.show();
+  }
+  private show(): void {
+    if (this.shown && this.range) this.shown.textContent = this.range.value;
   }
 }
 
