@@ -87,3 +87,14 @@ class RunningBridge:
             self.proc.stdout.close()
         self._stderr.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def sequence_support():
+    """Whether this build of the server runs animation and prompt-list jobs (for failure messages)."""
+    runner = os.path.join(os.path.dirname(os.path.dirname(server_script())), 'server', 'job-runner.js')
+    try:
+        with open(runner, encoding='utf-8') as f:
+            knows = 'animation' in f.read()
+    except OSError:
+        return 'no %s' % runner
+    return 'the bridge build at %s %s animation jobs' % (runner, 'mentions' if knows else 'does not yet run')

@@ -7,7 +7,9 @@ LB_E2E_TOKEN, LATENT_BRIDGE_HOST_TRACE (the plug-in's trace file, sliced per sce
 import hashlib
 import json
 import os
+import sys
 import time
+import types
 
 import gi
 
@@ -79,7 +81,7 @@ def selection_bytes(image, box):
     return image.get_selection().get_buffer().get(rect(*box), 1.0, 'Y u8', Gegl.AbyssPolicy.NONE)
 
 
-def run_procedure(name, image, drawables, **args):
+def run_procedure(name, image, drawables, new_images=0, **args):
     proc = PDB.lookup_procedure(name)
     if proc is None:
         raise RuntimeError('procedure %s is not registered' % name)
@@ -93,7 +95,7 @@ def run_procedure(name, image, drawables, **args):
     t0 = time.monotonic()
     values = proc.run(cfg)
     seconds = time.monotonic() - t0
-    if len(Gimp.get_images()) != images:
+    if len(Gimp.get_images()) != images + new_images:
         raise RuntimeError('%s left %d images open, there were %d' % (name, len(Gimp.get_images()), images))
     status = values.index(0)
     message = values.index(1) if values.length() > 1 and isinstance(values.index(1), str) else None
@@ -275,6 +277,10 @@ SCENARIOS = {
     'outpaint': scenario_outpaint,
     'bad_input': scenario_bad_input,
 }
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gimp_e2e_sequences  # noqa: E402
+
+SCENARIOS.update(gimp_e2e_sequences.scenarios(types.SimpleNamespace(**globals())))
 
 def trace_events():
     path = os.environ.get('LATENT_BRIDGE_HOST_TRACE')

@@ -11,8 +11,8 @@ import unittest
 from . import bridge, sandbox
 
 RED, GREEN, BLUE = (191, 64, 64), (64, 191, 64), (64, 64, 191)
-PROCEDURES = ['latent-bridge-generate', 'latent-bridge-img2img', 'latent-bridge-inpaint', 'latent-bridge-outpaint',
-              'latent-bridge-settings']
+PROCEDURES = ['latent-bridge-animate', 'latent-bridge-generate', 'latent-bridge-img2img', 'latent-bridge-inpaint',
+              'latent-bridge-outpaint', 'latent-bridge-prompt-list', 'latent-bridge-settings']
 _env = {}
 
 
@@ -22,7 +22,8 @@ def say(text):
 
 
 SCENARIOS = ['setup', 'settings_wrong_token', 'bad_input', 'settings', 'inpaint', 'inpaint_gray16',
-             'inpaint_indexed', 'generate', 'img2img', 'outpaint']
+             'inpaint_indexed', 'generate', 'img2img', 'outpaint', 'animate', 'animate_image', 'prompt_list',
+             'generate_mixed']
 
 
 def _skip(reason):
@@ -206,6 +207,85 @@ class GimpEndToEndTest(unittest.TestCase):
         self.assertIn('no layers', report['empty_image'][1])
         self.assertTrue(report['layers_unchanged'])
         self.assertEqual(trace, [])
+
+    def test_every_procedure_is_registered(self):
+        report, _ = self.run_scenario('setup')
+        self.assertEqual(report['procedures'], PROCEDURES)
+
+    def assert_sequence_success(self, report):
+        # Until the bridge runs animation and prompt-list jobs it answers them with one image (or an
+        # error): fail with what it said and whether this build of the server knows these jobs.
+        self.assertEqual(report['status'], 'success', '%s (%s)' % (report.get('message'), bridge.sequence_support()))
+
+    def test_animate_four_frames_red_to_blue(self):
+        report, trace = self.run_scenario('animate')
+        self.assert_sequence_success(report)
+        self.assertEqual(len(report['layers_after']), len(report['layers_before']) + 1)
+        self.assert_originals_unchanged(report)
+        group = report['layers_after'][0]
+        self.assertTrue(group['group'])
+        self.assertEqual(group['name'], 'red \u2192 blue (4 frames)')
+        # GIMP lists children top to bottom; Filters > Animation plays bottom to top.
+        frames = list(reversed(report['children']))
+        self.assertEqual([f['name'] for f in frames], ['frame 1 (t 0.00) (80ms)', 'frame 2 (t 0.33) (80ms)',
+                                                       'frame 3 (t 0.67) (80ms)', 'frame 4 (t 1.00) (80ms)'])
+        x, y, w, h = report['box']
+        for f in frames:
+            self.assertEqual((f['x'], f['y'], f['width'], f['height']), (x, y, w, h))
+            self.assertFalse(f['has_mask'])
+            self.assertTrue(f['visible'])
+        reds = [f['mean_rgb'][0] for f in frames]
+        blues = [f['mean_rgb'][2] for f in frames]
+        for a, b in zip(reds, reds[1:]):
+            self.assertGreater(a, b, 'red must fall from frame to frame: %s' % reds)
+        for a, b in zip(blues, blues[1:]):
+            self.assertLess(a, b, 'blue must rise from frame to frame: %s' % blues)
+        self.assertTrue(close_to(frames[0]['center'][:3], RED, 8), frames[0]['center'])
+        self.assertTrue(close_to(frames[-1]['center'][:3], BLUE, 8), frames[-1]['center'])
+        self.assert_one_undo_group(trace)
+        self.assertEqual([e['event'] for e in trace].count('insert_group'), 1)
+
+    def test_animate_into_a_new_image_for_playback(self):
+        report, trace = self.run_scenario('animate_image')
+        self.assert_sequence_success(report)
+        self.assertEqual(report['layers_after'], report['layers_before'])
+        new = report['new_image']
+        self.assertEqual(new['size'], [211, 157])
+        self.assertFalse(new['dirty'])
+        frames = list(reversed(new['layers']))  # bottom first, as Playback plays them
+        self.assertEqual([f['name'] for f in frames], ['frame 1 (t 0.00) (100ms)', 'frame 2 (t 0.50) (100ms)',
+                                                       'frame 3 (t 1.00) (100ms)'])
+        self.assertEqual([(f['x'], f['y'], f['width'], f['height'], f['group']) for f in frames],
+                         [(0, 0, 211, 157, False)] * 3)
+        reds = [f['mean_rgb'][0] for f in frames]
+        self.assertEqual(reds, sorted(reds, reverse=True))
+        self.assertGreater(reds[0], reds[-1] + 60, reds)
+        self.assertNotIn('undo_group_start', [e['event'] for e in trace])
+
+    def test_prompt_list_two_lines(self):
+        report, trace = self.run_scenario('prompt_list')
+        self.assert_sequence_success(report)
+        self.assertEqual(len(report['layers_after']), len(report['layers_before']) + 1)
+        self.assert_originals_unchanged(report)
+        group = report['layers_after'][0]
+        self.assertEqual(group['name'], 'red / blue (2 prompts)')
+        children = report['children']
+        self.assertEqual([c['name'] for c in children], ['red (seed 11)', 'blue (seed 11)'])
+        self.assertEqual([c['visible'] for c in children], [True, False])
+        for c in children:
+            self.assertEqual((c['x'], c['y'], c['width'], c['height']), (0, 0, 211, 157))
+        self.assertTrue(close_to(children[0]['center'][:3], RED, 8), children[0]['center'])
+        self.assertTrue(close_to(children[1]['center'][:3], BLUE, 8), children[1]['center'])
+        self.assert_one_undo_group(trace)
+
+    def test_generate_with_mixed_prompt_and_variation(self):
+        report, _ = self.run_scenario('generate_mixed')
+        self.assertEqual(report['status'], 'success', report.get('message'))
+        self.assertEqual(report['result']['name'], 'red :0.5 | blue :0.5 (seed 4)')
+        r, g, b = report['mean_rgb']
+        # embedding mode blends red and blue half and half: the oracle paints the mid colour
+        self.assertLess(abs(r - b), 16, report['mean_rgb'])
+        self.assertTrue(100 < r < 160, report['mean_rgb'])
 
     def test_settings_procedure_stores_and_tests_the_connection(self):
         wrong, _ = self.run_scenario('settings_wrong_token')

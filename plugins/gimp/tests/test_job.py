@@ -20,7 +20,7 @@ WELCOME = {
         'schedulers': ['euler', 'euler_a'],
         'limits': {'maxPixels': 4194304, 'maxBatch': 8, 'maxSteps': 150, 'maxMessageBytes': 262144,
                    'maxQueuePerClient': 8, 'maxPromptChars': 4000, 'maxFrameBytes': 67108864,
-                   'maxPendingFrames': 8, 'frameTtlMs': 60000}}}
+                   'maxPendingFrames': 8, 'frameTtlMs': 60000, 'maxResults': 64}}}
 PARAMS = {'mode': 'txt2img', 'model': 'sd', 'prompt': 'red', 'steps': 2, 'guidance': 7, 'scheduler': 'euler',
           'width': 64, 'height': 64}
 

@@ -62,7 +62,9 @@ class ClientMessagesTest(unittest.TestCase):
 
     def test_generate_reproduces_the_fixtures(self):
         for name in ('client-generate-inpaint.json', 'client-generate-img2img.json',
-                     'client-generate-outpaint.json', 'client-generate-txt2img-minimal.json'):
+                     'client-generate-outpaint.json', 'client-generate-txt2img-minimal.json',
+                     'client-generate-variation-max-seed.json', 'client-generate-animation.json',
+                     'client-generate-prompt-list.json'):
             with self.subTest(name):
                 msg = dict(self._fixture(name)['message'])
                 self.assertTrue(self._fixture(name)['expect']['ok'])

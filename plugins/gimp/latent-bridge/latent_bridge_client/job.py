@@ -141,13 +141,14 @@ class BridgeConnection:
         return names[0]
 
     def run_job(self, params, image=None, mask=None, on_progress=None, should_cancel=None, timeout=None,
-                on_poll=None, on_preview=None):
+                on_poll=None, on_preview=None, on_result=None):
         """Run one generate; returns [Result] in batch order.
 
         ``params``: generate fields (mode, model, prompt, ...). ``on_progress(step, total)`` follows
         the server; ``should_cancel()`` is asked while waiting and ``timeout`` (seconds) bounds the
         job: either sends ``cancel`` and raises BridgeClientError('cancelled'). ``on_preview(Result)``
-        gets raw-rgba previews when ``params`` asks for them (``preview``).
+        gets raw-rgba previews when ``params`` asks for them (``preview``); ``on_result(Result)`` each
+        result as it arrives (an animation's frames and a prompt list's entries come one by one).
         """
         job_id = 'gimp-%s' % os.urandom(6).hex()
         fields = dict(params)
@@ -183,6 +184,8 @@ class BridgeConnection:
                 announced, pending = pending, None
                 if announced['type'] == 'result':
                     results.append(_result_from(announced, frame, job_id))
+                    if on_result:
+                        on_result(results[-1])
                 elif on_preview and frame.format == 'raw-rgba':
                     on_preview(_preview_from(announced, frame, job_id))
                 continue

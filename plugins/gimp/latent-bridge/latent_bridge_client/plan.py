@@ -36,18 +36,52 @@ def generation_size(w, h, native, max_pixels):
     return gw, gh
 
 
-def layer_name(prompt, seed, limit=48):
+def _short(prompt, limit):
     text = ' '.join((prompt or '').split()) or 'latent-bridge'
     if len(text) > limit:
         text = text[:limit - 1].rstrip() + '\u2026'
-    return '%s (seed %d)' % (text, seed)
+    return text
+
+
+def layer_name(prompt, seed, limit=48):
+    return '%s (seed %d)' % (_short(prompt, limit), seed)
 
 
 def group_name(prompt, count, limit=48):
-    text = ' '.join((prompt or '').split()) or 'latent-bridge'
-    if len(text) > limit:
-        text = text[:limit - 1].rstrip() + '\u2026'
-    return '%s (%d results)' % (text, count)
+    return '%s (%d results)' % (_short(prompt, limit), count)
+
+
+def frame_t(index, frames):
+    """Where frame ``index`` of ``frames`` sits between the keyframes (the server's k / (N - 1))."""
+    return index / float(frames - 1) if frames > 1 else 0.0
+
+
+def frame_layer_name(index, frames, ms):
+    """"frame 3 (t 0.67) (100ms)": 1-based like GIMP's playback counter; GIMP's Playback and GIF
+    export read the "(100ms)" tag as the frame's duration."""
+    return 'frame %d (t %.2f) (%dms)' % (index + 1, frame_t(index, frames), ms)
+
+
+def animation_group_name(prompt, to_prompt, frames, limit=32):
+    start = _short(prompt, limit)
+    end = ' '.join((to_prompt or '').split())
+    title = start if not end or end == ' '.join((prompt or '').split()) else '%s \u2192 %s' % (start,
+                                                                                             _short(end, limit))
+    return '%s (%d frames)' % (title, frames)
+
+
+def prompt_list_group_name(prompts, limit=48):
+    """"red / blue (2 prompts)": the prompts themselves, shortened together."""
+    joined = ' / '.join(' '.join(p.split()) for p in prompts)
+    return '%s (%d prompt%s)' % (_short(joined, limit), len(prompts), '' if len(prompts) == 1 else 's')
+
+
+def check_sequence(results, count, what):
+    """An animation or prompt list must come back whole: results 0 … count-1, one each."""
+    indices = [r.index for r in results]
+    if indices != list(range(count)):
+        raise BridgeClientError('internal', 'The bridge sent %s %s of %d; expected one result each.'
+                                % (what, ', '.join(str(i) for i in indices) or 'none', count))
 
 
 def check_expand(left, top, right, bottom):

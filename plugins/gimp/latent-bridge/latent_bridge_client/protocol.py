@@ -19,7 +19,7 @@ ERROR_CODES = frozenset((
     'unauthorized', 'forbidden_origin', 'job_not_found', 'queue_full', 'cancelled', 'shutting_down',
     'host_unsupported', 'document_changed', 'bridge_unreachable', 'internal'))
 LIMIT_NAMES = ('maxPixels', 'maxBatch', 'maxSteps', 'maxMessageBytes', 'maxQueuePerClient', 'maxPromptChars',
-               'maxFrameBytes', 'maxPendingFrames', 'frameTtlMs')
+               'maxFrameBytes', 'maxPendingFrames', 'frameTtlMs', 'maxResults')
 
 
 class _Invalid(Exception):
@@ -196,7 +196,7 @@ def cancel(job_id):
 
 GENERATE_FIELDS = ('mode', 'model', 'prompt', 'negative', 'steps', 'guidance', 'scheduler', 'seed', 'strength',
                    'width', 'height', 'batch', 'image', 'mask', 'grow', 'feather', 'padding', 'expand', 'fill',
-                   'preview', 'resultFormat', 'previewFormat', 'variation')
+                   'preview', 'resultFormat', 'previewFormat', 'variation', 'mixMode', 'animation', 'prompts')
 
 
 def generate(job_id, **fields):

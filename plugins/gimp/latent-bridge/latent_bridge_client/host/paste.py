@@ -46,29 +46,36 @@ def _new_layer(image, name, result, parent, position):
     return layer
 
 
-def _insert_results(image, results, prompt, box, mask_bytes):
-    """New layers over ``box`` (x, y, w, h), scaled to it when the server generated at another size;
-    ``mask_bytes`` (8-bit, box-sized) becomes each layer's mask; a batch goes in a layer group with
-    the first result visible."""
+def _insert_results(image, results, names, group, box, mask_bytes, frames=False):
+    """New layers named ``names`` over ``box`` (x, y, w, h), scaled to it when the server generated
+    at another size; ``mask_bytes`` (8-bit, box-sized) becomes each layer's mask. With a ``group``
+    name they go in a new layer group. A batch or list has result 0 on top and only it visible;
+    ``frames`` stacks them bottom-to-top in order, all visible, the order GIMP's Playback and GIF
+    export play layers in (bottom first)."""
     x, y, w, h = box
     parent = None
-    if len(results) > 1:
-        parent = Gimp.GroupLayer.new(image, plan.group_name(prompt, len(results)))
+    if group is not None:
+        parent = Gimp.GroupLayer.new(image, group)
         image.insert_layer(parent, None, 0)
-        _trace('insert_group')
+        _trace('insert_group', name=group)
     layers = []
-    for i, result in enumerate(results):
-        layer = _new_layer(image, plan.layer_name(prompt, result.seed), result, parent, i if parent else 0)
+    for i, (result, name) in enumerate(zip(results, names)):
+        layer = _new_layer(image, name, result, parent, 0 if frames or parent is None else i)
         if (result.width, result.height) != (w, h):
             layer.scale(w, h, True)
             _trace('scale_layer', width=w, height=h)
         layer.set_offsets(x, y)
         if mask_bytes is not None:
             _add_mask(layer, w, h, mask_bytes)
-        if i > 0:
+        if i > 0 and not frames:
             layer.set_visible(False)
         layers.append(layer)
     return layers
+
+
+def _batch_names(results, prompt):
+    names = [plan.layer_name(prompt, r.seed) for r in results]
+    return names, (plan.group_name(prompt, len(results)) if len(results) > 1 else None)
 
 
 def _add_mask(layer, w, h, mask_bytes):
@@ -91,9 +98,15 @@ def _check_unchanged(image, expected_size):
 
 def paste_results(image, results, box, prompt, mask_bytes, expected_size):
     """Results over ``box`` in one undo group; see _insert_results."""
+    return paste_named(image, results, box, *_batch_names(results, prompt), mask_bytes=mask_bytes,
+                       expected_size=expected_size)
+
+
+def paste_named(image, results, box, names, group, mask_bytes, expected_size, frames=False):
+    """Results with the given layer ``names`` (and ``group`` name) over ``box``, in one undo group."""
     _check_unchanged(image, expected_size)
     with UndoGroup(image):
-        layers = _insert_results(image, results, prompt, box, mask_bytes)
+        layers = _insert_results(image, results, names, group, box, mask_bytes, frames)
     Gimp.displays_flush()
     return layers
 
@@ -111,6 +124,28 @@ def paste_outpaint(image, results, expand, prompt, expected_size):
     with UndoGroup(image):
         image.resize(new_w, new_h, expand['left'], expand['top'])
         _trace('resize_canvas', width=new_w, height=new_h)
-        layers = _insert_results(image, results, prompt, (0, 0, new_w, new_h), None)
+        layers = _insert_results(image, results, *_batch_names(results, prompt), box=(0, 0, new_w, new_h),
+                                 mask_bytes=None)
     Gimp.displays_flush()
     return layers
+
+
+def frames_image(results, names, size, show_display):
+    """A new image of ``size`` with the frames as its only layers, bottom to top: what Filters >
+    Animation > Playback and GIF export play (they take top-level layers only, so frames inside a
+    layer group play as one). The user's image is not touched."""
+    w, h = size
+    image = Gimp.Image.new(w, h, Gimp.ImageBaseType.RGB)
+    image.undo_disable()  # a fresh image: nothing to undo back to
+    _trace('new_image', width=w, height=h)
+    for result, name in zip(results, names):
+        layer = _new_layer(image, name, result, None, 0)
+        if (result.width, result.height) != (w, h):
+            layer.scale(w, h, True)
+        layer.set_offsets(0, 0)
+    image.undo_enable()
+    image.clean_all()
+    if show_display:
+        Gimp.Display.new(image)
+        Gimp.displays_flush()
+    return image

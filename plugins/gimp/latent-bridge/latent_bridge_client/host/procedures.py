@@ -14,10 +14,14 @@ GENERATE = PREFIX + 'generate'
 IMG2IMG = PREFIX + 'img2img'
 INPAINT = PREFIX + 'inpaint'
 OUTPAINT = PREFIX + 'outpaint'
+ANIMATE = PREFIX + 'animate'
+PROMPT_LIST = PREFIX + 'prompt-list'
 SETTINGS = PREFIX + 'settings'
 
-MODES = {GENERATE: 'txt2img', IMG2IMG: 'img2img', INPAINT: 'inpaint', OUTPAINT: 'outpaint'}
-IMAGE_PROCEDURES = (GENERATE, IMG2IMG, INPAINT, OUTPAINT)
+# What each procedure runs: a generate mode, or a txt2img job with one result per frame or entry.
+KINDS = {GENERATE: 'txt2img', IMG2IMG: 'img2img', INPAINT: 'inpaint', OUTPAINT: 'outpaint', ANIMATE: 'animate',
+         PROMPT_LIST: 'prompt-list'}
+IMAGE_PROCEDURES = (GENERATE, IMG2IMG, INPAINT, OUTPAINT, ANIMATE, PROMPT_LIST)
 
 _DOCS = {
     GENERATE: ('_Generate...', 'Generate an image from a prompt',
@@ -29,6 +33,12 @@ _DOCS = {
               'selection.'),
     OUTPAINT: ('_Expand Canvas...', 'Grow the canvas and fill the new area from a prompt',
                'Enlarges the canvas on the chosen sides and adds the results as new layers.'),
+    ANIMATE: ('_Animate...', 'Frames moving from one prompt and seed to another',
+              'Generates the frames over the selection box (or the canvas) as layers in a new layer group, '
+              'bottom to top in frame order with their durations in the names, as Filters > Animation plays them.'),
+    PROMPT_LIST: ('_Prompt List...', 'One image per line of a list of prompts',
+                  'Generates one layer per prompt (one per line) into the selection or over the canvas, in a '
+                  'new layer group.'),
     SETTINGS: ('_Settings...', 'Set the latent-bridge server address and token',
                'Stored in the GIMP profile; LATENT_BRIDGE_URL and LATENT_BRIDGE_TOKEN take precedence.'),
 }
@@ -41,20 +51,77 @@ def _choice(*items):
     return choice
 
 
-def _common_arguments(p, strength=None):
-    p.add_string_argument('prompt', '_Prompt', 'What to draw', '', RW)
-    p.add_string_argument('negative', '_Negative prompt', 'What to avoid', '', RW)
+def _model_arguments(p):
     p.add_string_argument('model', '_Model', 'Model name on the bridge; empty picks one for the task', '', RW)
     p.add_int_argument('steps', '_Steps', 'Denoising steps', 1, 150, 20, RW)
     p.add_double_argument('guidance', '_Guidance', 'Classifier-free guidance scale', 0.0, 50.0, 7.0, RW)
     p.add_string_argument('scheduler', 'Sc_heduler', 'Scheduler name; empty picks euler_a or the first offered',
                           '', RW)
+
+
+def _mix_argument(p):
+    p.add_choice_argument('mix-mode', 'Mi_x mode', 'How a mixed prompt "a :0.7 | b :0.3" combines',
+                          _choice(('embeddings', 'Blend the text embeddings'),
+                                  ('noise', 'Combine the noise predictions')), 'embeddings', RW)
+
+
+def _common_arguments(p, strength=None, variation=True):
+    p.add_string_argument('prompt', '_Prompt', 'What to draw', '', RW)
+    p.add_string_argument('negative', '_Negative prompt', 'What to avoid', '', RW)
+    _model_arguments(p)
     p.add_int_argument('seed', 'S_eed', 'Seed; -1 picks a random one', -1, 2147483647, -1, RW)
+    if variation:
+        p.add_int_argument('variation-seed', '_Variation seed', 'Seed whose noise is blended in; -1 picks one',
+                           -1, 2147483647, -1, RW)
+        p.add_double_argument('variation-strength', 'Variation stren_gth',
+                              'How far towards the variation seed (0 off, 1 all the way)', 0.0, 1.0, 0.0, RW)
+        _mix_argument(p)
     if strength is not None:
         p.add_double_argument('strength', 'S_trength', 'How much to change (0 keeps, 1 redraws)', 0.0, 1.0,
                               strength, RW)
     p.add_int_argument('batch', '_Batch', 'Images to make; more than one go in a layer group', 1, 8, 1, RW)
+    _preview_argument(p)
+
+
+def _preview_argument(p):
     p.add_boolean_argument('preview', 'Show pre_views', 'Show the image taking shape in a preview window', True, RW)
+
+
+def _area_argument(p, blurb):
+    p.add_choice_argument('area', '_Area', blurb,
+                          _choice(('selection', 'Selection (canvas when none)'), ('canvas', 'Whole canvas')),
+                          'selection', RW)
+
+
+def _animate_arguments(p):
+    p.add_string_argument('prompt', '_Prompt', 'The first frame\'s prompt', '', RW)
+    p.add_string_argument('to-prompt', '_To prompt', 'The last frame\'s prompt; empty keeps the prompt', '', RW)
+    p.add_string_argument('negative', '_Negative prompt', 'What to avoid', '', RW)
+    _model_arguments(p)
+    p.add_int_argument('seed', 'S_eed', 'The first frame\'s seed; -1 picks a random one', -1, 2147483647, -1, RW)
+    p.add_int_argument('to-seed', 'To s_eed', 'The last frame\'s seed; -1 keeps the seed', -1, 2147483647, -1, RW)
+    p.add_int_argument('frames', '_Frames', 'Number of frames (the bridge\'s maxResults limits it)', 2, 1000, 8,
+                       RW)
+    p.add_double_argument('chain-strength', '_Chain strength', 'Each frame starts from the previous one through '
+                          'image to image at this strength, for smoother motion; 0 turns it off', 0.0, 0.99, 0.0,
+                          RW)
+    p.add_int_argument('frame-ms', 'Frame _duration', 'Milliseconds each frame shows, written into the layer '
+                       'names for Filters > Animation', 1, 60000, 100, RW)
+    _preview_argument(p)
+    _area_argument(p, 'The frames\' size and place')
+    p.add_choice_argument('target', 'Put _frames in', 'Where the frames go',
+                          _choice(('group', 'A layer group in this image'),
+                                  ('image', 'A new image, ready for Filters > Animation > Playback')), 'group', RW)
+
+
+def _prompt_list_arguments(p):
+    p.add_string_argument('prompts', '_Prompts', 'One prompt per line; each gives one layer', '', RW)
+    p.add_string_argument('negative', '_Negative prompt', 'What to avoid, for every prompt', '', RW)
+    _model_arguments(p)
+    p.add_int_argument('seed', 'S_eed', 'Seed for every prompt; -1 picks a random one', -1, 2147483647, -1, RW)
+    _mix_argument(p)
+    _preview_argument(p)
+    _area_argument(p, 'Where the results go')
 
 
 def _source_argument(p):
@@ -83,14 +150,10 @@ def define(plugin, name, run_image, run_settings):
                                | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
         if name == GENERATE:
             _common_arguments(p)
-            p.add_choice_argument('area', '_Area', 'Where the result goes',
-                                  _choice(('selection', 'Selection (canvas when none)'), ('canvas', 'Whole canvas')),
-                                  'selection', RW)
+            _area_argument(p, 'Where the result goes')
         elif name == IMG2IMG:
             _common_arguments(p, strength=0.6)
-            p.add_choice_argument('area', '_Area', 'Which part to redraw',
-                                  _choice(('selection', 'Selection (canvas when none)'), ('canvas', 'Whole canvas')),
-                                  'selection', RW)
+            _area_argument(p, 'Which part to redraw')
             _source_argument(p)
         elif name == INPAINT:
             _common_arguments(p, strength=1.0)
@@ -100,13 +163,17 @@ def define(plugin, name, run_image, run_settings):
                                32, RW)
             _source_argument(p)
         elif name == OUTPAINT:
-            _common_arguments(p, strength=1.0)
+            _common_arguments(p, strength=1.0, variation=False)
             for side in ('left', 'top', 'right', 'bottom'):
                 p.add_int_argument(side, 'Expand %s' % side, 'New canvas on the %s, pixels' % side, 0, 4096,
                                    128 if side == 'right' else 0, RW)
             p.add_choice_argument('fill', 'F_ill', 'How the new canvas starts',
                                   _choice(('edge', 'Stretch the edge'), ('noise', 'Noise')), 'edge', RW)
             _source_argument(p)
+        elif name == ANIMATE:
+            _animate_arguments(p)
+        elif name == PROMPT_LIST:
+            _prompt_list_arguments(p)
         _timeout_argument(p)
     label, blurb, help_text = _DOCS[name]
     p.set_menu_label(label)

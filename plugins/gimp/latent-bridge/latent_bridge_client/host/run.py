@@ -7,7 +7,7 @@ import gi
 gi.require_version('Gimp', '3.0')
 from gi.repository import GLib, Gimp  # noqa: E402
 
-from .. import plan, settings  # noqa: E402
+from .. import fields, plan, settings  # noqa: E402
 from ..errors import BridgeClientError  # noqa: E402
 from ..job import SourceImage, SourceMask, open_connection  # noqa: E402
 from . import canvas, paste, procedures  # noqa: E402
@@ -35,6 +35,13 @@ def _dialog(procedure, config, title_id):
     from gi.repository import GimpUi
     GimpUi.init(title_id)
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
+    if config.find_property('prompts'):
+        # One prompt per line wants a multi-line box, not the default one-line entry.
+        gi.require_version('Gtk', '3.0')
+        from gi.repository import Gtk
+        view = dialog.get_widget('prompts', Gtk.TextView.__gtype__)
+        if view is not None:
+            view.set_size_request(420, 140)
     dialog.fill(None)
     ok = dialog.run()
     dialog.destroy()
@@ -64,31 +71,27 @@ def _options(config, names):
     return {n: config.get_property(n) for n in names}
 
 
-def _params(opts, conn, mode):
-    model = conn.pick_model(mode, (opts['model'] or '').strip())
-    fields = {
-        'mode': mode, 'model': model['name'], 'prompt': opts['prompt'] or '', 'negative': opts['negative'] or '',
-        'steps': opts['steps'], 'guidance': opts['guidance'],
-        'scheduler': conn.pick_scheduler((opts['scheduler'] or '').strip()), 'batch': opts['batch'],
-    }
-    if opts['seed'] >= 0:
-        fields['seed'] = opts['seed']
-    if 'strength' in opts and mode != 'txt2img':
-        fields['strength'] = opts['strength']
-    return model, fields
-
-
-COMMON = ('prompt', 'negative', 'model', 'steps', 'guidance', 'scheduler', 'seed', 'batch', 'preview', 'timeout')
-EXTRA = {'txt2img': ('area',), 'img2img': ('strength', 'area', 'source'),
-         'inpaint': ('strength', 'grow', 'feather', 'padding', 'source'),
-         'outpaint': ('strength', 'left', 'top', 'right', 'bottom', 'fill', 'source')}
+COMMON = ('negative', 'model', 'steps', 'guidance', 'scheduler', 'seed', 'preview', 'timeout')
+VARIATION = ('variation-seed', 'variation-strength', 'mix-mode')
+OPTIONS = {
+    'txt2img': COMMON + ('prompt', 'batch', 'area') + VARIATION,
+    'img2img': COMMON + ('prompt', 'batch', 'strength', 'area', 'source') + VARIATION,
+    'inpaint': COMMON + ('prompt', 'batch', 'strength', 'grow', 'feather', 'padding', 'source') + VARIATION,
+    'outpaint': COMMON + ('prompt', 'batch', 'strength', 'left', 'top', 'right', 'bottom', 'fill', 'source'),
+    fields.ANIMATE: COMMON + ('prompt', 'to-prompt', 'to-seed', 'frames', 'chain-strength', 'frame-ms', 'area',
+                              'target'),
+    fields.PROMPT_LIST: COMMON + ('prompts', 'mix-mode', 'area'),
+}
 
 
 class _Request:
     """What a run takes from the document, read before connecting so bad input fails fast."""
 
-    def __init__(self, mode, image, drawables, opts):
+    def __init__(self, kind, image, drawables, opts):
+        mode = fields.mode_of(kind)
         canvas.check_document(image)
+        if kind == fields.PROMPT_LIST:
+            fields.prompt_lines(opts['prompts'])  # an empty list fails before connecting
         self.size = (image.get_width(), image.get_height())
         layer = canvas.source_drawable(image, drawables, opts.get('source') == 'layer')
         selection = canvas.selection_box(image)
@@ -104,59 +107,87 @@ class _Request:
             self.expand = plan.check_expand(opts['left'], opts['top'], opts['right'], opts['bottom'])
         elif selection is not None and opts['area'] == 'selection':
             self.box = selection
-            self.selection = canvas.read_selection(image, self.box)
+            # Animation frames fill the selection's box: a mask would hide part of every frame.
+            self.selection = canvas.read_selection(image, self.box) if kind != fields.ANIMATE else None
         else:
             self.box = canvas.canvas_box(image)
         if mode != 'txt2img':
             self.src = SourceImage(self.box[2], self.box[3], canvas.read_rgba(image, self.box, layer))
 
 
-def _generate_fields(mode, opts, req, conn):
-    model, fields = _params(opts, conn, mode)
-    if mode == 'txt2img':
-        fields['width'], fields['height'] = plan.generation_size(
-            req.box[2], req.box[3], model['nativeSize'], conn.capabilities['limits']['maxPixels'])
-    elif mode == 'inpaint':
-        fields.update(grow=opts['grow'], feather=opts['feather'], padding=opts['padding'])
-    elif mode == 'outpaint':
-        fields.update(expand=req.expand, fill=opts['fill'])
-    return model, fields
-
-
-def _paste(mode, image, req, results, prompt):
+def _generate_fields(kind, opts, req, conn):
+    mode = fields.mode_of(kind)
+    model = conn.pick_model(mode, (opts['model'] or '').strip())
+    scheduler = conn.pick_scheduler((opts['scheduler'] or '').strip())
+    out = fields.generate_fields(kind, opts, model, scheduler, req.box, conn.capabilities['limits'])
     if mode == 'outpaint':
-        paste.paste_outpaint(image, results, req.expand, prompt, req.size)
-        return
-    if mode != 'txt2img':
-        for r in results:
-            if (r.width, r.height) != (req.box[2], req.box[3]):
-                raise BridgeClientError('image_invalid', 'The bridge sent a %dx%d result for a %dx%d source.'
-                                        % (r.width, r.height, req.box[2], req.box[3]))
-    paste.paste_results(image, results, req.box, prompt, req.selection, req.size)
+        out.update(expand=req.expand, fill=opts['fill'])
+    return model, out
+
+
+def _result_counter(kind, sent):
+    """Progress text as an animation's frames or a list's images arrive (they come one by one)."""
+    if kind not in fields.SEQUENCE_KINDS:
+        return None
+    total = sent['animation']['frames'] if kind == fields.ANIMATE else len(sent['prompts'])
+    what = 'frame' if kind == fields.ANIMATE else 'image'
+    return lambda r: Gimp.progress_set_text('latent-bridge: %s %d of %d received' % (what, r.index + 1, total))
+
+
+def _check_sizes(results, box):
+    for r in results:
+        if (r.width, r.height) != (box[2], box[3]):
+            raise BridgeClientError('image_invalid', 'The bridge sent a %dx%d result for a %dx%d source.'
+                                    % (r.width, r.height, box[2], box[3]))
+
+
+def _paste(kind, image, req, results, opts, sent, interactive=False):
+    if kind == 'outpaint':
+        paste.paste_outpaint(image, results, req.expand, opts['prompt'], req.size)
+    elif kind == fields.ANIMATE:
+        frames = sent['animation']['frames']
+        plan.check_sequence(results, frames, 'frames')
+        names = [plan.frame_layer_name(r.index, frames, opts['frame-ms']) for r in results]
+        if opts['target'] == 'image':
+            paste.frames_image(results, names, req.box[2:], interactive)
+            return
+        group = plan.animation_group_name(opts['prompt'], opts['to-prompt'], frames)
+        paste.paste_named(image, results, req.box, names, group, None, req.size, frames=True)
+    elif kind == fields.PROMPT_LIST:
+        prompts = [entry['prompt'] for entry in sent['prompts']]
+        plan.check_sequence(results, len(prompts), 'entries')
+        names = [plan.layer_name(prompts[r.index], r.seed) for r in results]
+        paste.paste_named(image, results, req.box, names, plan.prompt_list_group_name(prompts), req.selection,
+                          req.size)
+    else:
+        if kind != 'txt2img':
+            _check_sizes(results, req.box)
+        paste.paste_results(image, results, req.box, opts['prompt'], req.selection, req.size)
 
 
 def run_image(procedure, run_mode, image, drawables, config, _data):
     name = procedure.get_name()
-    mode = procedures.MODES[name]
+    kind = procedures.KINDS[name]
     if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, config, name):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     progress = None
     previews = PreviewImage('latent-bridge preview', show_display=run_mode == Gimp.RunMode.INTERACTIVE)
     try:
-        opts = _options(config, COMMON + EXTRA[mode])
-        req = _Request(mode, image, drawables, opts)
+        opts = _options(config, OPTIONS[kind])
+        req = _Request(kind, image, drawables, opts)
         url, token = settings.resolve(settings_path())
         progress = _Progress('latent-bridge: connecting to %s' % url)
         with open_connection(url, token) as conn:
-            model, fields = _generate_fields(mode, opts, req, conn)
+            model, sent = _generate_fields(kind, opts, req, conn)
             if opts['preview']:
-                fields.update(preview={'every': max(1, opts['steps'] // 10)}, previewFormat='raw-rgba')
-            Gimp.progress_set_text('latent-bridge: %s with %s' % (mode, model['name']))
-            results = conn.run_job(fields, req.src, req.mask, on_progress=progress.step, on_poll=progress.poll,
+                sent.update(preview={'every': max(1, opts['steps'] // 10)}, previewFormat='raw-rgba')
+            Gimp.progress_set_text('latent-bridge: %s with %s' % (kind, model['name']))
+            results = conn.run_job(sent, req.src, req.mask, on_progress=progress.step, on_poll=progress.poll,
                                    timeout=opts['timeout'] or None,
-                                   on_preview=previews.show if opts['preview'] else None)
+                                   on_preview=previews.show if opts['preview'] else None,
+                                   on_result=_result_counter(kind, sent))
         previews.close()
-        _paste(mode, image, req, results, opts['prompt'])
+        _paste(kind, image, req, results, opts, sent, run_mode == Gimp.RunMode.INTERACTIVE)
     except BridgeClientError as err:
         # GIMP shows the returned error itself (a dialog when interactive, stderr in batch mode).
         return _failure(procedure, err)
