@@ -233,6 +233,17 @@ test(`fuzz: ${ROUNDS} seeded malformed messages and frames, then a valid job sti
   // Measured before the valid job, which loads the demo model (that memory is the model cache's).
   const rssAfter = await rssBytes(pid);
 
+  // Fuzz items that happened to be well-formed jobs may still be settling (each fails on its
+  // unknown model); wait until the server reports none of ours, so the per-client queue has room.
+  for (let settled = false, tries = 0; !settled; tries++) {
+    assert.ok(tries < 100, 'fuzz jobs settle within 20 s');
+    const at = client.messages.length;
+    client.ws.send(JSON.stringify({ type: 'status' }));
+    const status = await client.waitFor((m) => m.type === 'status', at);
+    settled = status.type === 'status' && status.jobs.length === 0;
+    if (!settled) await new Promise((r) => setTimeout(r, 200));
+  }
+
   // A real job on the same connection still works: the demo oracle paints "red" at (191, 64, 64).
   const from = client.messages.length;
   client.ws.send(JSON.stringify({ ...VALID_GENERATE, id: 'after-fuzz', model: 'demo', seed: 1, steps: 4 }));
