@@ -9,8 +9,8 @@
  * the overlay is always RGBA8 and is scaled with round(v · maxValue / 255).
  */
 import { BridgeError, invalidField } from '@latent-bridge/shared';
-import { type Point, checkInteger } from './geometry.js';
-import { assertMaskSize, assertRgba, cloneRgba, type Mask, type RgbaImage } from './pixels.js';
+import { type Extent, type Point, checkInteger } from './geometry.js';
+import { assertMaskSize, assertRgba, cloneRgba, pixelWords, type Mask, type RgbaImage } from './pixels.js';
 
 /** An RGBA image with 16-bit samples (straight alpha), as 16-bit editor documents deliver. */
 export interface Rgba16Image {
@@ -19,7 +19,7 @@ export interface Rgba16Image {
   readonly data: Uint16Array;
 }
 
-function checkPlacement(target: { width: number; height: number }, overlay: RgbaImage, at: Point): void {
+function checkPlacement(target: Extent, overlay: Extent, at: Point): void {
   checkInteger(at.x, 'offset.x', Number.MIN_SAFE_INTEGER);
   checkInteger(at.y, 'offset.y', Number.MIN_SAFE_INTEGER);
   if (at.x < 0 || at.y < 0 || at.x + overlay.width > target.width || at.y + overlay.height > target.height) {
@@ -33,6 +33,32 @@ function checkPlacement(target: { width: number; height: number }, overlay: Rgba
 /** round(p / q) for non-negative integers, exact for the magnitudes used here. */
 function div(p: number, q: number): number {
   return Math.floor((2 * p + q) / (2 * q));
+}
+
+/**
+ * Mixes colour (c1, alpha a1, both already at the target's scale) over target pixel o with
+ * coverage 0 < cov < 255, source-over on premultiplied values.
+ */
+function mixPixel(target: Uint8Array | Uint16Array, o: number, r1: number, g1: number, b1: number, a1: number, cov: number): void {
+  const keep = 255 - cov;
+  const a0 = target[o + 3]!;
+  const wa0 = a0 * keep;
+  const wa1 = a1 * cov;
+  const den = wa0 + wa1;
+  const r0 = target[o]!;
+  const g0 = target[o + 1]!;
+  const b0 = target[o + 2]!;
+  // Both sides fully transparent: the colour is invisible, blend it plainly so it stays defined.
+  if (den === 0) {
+    target[o] = div(r0 * keep + r1 * cov, 255);
+    target[o + 1] = div(g0 * keep + g1 * cov, 255);
+    target[o + 2] = div(b0 * keep + b1 * cov, 255);
+  } else {
+    target[o] = div(r0 * wa0 + r1 * wa1, den);
+    target[o + 1] = div(g0 * wa0 + g1 * wa1, den);
+    target[o + 2] = div(b0 * wa0 + b1 * wa1, den);
+  }
+  target[o + 3] = div(den, 255);
 }
 
 function blendInto(target: Uint8Array | Uint16Array, tw: number, overlay: RgbaImage, mask: Mask, at: Point, maxValue: number): void {
@@ -55,18 +81,7 @@ function blendInto(target: Uint8Array | Uint16Array, tw: number, overlay: RgbaIm
         target[o + 3] = a1;
         continue;
       }
-      const keep = 255 - cov;
-      const a0 = target[o + 3]!;
-      const wa0 = a0 * keep;
-      const wa1 = a1 * cov;
-      const den = wa0 + wa1;
-      for (let c = 0; c < 3; c++) {
-        const c0 = target[o + c]!;
-        const c1 = scale[src[s + c]!]!;
-        // Both sides fully transparent: the colour is invisible, blend it plainly so it stays defined.
-        target[o + c] = den === 0 ? div(c0 * keep + c1 * cov, 255) : div(c0 * wa0 + c1 * wa1, den);
-      }
-      target[o + 3] = div(den, 255);
+      mixPixel(target, o, scale[src[s]!]!, scale[src[s + 1]!]!, scale[src[s + 2]!]!, a1, cov);
     }
   }
 }
@@ -78,6 +93,34 @@ export function compositeInto(target: RgbaImage, overlay: RgbaImage, mask: Mask,
   assertMaskSize(mask, overlay);
   checkPlacement(target, overlay, at);
   blendInto(target.data, target.width, overlay, mask, at, 255);
+}
+
+/**
+ * compositeInto for an opaque overlay given as packed RGB8 (3 bytes a pixel, `size` pixels), as a
+ * resize hands it back: the same pixels as compositeInto of its RGBA form, without building it.
+ */
+export function compositeRgbInto(target: RgbaImage, rgb: Uint8Array, size: Extent, mask: Mask, at: Point): void {
+  assertRgba(target, 'target');
+  const { width: w, height: h } = size;
+  if (!Number.isSafeInteger(w) || !Number.isSafeInteger(h) || w <= 0 || h <= 0 || rgb.length !== w * h * 3) {
+    throw new BridgeError('image_invalid', `overlay: ${rgb.length} bytes are not ${w}×${h} RGB`, 'overlay');
+  }
+  assertMaskSize(mask, size);
+  checkPlacement(target, size, at);
+  const t = target.data;
+  const words = pixelWords(t);
+  const m = mask.data;
+  for (let y = 0; y < h; y++) {
+    const row = (at.y + y) * target.width + at.x;
+    for (let x = 0, i = y * w, s = i * 3; x < w; x++, i++, s += 3) {
+      const cov = m[i]!;
+      if (cov === 0) continue;
+      const p = row + x;
+      if (cov !== 255) mixPixel(t, p * 4, rgb[s]!, rgb[s + 1]!, rgb[s + 2]!, 255, cov);
+      else if (words) words[p] = rgb[s]! | (rgb[s + 1]! << 8) | (rgb[s + 2]! << 16) | 0xff000000;
+      else t.set([rgb[s]!, rgb[s + 1]!, rgb[s + 2]!, 255], p * 4);
+    }
+  }
 }
 
 /** As compositeInto, returning a new image and leaving the original as it was. */

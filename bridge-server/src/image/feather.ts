@@ -6,6 +6,7 @@
  */
 import { invalidField } from '@latent-bridge/shared';
 import { assertMask, type Mask } from './pixels.js';
+import { repeatedRows } from './rows.js';
 
 /** Normalised 1-D Gaussian taps for sigma, radius ceil(3σ). */
 function gaussianKernel(sigma: number): Float32Array {
@@ -30,8 +31,13 @@ function blurRows(src: Float32Array, w: number, h: number, k: Float32Array, out:
   // runEnd[i]: end of the run of equal values starting at i. A window inside one run is that value
   // exactly, which skips the taps over the flat inside and outside of a selection.
   const runEnd = new Int32Array(w + 2 * r);
+  const same = repeatedRows(src, w, h);
   for (let y = 0; y < h; y++) {
     const row = y * w;
+    if (same[y] === 1) {
+      out.copyWithin(row, row - w, row);
+      continue;
+    }
     padded.set(src.subarray(row, row + w), r);
     padded.fill(src[row]!, 0, r);
     padded.fill(src[row + w - 1]!, r + w);
@@ -58,52 +64,82 @@ function boxWidths(sigma: number): [number, number, number] {
   return [0, 1, 2].map((i) => (i < small ? lo : lo + 2)) as [number, number, number];
 }
 
-/** One box pass along rows (width 2r + 1, edges replicated) with a running sum: O(1) per pixel. */
-function boxRows(src: Float64Array, w: number, h: number, r: number, out: Float64Array): void {
+/** One box pass over a row (width 2r + 1, edges replicated) with a running sum: O(1) per pixel. */
+function boxRow(src: Float64Array, w: number, r: number, out: Float64Array): void {
   const n = 2 * r + 1;
   const last = w - 1;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    let acc = 0;
-    for (let i = -r; i <= r; i++) acc += src[row + (i < 0 ? 0 : i > last ? last : i)]!;
-    for (let x = 0; x < w; x++) {
-      out[row + x] = acc / n;
-      const add = x + r + 1;
-      const drop = x - r;
-      acc += src[row + (add > last ? last : add)]! - src[row + (drop < 0 ? 0 : drop)]!;
-    }
+  let acc = 0;
+  for (let i = -r; i <= r; i++) acc += src[i < 0 ? 0 : i > last ? last : i]!;
+  for (let x = 0; x < w; x++) {
+    out[x] = acc / n;
+    const add = x + r + 1;
+    const drop = x - r;
+    acc += src[add > last ? last : add]! - src[drop < 0 ? 0 : drop]!;
   }
 }
 
-function transposeF64(src: Float64Array, w: number, h: number): Float64Array {
-  const out = new Float64Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[x * h + y] = src[y * w + x]!;
+/** The box passes along each row of a w×h plane, in place; a row equal to the one above is copied. */
+function boxRows(plane: Float64Array, w: number, h: number, radii: readonly number[]): void {
+  const same = repeatedRows(plane, w, h);
+  let a = new Float64Array(w);
+  let b = new Float64Array(w);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    if (same[y] === 1) {
+      plane.copyWithin(row, row - w, row);
+      continue;
+    }
+    a.set(plane.subarray(row, row + w));
+    for (const r of radii) {
+      boxRow(a, w, r, b);
+      [a, b] = [b, a];
+    }
+    plane.set(a, row);
+  }
+}
+
+/** Square tiles keep both sides of a transpose in cache. */
+const TILE = 32;
+
+/** src (w×h) transposed into out (h×w). */
+function transposeInto<T extends Float32Array | Float64Array>(src: T, w: number, h: number, out: T): T {
+  for (let y0 = 0; y0 < h; y0 += TILE) {
+    const y1 = Math.min(h, y0 + TILE);
+    for (let x0 = 0; x0 < w; x0 += TILE) {
+      const x1 = Math.min(w, x0 + TILE);
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) out[x * h + y] = src[y * w + x]!;
+    }
+  }
   return out;
+}
+
+/** The h×w plane `t` (a transposed w×h result) back to a w×h mask, rounded and clamped to 0 … 255. */
+function untransposeToMask(t: ArrayLike<number>, w: number, h: number): Mask {
+  const out = new Uint8Array(w * h);
+  for (let y0 = 0; y0 < h; y0 += TILE) {
+    const y1 = Math.min(h, y0 + TILE);
+    for (let x0 = 0; x0 < w; x0 += TILE) {
+      const x1 = Math.min(w, x0 + TILE);
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const v = t[x * h + y]!;
+          out[y * w + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+        }
+      }
+    }
+  }
+  return { width: w, height: h, data: out };
 }
 
 /** Three box passes per axis: the Gaussian to within about 1 % of the edge height, at a cost independent of sigma. */
 function featherBoxes(mask: Mask, sigma: number): Mask {
   const { width: w, height: h } = mask;
   const radii = boxWidths(sigma).map((n) => (n - 1) / 2);
-  let a: Float64Array = new Float64Array(mask.data);
-  let b: Float64Array = new Float64Array(w * h);
-  for (const r of radii) {
-    boxRows(a, w, h, r, b);
-    [a, b] = [b, a];
-  }
-  a = transposeF64(a, w, h);
-  for (const r of radii) {
-    boxRows(a, h, w, r, b);
-    [a, b] = [b, a];
-  }
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const v = a[x * h + y]!;
-      out[y * w + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-    }
-  }
-  return { width: w, height: h, data: out };
+  const rows = new Float64Array(mask.data);
+  boxRows(rows, w, h, radii);
+  const cols = transposeInto(rows, w, h, new Float64Array(w * h));
+  boxRows(cols, h, w, radii);
+  return untransposeToMask(cols, w, h);
 }
 
 /** From this sigma on, featherMask runs as box passes: a true kernel would be over 49 taps wide. */
@@ -125,15 +161,7 @@ export function featherMask(mask: Mask, sigma: number): Mask {
   const b = new Float32Array(w * h);
   blurRows(a, w, h, k, b);
   // Columns: transpose, blur rows, transpose back — keeps the inner loop on contiguous memory.
-  const t = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) t[x * h + y] = b[y * w + x]!;
+  const t = transposeInto(b, w, h, new Float32Array(w * h));
   blurRows(t, h, w, k, a);
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const v = a[x * h + y]!;
-      out[y * w + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-    }
-  }
-  return { width: w, height: h, data: out };
+  return untransposeToMask(a, w, h);
 }

@@ -10,3 +10,4 @@ export * from './mask.js';
 export * from './composite.js';
 export * from './region.js';
 export * from './outpaint.js';
+export * from './model-io.js';

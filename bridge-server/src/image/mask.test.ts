@@ -151,3 +151,39 @@ test('bounds, emptiness and inversion', () => {
   assert.throws(() => featherMask(m, Number.NaN), (e) => e instanceof BridgeError && e.field === 'sigma');
   assert.throws(() => growMask({ width: 2, height: 2, data: new Uint8Array(3) }, 1), (e) => e instanceof BridgeError && e.code === 'mask_invalid');
 });
+
+test('runs of equal rows (a rectangle, stripes) grow exactly as brute force', () => {
+  for (const [w, h] of [
+    [23, 31],
+    [40, 9],
+  ] as const) {
+    const data = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      // blocks of identical rows, soft values, and a lone odd row
+      const kind = y === 5 ? 3 : Math.floor(y / 7) % 3;
+      for (let x = 0; x < w; x++) data[y * w + x] = kind === 0 ? 0 : kind === 1 ? (x > 4 && x < w - 6 ? 255 : 0) : kind === 2 ? (x * 37) & 255 : x === 3 ? 128 : 0;
+    }
+    const m: Mask = { width: w, height: h, data };
+    for (const r of [1, 2, 4, 7]) {
+      assert.deepEqual(growMask(m, r).data, bruteGrow(m, r, false), `disc ${r} on ${w}×${h}`);
+      assert.deepEqual(growMask(m, r, 'square').data, bruteGrow(m, r, true), `square ${r} on ${w}×${h}`);
+    }
+  }
+});
+
+test('feather of a rectangle: equal input rows give the same pixels as rows that differ far away', () => {
+  const w = 160;
+  const h = 60;
+  const rect = new Uint8Array(w * h);
+  for (let y = 15; y < 45; y++) rect.fill(255, y * w + 10, y * w + 50);
+  const broken = rect.slice();
+  // A different pixel at the right end of every row: no two rows are equal, so nothing is copied.
+  for (let y = 0; y < h; y++) broken[y * w + w - 1] = y;
+  for (const sigma of [3, 12]) {
+    const a = featherMask({ width: w, height: h, data: rect }, sigma).data;
+    const b = featherMask({ width: w, height: h, data: broken }, sigma).data;
+    // 3σ (Gaussian taps) or the three boxes' reach stay well inside 90 columns.
+    for (let y = 0; y < h; y++) for (let x = 0; x < 70; x++) assert.equal(a[y * w + x], b[y * w + x], `σ ${sigma} at ${x},${y}`);
+    assert.ok(a.some((v) => v > 0 && v < 255));
+  }
+});

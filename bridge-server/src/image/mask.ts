@@ -12,19 +12,20 @@
 import { BridgeError, invalidField } from '@latent-bridge/shared';
 import { type Bounds, fromEdges } from './geometry.js';
 import { assertMask, type Mask } from './pixels.js';
+import { repeatedRows } from './rows.js';
 
 export type StructuringElement = 'disc' | 'square';
 
 export { BOX_FEATHER_SIGMA, featherMask } from './feather.js';
 
 /** Sliding-window max over each row with half-width h (window 2h + 1, clipped at the row ends). */
-function rowMax(src: Uint8Array, w: number, h: number, half: number, out: Uint8Array): void {
+function rowMax(src: Uint8Array, w: number, h: number, half: number, out: Uint8Array, same: Uint8Array): void {
   if (half === 0) {
     out.set(src);
     return;
   }
   if (half <= SMALL_HALF) {
-    rowMaxDoubling(src, w, h, half, out);
+    rowMaxDoubling(src, w, h, half, out, same);
     return;
   }
   // van Herk / Gil-Werman: prefix maxima g and suffix maxima s inside blocks of size k give each
@@ -34,6 +35,10 @@ function rowMax(src: Uint8Array, w: number, h: number, half: number, out: Uint8A
   const s = new Uint8Array(w);
   for (let y = 0; y < h; y++) {
     const row = y * w;
+    if (same[y] === 1) {
+      out.copyWithin(row, row - w, row);
+      continue;
+    }
     for (let x = 0; x < w; x++) {
       const v = src[row + x]!;
       const prev = g[x - 1]!;
@@ -68,7 +73,7 @@ const SMALL_HALF = 16;
  * Sliding max by doubling spans: after the passes, m[x] = max(src[x … x + p − 1]) for the largest
  * power of two p ≤ 2·half + 1, and two overlapping spans cover each window.
  */
-function rowMaxDoubling(src: Uint8Array, w: number, h: number, half: number, out: Uint8Array): void {
+function rowMaxDoubling(src: Uint8Array, w: number, h: number, half: number, out: Uint8Array, same: Uint8Array): void {
   const window = 2 * half + 1;
   let p = 1;
   while (p * 2 <= window) p *= 2;
@@ -76,6 +81,10 @@ function rowMaxDoubling(src: Uint8Array, w: number, h: number, half: number, out
   let next = new Uint8Array(w);
   for (let y = 0; y < h; y++) {
     const row = y * w;
+    if (same[y] === 1) {
+      out.copyWithin(row, row - w, row);
+      continue;
+    }
     cur.set(src.subarray(row, row + w));
     for (let span = 1; span < p; span *= 2) {
       for (let x = 0; x < w; x++) {
@@ -117,29 +126,38 @@ function dilate(data: Uint8Array, w: number, h: number, r: number, shape: Struct
   if (r === 0) return data.slice();
   if (shape === 'square') {
     const rows = new Uint8Array(w * h);
-    rowMax(data, w, h, r, rows);
+    rowMax(data, w, h, r, rows, repeatedRows(data, w, h));
     const t = transpose(rows, w, h);
     const cols = new Uint8Array(w * h);
-    rowMax(t, h, w, r, cols);
+    rowMax(t, h, w, r, cols, repeatedRows(t, h, w));
     return transpose(cols, h, w);
   }
+  const same = repeatedRows(data, w, h);
   // Disc = union of horizontal spans: for row offset dy the half-width is floor(sqrt(r² − dy²)).
   const halfWidths = new Map<number, Uint8Array>();
   for (let dy = 0; dy <= r; dy++) {
     const half = Math.floor(Math.sqrt(r * r - dy * dy));
     if (!halfWidths.has(half)) {
       const rows = new Uint8Array(w * h);
-      rowMax(data, w, h, half, rows);
+      rowMax(data, w, h, half, rows, same);
       halfWidths.set(half, rows);
     }
   }
+  const spans: Uint8Array[] = [];
+  for (let dy = -r; dy <= r; dy++) spans.push(halfWidths.get(Math.floor(Math.sqrt(r * r - dy * dy)))!);
+  // sameRun[y]: how many rows up to y each equal the row above; when rows y − r − 1 … y + r are all
+  // equal, output row y is output row y − 1.
+  const sameRun = new Uint32Array(h);
+  for (let y = 1; y < h; y++) sameRun[y] = same[y] === 1 ? sameRun[y - 1]! + 1 : 0;
   const out = new Uint8Array(w * h);
-  for (let dy = -r; dy <= r; dy++) {
-    const rows = halfWidths.get(Math.floor(Math.sqrt(r * r - dy * dy)))!;
-    const y0 = Math.max(0, -dy);
-    const y1 = Math.min(h, h - dy);
-    for (let y = y0; y < y1; y++) {
-      const o = y * w;
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    if (y > r && y + r < h && sameRun[y + r]! >= 2 * r + 1) {
+      out.copyWithin(o, o - w, o);
+      continue;
+    }
+    for (let dy = Math.max(-r, -y); dy <= r && y + dy < h; dy++) {
+      const rows = spans[dy + r]!;
       const s = (y + dy) * w;
       for (let x = 0; x < w; x++) if (rows[s + x]! > out[o + x]!) out[o + x] = rows[s + x]!;
     }

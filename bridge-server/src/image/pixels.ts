@@ -122,3 +122,65 @@ export function isOpaque(image: RgbaImage): boolean {
   for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) return false;
   return true;
 }
+
+/** Whether typed-array words are little-endian here, so a pixel's RGBA bytes are one Uint32 0xAABBGGRR. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The pixels of `data` as Uint32 words when the platform and alignment allow it. */
+export function pixelWords(data: Uint8Array): Uint32Array | undefined {
+  return LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : undefined;
+}
+
+/**
+ * The colour of `region` (default: all) of an image packed as RGB8, or undefined when a pixel
+ * there is not fully opaque. One pass: the alpha check rides along with the copy.
+ */
+export function opaqueToRgb(image: RgbaImage, region: Bounds = boundsOfExtent(image)): Uint8Array | undefined {
+  checkCrop(image, region, 'region');
+  const { x: rx, y: ry, width: rw, height: rh } = region;
+  const rgb = new Uint8Array(rw * rh * 3);
+  const d = image.data;
+  const words = pixelWords(d);
+  let o = 0;
+  if (words) {
+    let alpha = 0xff000000 | 0;
+    for (let y = 0; y < rh; y++) {
+      for (let s = (ry + y) * image.width + rx, end = s + rw; s < end; s++, o += 3) {
+        const v = words[s]!;
+        alpha &= v;
+        rgb[o] = v;
+        rgb[o + 1] = v >>> 8;
+        rgb[o + 2] = v >>> 16;
+      }
+    }
+    return alpha === (0xff000000 | 0) ? rgb : undefined;
+  }
+  let alpha = 255;
+  for (let y = 0; y < rh; y++) {
+    for (let s = ((ry + y) * image.width + rx) * 4, end = s + rw * 4; s < end; s += 4, o += 3) {
+      alpha &= d[s + 3]!;
+      rgb[o] = d[s]!;
+      rgb[o + 1] = d[s + 1]!;
+      rgb[o + 2] = d[s + 2]!;
+    }
+  }
+  return alpha === 255 ? rgb : undefined;
+}
+
+/** Packed RGB8 → opaque RGBA8 bytes. */
+export function rgbToRgba(rgb: Uint8Array): Uint8Array {
+  const n = Math.floor(rgb.length / 3);
+  const out = new Uint8Array(n * 4);
+  const words = pixelWords(out);
+  if (words) {
+    for (let p = 0, s = 0; p < n; p++, s += 3) words[p] = rgb[s]! | (rgb[s + 1]! << 8) | (rgb[s + 2]! << 16) | 0xff000000;
+    return out;
+  }
+  for (let s = 0, o = 0; o < out.length; s += 3, o += 4) {
+    out[o] = rgb[s]!;
+    out[o + 1] = rgb[s + 1]!;
+    out[o + 2] = rgb[s + 2]!;
+    out[o + 3] = 255;
+  }
+  return out;
+}

@@ -12,7 +12,7 @@
 import sharp from 'sharp';
 import { BridgeError } from '@latent-bridge/shared';
 import { checkInteger, checkPixelLimit, DEFAULT_MAX_PIXELS } from './geometry.js';
-import { assertMask, assertRgba, isOpaque, type Mask, type RgbaImage } from './pixels.js';
+import { assertMask, assertRgba, opaqueToRgb, rgbToRgba, type Mask, type RgbaImage } from './pixels.js';
 
 export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3';
 
@@ -90,23 +90,8 @@ export async function resizeRgba(
   if (w === width && h === height) return { width, height, data: data.slice() };
   if (kernel === 'nearest') return { width, height, data: nearest(data, w, h, 4, width, height) };
   const n = w * h;
-  if (isOpaque(image)) {
-    const rgb = new Uint8Array(n * 3);
-    for (let p = 0, s = 0, o = 0; p < n; p++, s += 4, o += 3) {
-      rgb[o] = data[s]!;
-      rgb[o + 1] = data[s + 1]!;
-      rgb[o + 2] = data[s + 2]!;
-    }
-    const res = await sharpResize(rgb, w, h, 3, width, height, kernel);
-    const out = new Uint8Array(width * height * 4);
-    for (let s = 0, o = 0; o < out.length; s += 3, o += 4) {
-      out[o] = res[s]!;
-      out[o + 1] = res[s + 1]!;
-      out[o + 2] = res[s + 2]!;
-      out[o + 3] = 255;
-    }
-    return { width, height, data: out };
-  }
+  const rgb = opaqueToRgb(image);
+  if (rgb) return { width, height, data: rgbToRgba(await resizeRgb(rgb, w, h, width, height, kernel, maxPixels)) };
   const colour = new Uint16Array(n * 3);
   const alpha = new Uint16Array(n);
   for (let p = 0, s = 0, o = 0; p < n; p++, s += 4, o += 3) {
@@ -134,6 +119,25 @@ export async function resizeRgba(
     out[o + 2] = Math.min(255, Math.round(c[s + 2]! * k));
   }
   return { width, height, data: out };
+}
+
+/** Resizes packed 8-bit RGB (3 bytes a pixel), as resizeRgba does an opaque image's colour. */
+export async function resizeRgb(
+  rgb: Uint8Array,
+  w: number,
+  h: number,
+  width: number,
+  height: number,
+  kernel: ResizeKernel = 'lanczos3',
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<Uint8Array> {
+  checkInteger(w, 'width', 1);
+  checkInteger(h, 'height', 1);
+  if (rgb.length !== w * h * 3) throw new BridgeError('image_invalid', `image: ${rgb.length} bytes are not ${w}×${h} RGB`, 'image');
+  checkTarget(width, height, kernel, maxPixels);
+  if (w === width && h === height) return rgb.slice();
+  if (kernel === 'nearest') return nearest(rgb, w, h, 3, width, height);
+  return sharpResize(rgb, w, h, 3, width, height, kernel);
 }
 
 /** Resizes a coverage mask; filtered kernels keep soft edges soft. */

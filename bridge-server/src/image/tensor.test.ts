@@ -5,6 +5,7 @@ import {
   binarizeMask,
   chwToRgba,
   fromModelValue,
+  inpaintConditioning,
   latentMask,
   legacyLatentMask,
   maskImageChw,
@@ -120,4 +121,60 @@ test('legacy latent mask: PIL nearest at pixel centres, soft, inverted, tiled ov
   assert.deepEqual([...lm.subarray(6, 8)], [...lm.subarray(0, 2)]);
   // 17×9 is cut to 16×8 latents-wise, sampling the full image at centres
   assert.equal(legacyLatentMask(mask(17, 9, [])).length, 4 * 2);
+});
+
+/** The float32 values `steps` ulps either side of x (through zero and across the sign). */
+function around(x: number, steps: number): number[] {
+  const f = new Float32Array(1);
+  const bits = new Int32Array(f.buffer);
+  f[0] = x;
+  const key = bits[0]! >= 0 ? bits[0]! : -(bits[0]! & 0x7fffffff);
+  const out: number[] = [];
+  for (let k = key - steps; k <= key + steps; k++) {
+    bits[0] = k >= 0 ? k : -k | 0x80000000;
+    out.push(f[0]!);
+  }
+  return out;
+}
+
+test('chwToRgba rounds every value exactly as fromModelValue, at each byte boundary and between', () => {
+  const values: number[] = [Number.NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 1.5, -1.5, 1e30, -1e30];
+  for (let v = 0; v < 256; v++) {
+    // The tie points (x/2 + 0.5)·255 = v ± 0.5 and the exact input values, a few ulps either side.
+    for (const c of [((v - 0.5) / 255 - 0.5) * 2, ((v + 0.5) / 255 - 0.5) * 2, toModelValue(v)]) values.push(...around(c, 3));
+  }
+  let seed = 1;
+  for (let i = 0; i < 20000; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    values.push(((seed / 2 ** 32) * 2.4 - 1.2));
+  }
+  const width = values.length;
+  const chw = new Float32Array(width * 3);
+  chw.set(values, 0);
+  chw.set(values.slice().reverse(), width);
+  chw.set(values, 2 * width);
+  const rgba = chwToRgba(chw, width, 1).data;
+  for (let p = 0; p < width; p++) {
+    for (let c = 0; c < 3; c++) {
+      const x = chw[c * width + p]!;
+      assert.equal(rgba[p * 4 + c], fromModelValue(x), `value ${x}`);
+    }
+    assert.equal(rgba[p * 4 + 3], 255);
+  }
+});
+
+test('inpaintConditioning equals prepareInpaintTensors bit for bit, signed zeros included', () => {
+  const width = 24;
+  const height = 16;
+  const img: RgbaImage = { width, height, data: new Uint8Array(width * height * 4) };
+  for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 37 + 11) & 255;
+  const m: Mask = { width, height, data: new Uint8Array(width * height) };
+  for (let i = 0; i < m.data.length; i++) m.data[i] = (i * 53) & 255;
+  const full = prepareInpaintTensors(img, m);
+  const lean = inpaintConditioning(img, m);
+  assert.equal(lean.maskedImage.length, full.maskedImage.length);
+  for (let i = 0; i < full.maskedImage.length; i++) assert.ok(Object.is(lean.maskedImage[i], full.maskedImage[i]), `maskedImage[${i}]`);
+  assert.deepEqual([...lean.mask], [...full.mask]);
+  assert.ok(lean.maskedImage.some((v) => Object.is(v, -0)));
+  assert.throws(() => inpaintConditioning(img, mask(8, 8, [])), (e) => e instanceof BridgeError && e.code === 'mask_invalid');
 });

@@ -88,11 +88,17 @@ export function chwToRgba(data: Float32Array, width: number, height: number, off
     throw new BridgeError('tensor_mismatch', msg, 'tensor');
   }
   const out = new Uint8Array(plane * 4);
+  // Storing into a Uint8ClampedArray is fromModelValue's last step done by the engine: clamp to
+  // [0, 255], round halves to even, NaN to 0 (ECMAScript ToUint8Clamp).
+  const clamped = new Uint8ClampedArray(out.buffer);
+  const r = data.subarray(offset, offset + plane);
+  const g = data.subarray(offset + plane, offset + 2 * plane);
+  const b = data.subarray(offset + 2 * plane, offset + 3 * plane);
   for (let p = 0, o = 0; p < plane; p++, o += 4) {
-    out[o] = fromModelValue(data[offset + p]!);
-    out[o + 1] = fromModelValue(data[offset + plane + p]!);
-    out[o + 2] = fromModelValue(data[offset + 2 * plane + p]!);
-    out[o + 3] = 255;
+    clamped[o] = f32(f32(f32(r[p]! / 2) + 0.5) * 255);
+    clamped[o + 1] = f32(f32(f32(g[p]! / 2) + 0.5) * 255);
+    clamped[o + 2] = f32(f32(f32(b[p]! / 2) + 0.5) * 255);
+    clamped[o + 3] = 255;
   }
   return { width, height, data: out };
 }
@@ -176,6 +182,35 @@ export function prepareInpaintTensors(image: RgbaImage, mask: Mask, scale = LATE
     latentWidth: image.width / scale,
     latentHeight: image.height / scale,
   };
+}
+
+/** TO_MODEL[v] · 0: the masked image keeps the sign of zero, as torch's image · 0 does. */
+const TO_MODEL_ZEROED = TO_MODEL.map((v) => v * 0);
+
+/**
+ * What a 9-channel UNet is conditioned on, read straight from the pixels: prepareInpaintTensors'
+ * maskedImage and mask, bit for bit, without the unmasked tensor and binary plane in between.
+ */
+export function inpaintConditioning(image: RgbaImage, mask: Mask, scale = LATENT_SCALE): { maskedImage: Float32Array; mask: Float32Array } {
+  assertRgba(image);
+  assertMaskSize(mask, image);
+  checkLatentGrid(image.width, image.height, scale, 'image');
+  const { width, height } = image;
+  const plane = width * height;
+  const d = image.data;
+  const m = mask.data;
+  const maskedImage = new Float32Array(plane * 3);
+  for (let p = 0, s = 0; p < plane; p++, s += 4) {
+    const table = m[p]! >= 128 ? TO_MODEL_ZEROED : TO_MODEL;
+    maskedImage[p] = table[d[s]!]!;
+    maskedImage[plane + p] = table[d[s + 1]!]!;
+    maskedImage[2 * plane + p] = table[d[s + 2]!]!;
+  }
+  const lw = width / scale;
+  const lh = height / scale;
+  const latent = new Float32Array(lw * lh);
+  for (let y = 0; y < lh; y++) for (let x = 0; x < lw; x++) latent[y * lw + x] = m[y * scale * width + x * scale]! >= 128 ? 1 : 0;
+  return { maskedImage, mask: latent };
 }
 
 /**

@@ -60,16 +60,40 @@ function concat(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-/** Interleaves per-image channel blocks: [B, c1, h, w] + [B, c2, h, w] -> [B, c1 + c2, h, w]. */
-function concatChannels(a: Float32Array, b: Float32Array, batch: number): Float32Array {
-  const aPer = a.length / batch;
-  const bPer = b.length / batch;
-  const out = new Float32Array(a.length + b.length);
-  for (let i = 0; i < batch; i++) {
-    out.set(a.subarray(i * aPer, (i + 1) * aPer), i * (aPer + bPer));
-    out.set(b.subarray(i * bPer, (i + 1) * bPer), i * (aPer + bPer) + aPer);
+/**
+ * The UNet's sample buffer, allocated once per loop: `copies` × [batch, C + extra, h, w]. The
+ * extra channels (inpainting) are the same at every step, so they are written once; each step
+ * only writes the scaled latents in.
+ */
+class SampleBuffer {
+  readonly data: Float32Array;
+  private readonly latentPer: number;
+  private readonly samplePer: number;
+  private readonly blocks: number;
+
+  constructor(perImage: number, batch: number, extra: Float32Array | undefined, copies: number) {
+    const extraPer = extra ? extra.length / batch : 0;
+    this.latentPer = perImage;
+    this.samplePer = perImage + extraPer;
+    this.blocks = copies * batch;
+    this.data = new Float32Array(this.blocks * this.samplePer);
+    if (extra) {
+      for (let i = 0; i < this.blocks; i++) {
+        const b = i % batch;
+        this.data.set(extra.subarray(b * extraPer, (b + 1) * extraPer), i * this.samplePer + perImage);
+      }
+    }
   }
-  return out;
+
+  /** Writes [batch, C, h, w] latents into every copy; returns the whole buffer. */
+  fill(latents: Float32Array): Float32Array {
+    const batch = latents.length / this.latentPer;
+    for (let i = 0; i < this.blocks; i++) {
+      const b = i % batch;
+      this.data.set(latents.subarray(b * this.latentPer, (b + 1) * this.latentPer), i * this.samplePer);
+    }
+    return this.data;
+  }
 }
 
 /** Whether the UNet accepts a batch larger than one (exports with a fixed batch of 1 exist). */
@@ -129,12 +153,15 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     return concat(parts);
   };
 
+  // [uncond, cond] in one call needs the sample twice; every other way runs on one copy.
+  const samples = new SampleBuffer(perImage, batch, options.extraChannels, bothStates ? 2 : 1);
+  const oneCopy = samples.data.subarray(0, batch * sampleChannels * h * w);
   let latents = options.latents;
   for (let i = 0; i < timesteps.length; i++) {
     throwIfAborted(signal);
     const t = timesteps[i] as number;
-    let input = scheduler.scaleModelInput(latents, t);
-    if (options.extraChannels) input = concatChannels(input, options.extraChannels, batch);
+    samples.fill(scheduler.scaleModelInput(latents, t));
+    const input = oneCopy;
 
     let noisePred: Float32Array;
     if (mixed) {
@@ -142,7 +169,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     } else if (!uncondStates) {
       noisePred = await predict(input, condStates, cond.tokens, t);
     } else if (bothStates) {
-      const both = await runUnet(concat([input, input]), 2 * batch, bothStates, cond.tokens, t);
+      const both = await runUnet(samples.data, 2 * batch, bothStates, cond.tokens, t);
       noisePred = guide(both.subarray(0, batch * perImage), both.subarray(batch * perImage), guidance);
     } else {
       const u = await predict(input, uncondStates, cond.tokens, t);

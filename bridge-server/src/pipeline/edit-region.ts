@@ -12,14 +12,11 @@ import {
   type RgbaImage,
   LATENT_SCALE,
   cloneRgba,
-  compositeInto,
-  cropRgba,
-  flattenAlpha,
-  isOpaque,
+  compositeFromModel,
   multipleOf,
   planRegion,
+  regionToModel,
   resizeMask,
-  resizeRgba,
 } from '../image/index.js';
 import type { ModelInfo } from '../models/index.js';
 import type { PipelineLimits } from './params.js';
@@ -83,10 +80,8 @@ export function checkImageLimit(image: Extent, limit: number | undefined, field 
 }
 
 /** The crop of the source at model size, flattened to opaque. */
-export async function modelInput(source: RgbaImage, region: EditRegion): Promise<RgbaImage> {
-  let crop = cropRgba(source, region.crop);
-  if (!isOpaque(crop)) crop = flattenAlpha(crop, BACKGROUND);
-  return resizeRgba(crop, region.modelSize.width, region.modelSize.height, 'lanczos3');
+export function modelInput(source: RgbaImage, region: EditRegion): Promise<RgbaImage> {
+  return regionToModel(source, region.crop, region.modelSize, BACKGROUND, 'lanczos3');
 }
 
 /** The crop's coverage at model size (soft edges stay soft). */
@@ -109,8 +104,7 @@ export async function placeResult(
   if (generated.width !== region.modelSize.width || generated.height !== region.modelSize.height) {
     throw invalidField('image', `model output ${generated.width}×${generated.height} is not the planned ${region.modelSize.width}×${region.modelSize.height}`);
   }
-  const back = await resizeRgba(generated, region.crop.width, region.crop.height, 'lanczos3');
   const out = inPlace ? base : cloneRgba(base);
-  compositeInto(out, back, coverageCrop, { x: region.crop.x, y: region.crop.y });
+  await compositeFromModel(out, generated, coverageCrop, region.crop, 'lanczos3');
   return out;
 }

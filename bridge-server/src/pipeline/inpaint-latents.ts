@@ -11,7 +11,7 @@
  * strength 1 starts from noise · init_noise_sigma; below, from the image latents noised at the
  * first kept timestep, as img2img.
  */
-import { legacyLatentMask, prepareInpaintTensors, rgbaToChw, type Mask, type RgbaImage } from '../image/index.js';
+import { inpaintConditioning, legacyLatentMask, rgbaToChw, type Mask, type RgbaImage } from '../image/index.js';
 import { imageLatents, skipImageLatentDraws } from './image-latents.js';
 import { initialNoise } from './noise.js';
 import type { LoopInput, PromptRun } from './run-core.js';
@@ -64,7 +64,7 @@ export async function inpaintLoopInput(run: PromptRun, image: RgbaImage, repaint
   const latents = imageLat && !strengthMax ? scheduler.addNoise(imageLat, noise, timesteps[0] as number) : scaled(noise, scheduler.initNoiseSigma);
 
   if (nine) {
-    const tensors = prepareInpaintTensors(image, repaint);
+    const tensors = inpaintConditioning(image, repaint);
     const masked = await imageLatents(model, tensors.maskedImage, image.width, image.height, params, run.noise);
     const plane = lh * lw;
     const extra = new Float32Array(batch * 5 * plane);
@@ -83,9 +83,11 @@ export async function inpaintLoopInput(run: PromptRun, image: RgbaImage, repaint
     const next = timesteps[i + 1];
     const proper = next === undefined ? init : scheduler.addNoise(init, noise, next);
     const out = new Float32Array(current.length);
-    for (let j = 0; j < out.length; j++) {
-      const k = keep[j % per] as number;
-      out[j] = k * (proper[j] as number) + (1 - k) * (current[j] as number);
+    for (let start = 0; start < out.length; start += per) {
+      for (let j = 0, i = start; j < per; j++, i++) {
+        const k = keep[j] as number;
+        out[i] = k * (proper[i] as number) + (1 - k) * (current[i] as number);
+      }
     }
     return out;
   };

@@ -84,9 +84,10 @@ export async function inpaintCoverage(
   if (keptSteps(params.steps, strength) === 0) return unchangedResult(model, params, base, started);
 
   const run = await startRun(model, params, started);
-  const input = await modelInput(base, region);
   const coverageCrop = coverageInCrop(coverage, region.crop);
-  const repaint = repaintMask(await coverageAtModelSize(coverageCrop, region));
+  // Both resizes run in sharp's worker threads at once.
+  const [input, coverageModel] = await Promise.all([modelInput(base, region), coverageAtModelSize(coverageCrop, region)]);
+  const repaint = repaintMask(coverageModel);
   const loop = await inpaintLoopInput(run, input, repaint, strength);
   const generated = await denoiseAndDecode(run, loop, options);
   const images: RgbaImage[] = [];
