@@ -102,7 +102,7 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
   });
   const core = new BridgeCore({ limits, catalog, cache });
   const host = options.host ?? DEFAULT_HOST;
-  const origins = new OriginPolicy(options.allowOrigins ?? [], isLoopbackAddress(host));
+  const origins = new OriginPolicy(options.allowOrigins ?? [], isLoopbackAddress(host), token !== null);
   const protocolRange = options.protocolRange ?? { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION };
 
   const app = createHttpApp({ core, token, serverName: SERVER_NAME, origins });

@@ -28,3 +28,11 @@ test('on loopback, only loopback Host headers pass (DNS rebinding)', () => {
   assert.equal(policy.allowsRequest('http://evil.example', '127.0.0.1'), false);
   assert.deepEqual(['127.0.0.1', '::1', 'localhost', '0.0.0.0', '192.168.1.2'].map(isLoopbackAddress), [true, true, true, false, false]);
 });
+
+test('without a token, a null origin (also sent by sandboxed iframes) needs listing', () => {
+  assert.equal(new OriginPolicy([], true, true).allows('null'), true);
+  assert.equal(new OriginPolicy([], true, false).allows('null'), false);
+  assert.equal(new OriginPolicy(['null'], true, false).allows('null'), true);
+  assert.equal(new OriginPolicy([], true, false).allows(undefined), true);
+  assert.equal(new OriginPolicy([], true, false).allows('uxp://panel'), true);
+});

@@ -5,8 +5,10 @@
  *
  * Policy:
  * - no Origin header: allowed (native clients: GIMP's Python, curl, Node);
- * - `null` and non-web schemes (file:, uxp:, app:, …): allowed, these are desktop hosts such as
- *   Photoshop's UXP panels (the token still guards them);
+ * - non-web schemes (file:, uxp:, app:, …): allowed, these are desktop hosts such as Photoshop's
+ *   UXP panels (the token still guards them);
+ * - `null`: allowed only while a token guards the bridge (or when listed): a sandboxed iframe on
+ *   any web page sends `null` too;
  * - http: and https: origins: refused unless on the allow-list (compared as scheme://host[:port],
  *   case-insensitively, default ports dropped);
  * - anything that does not parse as an origin: refused.
@@ -19,11 +21,16 @@ export class OriginPolicy {
    * loopback host. Other Host headers come from DNS rebinding (a web page whose name was re-pointed
    * at 127.0.0.1, which makes its requests same-origin and so free of an Origin header).
    */
+  private readonly allowNull: boolean;
+
+  /** `tokenRequired`: false when the bridge runs without a token; `null` origins then need listing. */
   constructor(
     allowList: readonly string[] = [],
     private readonly loopbackOnly = false,
+    tokenRequired = true,
   ) {
     this.allowed = new Set(allowList.map((o) => normalizeOrigin(o) ?? o.trim().toLowerCase()));
+    this.allowNull = tokenRequired || this.allowed.has('null');
   }
 
   /** Whether a request with these headers may proceed. */
@@ -34,7 +41,8 @@ export class OriginPolicy {
   allows(origin: string | undefined): boolean {
     if (origin === undefined) return true;
     const value = origin.trim();
-    if (value === '' || value.toLowerCase() === 'null') return true;
+    if (value === '') return true;
+    if (value.toLowerCase() === 'null') return this.allowNull;
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
     if (scheme === undefined) return false;
     if (scheme !== 'http' && scheme !== 'https') return true;
