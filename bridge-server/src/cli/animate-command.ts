@@ -4,12 +4,10 @@ import { parseArgs } from 'node:util';
 import { invalidField } from '@latent-bridge/shared';
 import { encodeApng } from '../animation/apng.js';
 import { encodeAnimatedWebp, encodePng, insertTextChunk, PARAMETERS_KEYWORD } from '../image/index.js';
-import { ModelStore } from '../models/index.js';
 import { animate, resolveAnimation, type AnimationRequest, type AnimationResult } from '../pipeline/animate.js';
-import { LoadedModel } from '../pipeline/loaded-model.js';
-import type { ExecutionProvider } from '../runtime/index.js';
-import { numberOption, requireOption } from './args.js';
+import { numberOption, numericOptions, requireOption } from './args.js';
 import { parametersText } from '../metadata/parameters-text.js';
+import { loadModelOption } from './load-model.js';
 
 const USAGE = `latent-bridge animate --model DIR|NAME --prompt TEXT --frames N [options]
   --to-prompt TEXT    the last frame's prompt (default: --prompt); embeddings are lerped
@@ -95,10 +93,7 @@ export async function animateCommand(argv: string[]): Promise<void> {
     prompt: values.prompt ?? '',
     frames: numberOption('frames', requireOption('frames', values.frames)) ?? 0,
   };
-  for (const name of ['steps', 'guidance', 'seed', 'width', 'height'] as const) {
-    const n = numberOption(name, values[name]);
-    if (n !== undefined) request[name] = n;
-  }
+  Object.assign(request, numericOptions(values, ['steps', 'guidance', 'seed', 'width', 'height'] as const));
   const toSeed = numberOption('to-seed', values['to-seed']);
   if (toSeed !== undefined) request.toSeed = toSeed;
   const chain = numberOption('chain-strength', values['chain-strength']);
@@ -111,9 +106,7 @@ export async function animateCommand(argv: string[]): Promise<void> {
 
   // Typos in frames, prompts or strengths fail before the (slow) model load.
   resolveAnimation(request, 512);
-  const store = new ModelStore();
-  const info = await store.resolve(requireOption('model', values.model), { allowPaths: true });
-  const model = await LoadedModel.load(info, { provider: (values.provider ?? 'cpu') as ExecutionProvider });
+  const { info, model } = await loadModelOption(values.model, values.provider);
   try {
     const result = await animate(model, request, {
       onFrame: (frame, total) => console.log(`frame ${frame.index + 1}/${total}  t=${frame.t.toFixed(3)}`),

@@ -29,3 +29,14 @@ export function variationOption(seedRaw: string | undefined, strengthRaw: string
   if (strength === undefined) throw invalidField('variation-strength', '--variation-seed needs --variation-strength S (0..1)');
   return { seed, strength };
 }
+
+/** Numeric options among `names`, parsed, absent ones left out. */
+export function numericOptions<K extends string>(values: Partial<Record<K, string | boolean | undefined>>, names: readonly K[]): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const name of names) {
+    const raw = values[name];
+    const n = numberOption(name, typeof raw === 'string' ? raw : undefined);
+    if (n !== undefined) out[name] = n;
+  }
+  return out;
+}

@@ -2,14 +2,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodePng, insertTextChunk, PARAMETERS_KEYWORD } from '../image/index.js';
-import { ModelStore } from '../models/index.js';
-import { LoadedModel } from '../pipeline/loaded-model.js';
+import type { LoadedModel } from '../pipeline/loaded-model.js';
 import type { GenerateParams } from '../pipeline/params.js';
 import type { RunOptions } from '../pipeline/txt2img.js';
-import type { ExecutionProvider } from '../runtime/index.js';
-import { numberOption, requireOption } from './args.js';
+import { numericOptions, requireOption } from './args.js';
 import { parametersText } from '../metadata/parameters-text.js';
 import { generatePromptBatch, parsePromptList, type PromptListEntry } from '../pipeline/prompt-list.js';
+import { loadModelOption } from './load-model.js';
 
 const USAGE = `latent-bridge batch --model DIR|NAME --file PROMPTS.txt --out DIR [options]
   PROMPTS.txt: one prompt per line, or one JSON object per line with its own parameters:
@@ -110,18 +109,12 @@ export async function batchCommand(argv: string[]): Promise<void> {
   }
   const file = requireOption('file', values.file);
   const entries = parsePromptList(await readFile(file, 'utf8'), 'file');
-  const defaults: Omit<GenerateParams, 'prompt'> = {};
-  for (const name of ['steps', 'guidance', 'seed', 'width', 'height'] as const) {
-    const n = numberOption(name, values[name]);
-    if (n !== undefined) defaults[name] = n;
-  }
+  const defaults: Omit<GenerateParams, 'prompt'> = numericOptions(values, ['steps', 'guidance', 'seed', 'width', 'height'] as const);
   if (values.negative !== undefined) defaults.negative = values.negative;
   if (values.scheduler !== undefined) defaults.scheduler = values.scheduler;
   if (values['mix-mode'] !== undefined) defaults.mixMode = values['mix-mode'] as GenerateParams['mixMode'];
 
-  const store = new ModelStore();
-  const info = await store.resolve(requireOption('model', values.model), { allowPaths: true });
-  const model = await LoadedModel.load(info, { provider: (values.provider ?? 'cpu') as ExecutionProvider });
+  const { info, model } = await loadModelOption(values.model, values.provider);
   try {
     const summary = await runPromptBatch(model, entries, defaults, values.out, {
       modelName: info.name,

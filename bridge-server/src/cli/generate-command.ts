@@ -3,16 +3,12 @@ import { parseArgs } from 'node:util';
 import { invalidField } from '@latent-bridge/shared';
 import { decodeImage, encodePng, insertTextChunk, type Mask, type RgbaImage } from '../image/index.js';
 import { parametersText } from '../metadata/parameters-text.js';
-import { ModelStore } from '../models/index.js';
 import { generate, type GenerateRequest } from '../pipeline/generate.js';
 import { resolveCreativeParams } from '../pipeline/creative-params.js';
-import { DEFAULT_IMG2IMG_STRENGTH } from '../pipeline/img2img.js';
-import { DEFAULT_INPAINT_STRENGTH } from '../pipeline/inpaint.js';
-import { LoadedModel } from '../pipeline/loaded-model.js';
 import type { GenerateResult } from '../pipeline/txt2img.js';
-import type { ExecutionProvider } from '../runtime/index.js';
-import { choiceOption, numberOption, requireOption, variationOption } from './args.js';
+import { choiceOption, numberOption, numericOptions, variationOption } from './args.js';
 import { createProgressBar } from './progress-bar.js';
+import { loadModelOption } from './load-model.js';
 
 const USAGE = `latent-bridge generate --model DIR|NAME --prompt TEXT [options]
   --negative TEXT     negative prompt
@@ -83,11 +79,7 @@ export async function editRequest(values: CliValues): Promise<Omit<GenerateReque
   const image = await readImage(init, 'init');
   const fill = str('fill');
   if (fill !== undefined && fill !== 'edge' && fill !== 'noise') throw invalidField('fill', `--fill must be edge or noise, got "${fill}"`);
-  const numbers: Record<string, number> = {};
-  for (const name of ['strength', 'grow', 'feather', 'padding']) {
-    const n = numberOption(name, str(name));
-    if (n !== undefined) numbers[name] = n;
-  }
+  const numbers = numericOptions(values, ['strength', 'grow', 'feather', 'padding'] as const);
   if (expand !== undefined) {
     if (maskPath !== undefined) throw invalidField('mask', '--mask and --expand cannot be combined');
     return { mode: 'outpaint', image, expand: parseExpand(expand), ...(fill ? { fill } : {}), ...numbers };
@@ -158,9 +150,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   // Prompt typos and out-of-range creative options fail before the (slow) model load.
   resolveCreativeParams({ prompt: values.prompt ?? '', negative: values.negative, variation, mixMode });
   const edit = await editRequest(values);
-  const store = new ModelStore();
-  const info = await store.resolve(requireOption('model', values.model), { allowPaths: true });
-  const model = await LoadedModel.load(info, { provider: (values.provider ?? 'cpu') as ExecutionProvider });
+  const { info, model } = await loadModelOption(values.model, values.provider);
   const bar = createProgressBar({ label: 'denoising', total: numberOption('steps', values.steps) ?? 30, unit: 'steps' });
   try {
     const result = await generate(
@@ -169,7 +159,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
         ...edit,
         prompt: values.prompt ?? '',
         ...(values.negative !== undefined ? { negative: values.negative } : {}),
-        ...optionalNumbers(values),
+        ...numericOptions(values, ['steps', 'guidance', 'seed', 'width', 'height', 'batch'] as const),
         ...(values.scheduler !== undefined ? { scheduler: values.scheduler } : {}),
         ...(variation !== undefined ? { variation } : {}),
         ...(mixMode !== undefined ? { mixMode } : {}),
@@ -177,8 +167,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
       { onProgress: (e) => bar.update(e.step, e.total) },
     );
     bar.finish();
-    const strength = edit.mode === 'txt2img' ? undefined : (edit.strength ?? (edit.mode === 'img2img' ? DEFAULT_IMG2IMG_STRENGTH : DEFAULT_INPAINT_STRENGTH));
-    const paths = await writeResults(result, values.out, info.name, { ...info.schedulerConfig }, strength);
+    const paths = await writeResults(result, values.out, info.name, { ...info.schedulerConfig }, result.strength);
     for (const [i, p] of paths.entries()) console.log(`${p}  seed ${result.images[i]?.seed}`);
     console.log(`${result.scheduler}, ${result.params.steps} steps, ${(result.timings.totalMs / 1000).toFixed(2)} s`);
   } finally {
@@ -186,12 +175,3 @@ export async function generateCommand(argv: string[]): Promise<void> {
   }
 }
 
-function optionalNumbers(values: Record<string, string | boolean | undefined>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const name of ['steps', 'guidance', 'seed', 'width', 'height', 'batch']) {
-    const raw = values[name];
-    const n = numberOption(name, typeof raw === 'string' ? raw : undefined);
-    if (n !== undefined) out[name] = n;
-  }
-  return out;
-}

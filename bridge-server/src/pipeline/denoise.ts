@@ -161,19 +161,18 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     throwIfAborted(signal);
     const t = timesteps[i] as number;
     samples.fill(scheduler.scaleModelInput(latents, t));
-    const input = oneCopy;
 
     let noisePred: Float32Array;
     if (mixed) {
-      noisePred = await mixed.predict((states, tokens) => predict(input, states, tokens, t), guide);
+      noisePred = await mixed.predict((states, tokens) => predict(oneCopy, states, tokens, t), guide);
     } else if (!uncondStates) {
-      noisePred = await predict(input, condStates, cond.tokens, t);
+      noisePred = await predict(oneCopy, condStates, cond.tokens, t);
     } else if (bothStates) {
       const both = await runUnet(samples.data, 2 * batch, bothStates, cond.tokens, t);
       noisePred = guide(both.subarray(0, batch * perImage), both.subarray(batch * perImage), guidance);
     } else {
-      const u = await predict(input, uncondStates, cond.tokens, t);
-      const c = await predict(input, condStates, cond.tokens, t);
+      const u = await predict(oneCopy, uncondStates, cond.tokens, t);
+      const c = await predict(oneCopy, condStates, cond.tokens, t);
       noisePred = guide(u, c, guidance);
     }
     throwIfAborted(signal);

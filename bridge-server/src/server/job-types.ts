@@ -1,21 +1,9 @@
-import type { BridgeError, Expand, FrameFormat, GenerateMode, PromptEntry } from '@latent-bridge/shared';
-import type { Mask, RgbaImage } from '../image/index.js';
+import type { BridgeError, FrameFormat, PromptEntry } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
-import type { GenerateParams } from '../pipeline/params.js';
+import type { GenerateRequest } from '../pipeline/generate.js';
 
-/** What the pipeline is asked for: the contract's GenerateRequest of pipeline/generate.ts. */
-export interface ServerGenerateRequest extends GenerateParams {
-  mode: GenerateMode;
-  image?: RgbaImage;
-  mask?: Mask;
-  strength?: number;
-  grow?: number;
-  feather?: number;
-  padding?: number;
-  expand?: Expand;
-  fill?: 'edge' | 'noise';
-  reuseImage?: boolean;
-}
+/** What the pipeline is asked for: exactly pipeline/generate.ts's request. */
+export type ServerGenerateRequest = GenerateRequest;
 
 /**
  * A job that makes one result per frame or entry instead of one per batch item: an animation
