@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { encodeFrame } from '@latent-bridge/shared';
+import { BridgeError, encodeFrame } from '@latent-bridge/shared';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { EncodedImage } from './job-types.js';
 import { SocketSender } from './socket-sender.js';
@@ -72,11 +72,14 @@ test('a small preview and a large result each arrive as their message, then exac
   }
 });
 
-test('a frame the encoder refuses is not announced, and the socket stays usable', async () => {
+test('a frame the encoder refuses throws internal and is not announced, and the socket stays usable', async () => {
   const { sender, messages, next, close } = await pair();
   try {
     const wrong = { ...rgba(512, 3), width: 511 }; // payload length disagrees with the header
-    sender.sendImage('result', { id: 'job-2', index: 0, seed: 1, parameters: '' }, wrong);
+    assert.throws(
+      () => sender.sendImage('result', { id: 'job-2', index: 0, seed: 1, parameters: '' }, wrong),
+      (e: unknown) => e instanceof BridgeError && e.code === 'internal' && e.message.includes('result 0 of job job-2') && e.message.includes('payload length'),
+    );
     sender.sendImage('result', { id: 'job-2', index: 0, seed: 1, parameters: '' }, rgba(512, 4));
     await next(2);
     assert.deepEqual(messages.map((m) => m.isBinary), [false, true]);

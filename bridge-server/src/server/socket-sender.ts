@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { encodeFrame, encodeFrameParts, type FrameHeader, type ServerMessage } from '@latent-bridge/shared';
+import { BridgeError, encodeFrame, encodeFrameParts, type FrameHeader, type ServerMessage } from '@latent-bridge/shared';
 import type { EncodedImage } from './job-types.js';
 
 /**
@@ -11,6 +11,16 @@ import type { EncodedImage } from './job-types.js';
  */
 const SPLIT_FRAME_BYTES = 1024 * 1024;
 
+/** How frames are built: shared's encoder, or (in tests) one that can be made to refuse. */
+export interface FrameEncoder {
+  /** One joined frame. */
+  joined(header: FrameHeader, payload: Uint8Array): Uint8Array;
+  /** Header bytes and the payload itself, sent as two fragments of one message. */
+  parts(header: FrameHeader, payload: Uint8Array): { head: Uint8Array; payload: Uint8Array };
+}
+
+export const SHARED_FRAME_ENCODER: FrameEncoder = { joined: encodeFrame, parts: encodeFrameParts };
+
 /**
  * The server side of one socket's outgoing traffic: JSON messages, and image frames numbered
  * from 1 per connection (wrapping at 2^32), each sent right after the message announcing it.
@@ -18,7 +28,10 @@ const SPLIT_FRAME_BYTES = 1024 * 1024;
 export class SocketSender {
   private nextFrameId = 1;
 
-  constructor(private readonly ws: WebSocket) {}
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly encoder: FrameEncoder = SHARED_FRAME_ENCODER,
+  ) {}
 
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
@@ -33,7 +46,11 @@ export class SocketSender {
     }
   }
 
-  /** A preview or result message followed at once by its frame. */
+  /**
+   * A preview or result message followed at once by its frame. Throws BridgeError('internal'),
+   * with nothing sent, when the encoder refuses the frame: that is the server's fault, not the
+   * client's, and the caller decides whether the job can do without it.
+   */
   sendImage(kind: 'preview' | 'result', message: { id: string; index: number; [key: string]: unknown }, image: EncodedImage): void {
     const frameId = this.nextFrameId;
     this.nextFrameId = frameId >= 0xffff_ffff ? 1 : frameId + 1;
@@ -42,9 +59,9 @@ export class SocketSender {
     // Encode before announcing: a frame the encoder refuses must not leave the client waiting for it.
     let parts: { head: Uint8Array; payload: Uint8Array } | Uint8Array;
     try {
-      parts = payload.length < SPLIT_FRAME_BYTES ? encodeFrame(header, payload) : encodeFrameParts(header, payload);
-    } catch {
-      return;
+      parts = payload.length < SPLIT_FRAME_BYTES ? this.encoder.joined(header, payload) : this.encoder.parts(header, payload);
+    } catch (err) {
+      throw new BridgeError('internal', `Could not build the frame of ${kind} ${message.index} of job ${message.id}: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.send({ ...message, type: kind, frame: frameId, width, height } as ServerMessage);
     if (this.ws.readyState !== this.ws.OPEN) return;
