@@ -5,7 +5,7 @@
  * 16-bit PNGs are decoded at 16 bits and reduced here with round(v · 255 / 65535): libvips' own
  * 16 → 8 bit conversion truncates (v >> 8), which darkens every channel by up to one level.
  */
-import sharp from 'sharp';
+import { sharp } from './vips.js';
 import { BridgeError } from '@latent-bridge/shared';
 import { checkPixelLimit, DEFAULT_MAX_PIXELS } from './geometry.js';
 import { assertRgba, isOpaque, type RgbaImage } from './pixels.js';

@@ -7,6 +7,7 @@
 import { invalidField } from '@latent-bridge/shared';
 import { assertMask, type Mask } from './pixels.js';
 import { repeatedRows } from './rows.js';
+import { scratchFloat32, scratchFloat64 } from './scratch.js';
 
 /** Normalised 1-D Gaussian taps for sigma, radius ceil(3σ). */
 function gaussianKernel(sigma: number): Float32Array {
@@ -78,9 +79,9 @@ function boxRow(src: Float64Array, w: number, r: number, out: Float64Array): voi
   }
 }
 
-/** The box passes along each row of a w×h plane, in place; a row equal to the one above is copied. */
-function boxRows(plane: Float64Array, w: number, h: number, radii: readonly number[]): void {
-  const same = repeatedRows(plane, w, h);
+/** The box passes along each row of the mask into `plane`; a row equal to the one above is copied. */
+function boxRows(mask: Uint8Array, w: number, h: number, radii: readonly number[], plane: Float32Array): void {
+  const same = repeatedRows(mask, w, h);
   let a = new Float64Array(w);
   let b = new Float64Array(w);
   for (let y = 0; y < h; y++) {
@@ -89,7 +90,7 @@ function boxRows(plane: Float64Array, w: number, h: number, radii: readonly numb
       plane.copyWithin(row, row - w, row);
       continue;
     }
-    a.set(plane.subarray(row, row + w));
+    for (let x = 0; x < w; x++) a[x] = mask[row + x]!;
     for (const r of radii) {
       boxRow(a, w, r, b);
       [a, b] = [b, a];
@@ -98,11 +99,63 @@ function boxRows(plane: Float64Array, w: number, h: number, radii: readonly numb
   }
 }
 
+/**
+ * One box pass down every column of a w×h plane at once, in place: a running sum per column,
+ * rows visited in order so memory is read contiguously (no transpose). Rows already overwritten
+ * are still needed on the trailing edge of the window, so their originals wait in a ring of r + 1
+ * rows.
+ */
+function boxColumns(plane: Float32Array, w: number, h: number, r: number, acc: Float64Array, ring: Float32Array): void {
+  const n = 2 * r + 1;
+  const last = h - 1;
+  const slots = r + 1;
+  acc.fill(0);
+  for (let i = -r; i <= r; i++) {
+    const row = (i < 0 ? 0 : i > last ? last : i) * w;
+    for (let x = 0; x < w; x++) acc[x]! += plane[row + x]!;
+  }
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const slot = (y % slots) * w;
+    ring.set(plane.subarray(row, row + w), slot);
+    for (let x = 0; x < w; x++) plane[row + x] = acc[x]! / n;
+    if (y === last) break;
+    const add = Math.min(last, y + r + 1) * w;
+    const drop = (Math.max(0, y - r) % slots) * w;
+    for (let x = 0; x < w; x++) acc[x]! += plane[add + x]! - ring[drop + x]!;
+  }
+}
+
+/** A w×h float plane → mask, rounded and clamped to 0 … 255. */
+function planeToMask(plane: Float32Array, w: number, h: number): Mask {
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < out.length; i++) {
+    const v = plane[i]!;
+    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * Three box passes per axis: the Gaussian to within about 1 % of the edge height, at a cost
+ * independent of sigma, in one float plane (large fresh buffers are what this costs most).
+ */
+function featherBoxes(mask: Mask, sigma: number): Mask {
+  const { width: w, height: h } = mask;
+  const radii = boxWidths(sigma).map((n) => (n - 1) / 2);
+  const plane = scratchFloat32('feather.plane', w * h);
+  boxRows(mask.data, w, h, radii, plane);
+  const acc = scratchFloat64('feather.acc', w);
+  const ring = scratchFloat32('feather.ring', (Math.max(...radii) + 1) * w);
+  for (const r of radii) boxColumns(plane, w, h, r, acc, ring);
+  return planeToMask(plane, w, h);
+}
+
 /** Square tiles keep both sides of a transpose in cache. */
 const TILE = 32;
 
 /** src (w×h) transposed into out (h×w). */
-function transposeInto<T extends Float32Array | Float64Array>(src: T, w: number, h: number, out: T): T {
+function transposeInto(src: Float32Array, w: number, h: number, out: Float32Array): Float32Array {
   for (let y0 = 0; y0 < h; y0 += TILE) {
     const y1 = Math.min(h, y0 + TILE);
     for (let x0 = 0; x0 < w; x0 += TILE) {
@@ -114,7 +167,7 @@ function transposeInto<T extends Float32Array | Float64Array>(src: T, w: number,
 }
 
 /** The h×w plane `t` (a transposed w×h result) back to a w×h mask, rounded and clamped to 0 … 255. */
-function untransposeToMask(t: ArrayLike<number>, w: number, h: number): Mask {
+function untransposeToMask(t: Float32Array, w: number, h: number): Mask {
   const out = new Uint8Array(w * h);
   for (let y0 = 0; y0 < h; y0 += TILE) {
     const y1 = Math.min(h, y0 + TILE);
@@ -129,17 +182,6 @@ function untransposeToMask(t: ArrayLike<number>, w: number, h: number): Mask {
     }
   }
   return { width: w, height: h, data: out };
-}
-
-/** Three box passes per axis: the Gaussian to within about 1 % of the edge height, at a cost independent of sigma. */
-function featherBoxes(mask: Mask, sigma: number): Mask {
-  const { width: w, height: h } = mask;
-  const radii = boxWidths(sigma).map((n) => (n - 1) / 2);
-  const rows = new Float64Array(mask.data);
-  boxRows(rows, w, h, radii);
-  const cols = transposeInto(rows, w, h, new Float64Array(w * h));
-  boxRows(cols, h, w, radii);
-  return untransposeToMask(cols, w, h);
 }
 
 /** From this sigma on, featherMask runs as box passes: a true kernel would be over 49 taps wide. */
@@ -157,11 +199,12 @@ export function featherMask(mask: Mask, sigma: number): Mask {
   if (sigma === 0) return { width: w, height: h, data: mask.data.slice() };
   if (sigma >= BOX_FEATHER_SIGMA) return featherBoxes(mask, sigma);
   const k = gaussianKernel(sigma);
-  const a = Float32Array.from(mask.data);
-  const b = new Float32Array(w * h);
+  const a = scratchFloat32('feather.plane', w * h);
+  a.set(mask.data);
+  const b = scratchFloat32('feather.rows', w * h);
   blurRows(a, w, h, k, b);
   // Columns: transpose, blur rows, transpose back — keeps the inner loop on contiguous memory.
-  const t = transposeInto(b, w, h, new Float32Array(w * h));
+  const t = transposeInto(b, w, h, scratchFloat32('feather.columns', w * h));
   blurRows(t, h, w, k, a);
   return untransposeToMask(a, w, h);
 }

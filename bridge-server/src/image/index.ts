@@ -1,4 +1,4 @@
-// The image module: the only place in latent-bridge that touches sharp.
+// The image module: the only place in latent-bridge that touches sharp (through vips.ts).
 export * from './geometry.js';
 export * from './pixels.js';
 export * from './raw.js';

@@ -187,3 +187,19 @@ test('feather of a rectangle: equal input rows give the same pixels as rows that
     assert.ok(a.some((v) => v > 0 && v < 255));
   }
 });
+
+test('bounds find a lone pixel at every byte position, whatever its value (eight bytes are tested at once)', () => {
+  // 128 in the last byte of an 8-byte word reads as -0 through a float64 view: it must still count.
+  for (const value of [1, 128, 255]) {
+    for (let at = 0; at < 72; at++) {
+      const data = new Uint8Array(24 * 6);
+      data[at] = value;
+      const b = maskBounds({ width: 24, height: 6, data });
+      assert.deepEqual(b, { x: at % 24, y: Math.floor(at / 24), width: 1, height: 1 }, `value ${value} at ${at}`);
+    }
+  }
+  // A view that does not start on an 8-byte boundary takes the byte-wise path.
+  const backing = new Uint8Array(24 * 6 + 3);
+  backing[3 + 50] = 128;
+  assert.deepEqual(maskBounds({ width: 24, height: 6, data: backing.subarray(3) }), { x: 2, y: 2, width: 1, height: 1 });
+});

@@ -13,6 +13,7 @@ import { BridgeError, invalidField } from '@latent-bridge/shared';
 import { type Bounds, fromEdges } from './geometry.js';
 import { assertMask, type Mask } from './pixels.js';
 import { repeatedRows } from './rows.js';
+import { scratchUint8 } from './scratch.js';
 
 export type StructuringElement = 'disc' | 'square';
 
@@ -138,7 +139,7 @@ function dilate(data: Uint8Array, w: number, h: number, r: number, shape: Struct
   for (let dy = 0; dy <= r; dy++) {
     const half = Math.floor(Math.sqrt(r * r - dy * dy));
     if (!halfWidths.has(half)) {
-      const rows = new Uint8Array(w * h);
+      const rows = scratchUint8(`dilate.rows${halfWidths.size}`, w * h);
       rowMax(data, w, h, half, rows, same);
       halfWidths.set(half, rows);
     }
@@ -198,14 +199,18 @@ export function maskBounds(mask: Mask): Bounds | null {
   let y0 = h;
   let x1 = -1;
   let y1 = -1;
-  // Most rows of a document-sized selection are empty: test them four bytes at a time.
-  const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : undefined;
+  // Most rows of a document-sized selection are empty: test them eight bytes at a time. A float64
+  // view compares all eight at once; the one nonzero pattern that equals 0 is -0 (sign byte only).
+  const words = data.byteOffset % 8 === 0 ? new Float64Array(data.buffer, data.byteOffset, data.length >> 3) : undefined;
   const rowEmpty = (row: number): boolean => {
     let i = row;
     const end = row + w;
     if (words) {
-      for (; i < end && i % 4 !== 0; i++) if (data[i] !== 0) return false;
-      for (; i + 4 <= end; i += 4) if (words[i >> 2] !== 0) return false;
+      for (; i < end && i % 8 !== 0; i++) if (data[i] !== 0) return false;
+      for (; i + 8 <= end; i += 8) {
+        const v = words[i >> 3]!;
+        if (v !== 0 || 1 / v < 0) return false;
+      }
     }
     for (; i < end; i++) if (data[i] !== 0) return false;
     return true;

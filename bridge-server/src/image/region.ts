@@ -46,6 +46,13 @@ export interface RegionRequest {
   readonly maxLongSide?: number;
   /** Documents with more pixels are refused with limit_exceeded (default DEFAULT_MAX_PIXELS). */
   readonly maxPixels?: number;
+  /** Model sides are multiples of this (default LATENT_SCALE); nativeSize must be one. */
+  readonly multiple?: number;
+  /**
+   * Widen the crop (within the document) to the model size's aspect ratio, so rounding the model
+   * size to `multiple` shows the model a little more context instead of stretching the crop.
+   */
+  readonly matchAspect?: boolean;
 }
 
 export interface RegionPlan {
@@ -72,11 +79,12 @@ export function planRegion(req: RegionRequest): RegionPlan {
   const doc = extent(req.document.width, req.document.height, 'document');
   checkPixelLimit(doc, req.maxPixels ?? DEFAULT_MAX_PIXELS, 'document');
   const sel = bounds(req.selection.x, req.selection.y, req.selection.width, req.selection.height, 'selection');
+  const multiple = checkInteger(req.multiple ?? LATENT_SCALE, 'multiple', 1, 512);
   const native = checkInteger(req.nativeSize, 'nativeSize', 64, 4096);
-  if (native % LATENT_SCALE !== 0) throw invalidField('nativeSize', `must be a multiple of ${LATENT_SCALE}`);
+  if (native % multiple !== 0) throw invalidField('nativeSize', `must be a multiple of ${multiple}`);
   const maxAspect = req.maxAspect ?? 2;
   if (!Number.isFinite(maxAspect) || maxAspect < 1 || maxAspect > 16) throw invalidField('maxAspect', 'must be a number in [1, 16]');
-  const maxLongSide = req.maxLongSide ?? Math.max(native, multipleOf(native * maxAspect, LATENT_SCALE, 'down'));
+  const maxLongSide = req.maxLongSide ?? Math.max(native, multipleOf(native * maxAspect, multiple, 'down'));
   checkInteger(maxLongSide, 'maxLongSide', native, 16384);
 
   const visible = clampToCanvas(sel, doc);
@@ -94,7 +102,13 @@ export function planRegion(req: RegionRequest): RegionPlan {
     crop = fromEdges(x, crop.y, x + w, crop.y + crop.height);
   }
 
-  const modelSize = scaleToShortSide(crop, native, LATENT_SCALE, maxLongSide);
+  const modelSize = scaleToShortSide(crop, native, multiple, maxLongSide);
+  if (req.matchAspect === true) {
+    const perModelPixel = Math.max(crop.width / modelSize.width, crop.height / modelSize.height);
+    const [x, w] = widen(crop.x, crop.width, Math.round(modelSize.width * perModelPixel), doc.width);
+    const [y, h] = widen(crop.y, crop.height, Math.round(modelSize.height * perModelPixel), doc.height);
+    crop = fromEdges(x, y, x + w, y + h);
+  }
   const model = boundsOfExtent(modelSize);
   return Object.freeze({
     crop: Object.freeze(crop),

@@ -9,7 +9,7 @@
  * colour and a separate 16-bit alpha plane (sharp never sees an alpha channel), and unpremultiplied
  * with the unclipped alpha: a flat colour stays exactly that colour at every alpha > 0.
  */
-import sharp from 'sharp';
+import { sharp } from './vips.js';
 import { BridgeError } from '@latent-bridge/shared';
 import { checkInteger, checkPixelLimit, DEFAULT_MAX_PIXELS } from './geometry.js';
 import { assertMask, assertRgba, opaqueToRgb, rgbToRgba, type Mask, type RgbaImage } from './pixels.js';

@@ -103,6 +103,29 @@ export function chwToRgba(data: Float32Array, width: number, height: number, off
   return { width, height, data: out };
 }
 
+/**
+ * chwToRgba without the alpha byte: packed RGB8, as a resize takes an opaque image (edits scale
+ * the decoded result straight back to the document).
+ */
+export function chwToRgb(data: Float32Array, width: number, height: number, offset = 0): Uint8Array {
+  const plane = width * height;
+  if (!Number.isSafeInteger(plane) || plane <= 0 || offset < 0 || offset + plane * 3 > data.length) {
+    const msg = `tensor of ${data.length} values does not hold a 3×${height}×${width} image at ${offset}`;
+    throw new BridgeError('tensor_mismatch', msg, 'tensor');
+  }
+  const out = new Uint8Array(plane * 3);
+  const clamped = new Uint8ClampedArray(out.buffer);
+  const r = data.subarray(offset, offset + plane);
+  const g = data.subarray(offset + plane, offset + 2 * plane);
+  const b = data.subarray(offset + 2 * plane, offset + 3 * plane);
+  for (let p = 0, o = 0; p < plane; p++, o += 3) {
+    clamped[o] = f32(f32(f32(r[p]! / 2) + 0.5) * 255);
+    clamped[o + 1] = f32(f32(f32(g[p]! / 2) + 0.5) * 255);
+    clamped[o + 2] = f32(f32(f32(b[p]! / 2) + 0.5) * 255);
+  }
+  return out;
+}
+
 /** NCHW batch → images. */
 export function nchwToRgbaBatch(data: Float32Array, count: number, width: number, height: number): RgbaImage[] {
   const size = width * height * 3;
@@ -190,8 +213,14 @@ const TO_MODEL_ZEROED = TO_MODEL.map((v) => v * 0);
 /**
  * What a 9-channel UNet is conditioned on, read straight from the pixels: prepareInpaintTensors'
  * maskedImage and mask, bit for bit, without the unmasked tensor and binary plane in between.
+ * The masked image is written into `out` when given (every value is overwritten).
  */
-export function inpaintConditioning(image: RgbaImage, mask: Mask, scale = LATENT_SCALE): { maskedImage: Float32Array; mask: Float32Array } {
+export function inpaintConditioning(
+  image: RgbaImage,
+  mask: Mask,
+  scale = LATENT_SCALE,
+  out?: Float32Array,
+): { maskedImage: Float32Array; mask: Float32Array } {
   assertRgba(image);
   assertMaskSize(mask, image);
   checkLatentGrid(image.width, image.height, scale, 'image');
@@ -199,7 +228,8 @@ export function inpaintConditioning(image: RgbaImage, mask: Mask, scale = LATENT
   const plane = width * height;
   const d = image.data;
   const m = mask.data;
-  const maskedImage = new Float32Array(plane * 3);
+  if (out !== undefined && out.length !== plane * 3) throw invalidField('out', `holds ${out.length} values, not ${plane * 3}`);
+  const maskedImage = out ?? new Float32Array(plane * 3);
   for (let p = 0, s = 0; p < plane; p++, s += 4) {
     const table = m[p]! >= 128 ? TO_MODEL_ZEROED : TO_MODEL;
     maskedImage[p] = table[d[s]!]!;

@@ -19,6 +19,16 @@ function numberField(json: unknown, key: string): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+/** Stable Diffusion 1.x/2.x UNets have four levels (three downsamplings). */
+const SD_UNET_LEVELS = 4;
+
+/** How many resolution levels unet/config.json gives the UNet (one per block_out_channels entry). */
+function blockCount(json: unknown): number | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const value = (json as Record<string, unknown>)['block_out_channels'];
+  return Array.isArray(value) && value.length >= 1 && value.length <= 8 ? value.length : undefined;
+}
+
 /** sample_size may be a number or [height, width] in newer configs. */
 function sampleSize(json: unknown): number | undefined {
   if (typeof json !== 'object' || json === null) return undefined;
@@ -66,6 +76,7 @@ export async function modelInfoFromScan(scan: FolderScan): Promise<ModelInfo> {
       ? { width: w * VAE_SCALE, height: h * VAE_SCALE }
       : undefined;
   const configured = sampleSize(unetConfig);
+  const levels = blockCount(unetConfig);
   const nativeSize = staticSize?.height ?? (configured !== undefined ? configured * VAE_SCALE : DEFAULT_NATIVE_SIZE);
 
   const scalingFactor =
@@ -86,6 +97,7 @@ export async function modelInfoFromScan(scan: FolderScan): Promise<ModelInfo> {
     scalingFactor,
     nativeSize,
     staticSize,
+    sizeMultiple: VAE_SCALE * 2 ** ((levels ?? SD_UNET_LEVELS) - 1),
     inChannels,
     inpainting: inChannels === 9,
     hasVaeEncoder,

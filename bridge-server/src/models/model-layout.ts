@@ -87,6 +87,12 @@ export interface ModelInfo {
   nativeSize: number;
   /** Set when the UNet graph has static height/width: it can only run at this image size. */
   staticSize: { width: number; height: number } | undefined;
+  /**
+   * Image sides the UNet runs at are multiples of this: 8 · 2^(levels − 1). ONNX exports trace
+   * their upsampling at one size, so a side the UNet cannot halve evenly at every level fails in a
+   * Concat. From unet/config.json's block_out_channels; 64 (SD's four levels) when it is missing.
+   */
+  sizeMultiple: number;
   inChannels: number;
   inpainting: boolean;
   hasVaeEncoder: boolean;

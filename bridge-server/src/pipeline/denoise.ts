@@ -96,6 +96,22 @@ class SampleBuffer {
   }
 }
 
+/**
+ * An exported UNet fails inside a Concat when a side cannot be halved evenly at every level (its
+ * upsampling was traced at one size). Said in the user's terms: the size, and one that works.
+ */
+export function unevenSizeError(err: unknown, h: number, w: number): BridgeError | undefined {
+  if (!(err instanceof BridgeError) || err.code !== 'inference_failed' || !err.message.includes('Concat')) return undefined;
+  if (h % 8 === 0 && w % 8 === 0) return undefined;
+  const near = (latent: number) => Math.max(64, Math.round(latent / 8) * 64);
+  return new BridgeError(
+    'invalid_field',
+    `width×height: ${w * 8}×${h * 8} does not fit this model's UNet, which halves the image at every level and ` +
+      `needs sides in multiples of 64 (Stable Diffusion); try ${near(w)}×${near(h)}`,
+    w % 8 !== 0 ? 'width' : 'height',
+  );
+}
+
 /** Whether the UNet accepts a batch larger than one (exports with a fixed batch of 1 exist). */
 export function unetBatchLimit(unet: OnnxModel): number {
   const dim = unet.inputs.find((i) => i.name === 'sample')?.dims[0];
@@ -122,11 +138,15 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const mixed = options.mix && options.mix.length > 1 ? new MixedGuidance(options.mix, uncond, guidance, batch) : undefined;
 
   const runUnet = async (sample: Float32Array, n: number, states: Float32Array, tokens: number, t: number) => {
-    const out = await unet.run({
-      sample: { data: sample, dims: [n, sampleChannels, h, w] },
-      timestep: { data: new Float32Array([t]), dims: [1] },
-      encoder_hidden_states: { data: states, dims: [n, tokens, cond.hidden] },
-    });
+    const out = await unet
+      .run({
+        sample: { data: sample, dims: [n, sampleChannels, h, w] },
+        timestep: { data: new Float32Array([t]), dims: [1] },
+        encoder_hidden_states: { data: states, dims: [n, tokens, cond.hidden] },
+      })
+      .catch((err: unknown) => {
+        throw unevenSizeError(err, h, w) ?? err;
+      });
     const result = out['out_sample'] ?? Object.values(out)[0];
     if (!result) throw new BridgeError('inference_failed', 'UNet returned no output', 'unet');
     return result.data as Float32Array;
@@ -156,11 +176,12 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   // [uncond, cond] in one call needs the sample twice; every other way runs on one copy.
   const samples = new SampleBuffer(perImage, batch, options.extraChannels, bothStates ? 2 : 1);
   const oneCopy = samples.data.subarray(0, batch * sampleChannels * h * w);
+  const scaledInput = new Float32Array(batch * perImage);
   let latents = options.latents;
   for (let i = 0; i < timesteps.length; i++) {
     throwIfAborted(signal);
     const t = timesteps[i] as number;
-    samples.fill(scheduler.scaleModelInput(latents, t));
+    samples.fill(scheduler.scaleModelInput(latents, t, scaledInput));
 
     let noisePred: Float32Array;
     if (mixed) {

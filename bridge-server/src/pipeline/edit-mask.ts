@@ -11,6 +11,7 @@
 import { BridgeError } from '@latent-bridge/shared';
 import {
   type Bounds,
+  type Extent,
   type Mask,
   LATENT_SCALE,
   clampToCanvas,
@@ -40,12 +41,21 @@ export function featherSigma(radius: number): number {
 }
 
 /**
+ * The document rectangle a selection's coverage can reach after grow and feather: the selection
+ * padded by both (and 2 pixels for rounding), clipped to the canvas. Known before the coverage is
+ * worked out, so an edit can plan its region and start resizing while the mask passes run.
+ */
+export function coverageWindow(selected: Bounds, grow: number, feather: number, canvas: Extent): Bounds {
+  const margin = Math.max(grow, 0) + Math.ceil(feather) + 2;
+  return clampToCanvas(padBounds(selected, margin), canvas) ?? selected;
+}
+
+/**
  * Selection → coverage. grow > 0 dilates, grow < 0 erodes (disc), feather blurs with radius
  * `feather`. Throws mask_invalid when nothing is (or remains) selected.
  */
 export function coverageMask(selection: Mask, grow: number, feather: number, selected = selectionBounds(selection, 'mask')): CoverageMask {
-  const margin = Math.max(grow, 0) + Math.ceil(feather) + 2;
-  const window = clampToCanvas(padBounds(selected, margin), selection) ?? selected;
+  const window = coverageWindow(selected, grow, feather, selection);
   let mask = cropMask(selection, window);
   if (grow > 0) mask = growMask(mask, grow);
   else if (grow < 0) mask = shrinkMask(mask, -grow);
@@ -69,20 +79,48 @@ export function coverageInCrop(coverage: CoverageMask, crop: Bounds): Mask {
   return { width: crop.width, height: crop.height, data: out };
 }
 
+/** [lo, hi] source indices whose pixels can reach model pixels [first, last] through a resize by `scale` (source per model pixel). */
+function sourceSpan(first: number, last: number, scale: number, size: number): [number, number] {
+  // A filtered resize reads source pixels within max(1, scale) of a model pixel's centre; one
+  // pixel more absorbs rounding, so the span never misses a pixel the resize would read.
+  const reach = Math.max(1, scale) + 1;
+  const lo = Math.floor((first + 0.5) * scale - 0.5 - reach);
+  const hi = Math.ceil((last + 0.5) * scale - 0.5 + reach);
+  return [Math.max(0, lo), Math.min(size - 1, hi)];
+}
+
 /**
- * Model-size repaint mask in whole latent cells: 255 over every cell that holds a nonzero coverage
- * pixel and over its 8 neighbours, 0 elsewhere. Both inpainting ways read one value per cell, so
- * the mask says exactly what they will see.
+ * Model-size repaint mask in whole latent cells: 255 over every cell that the crop's coverage
+ * reaches once scaled to `modelSize` (any nonzero coverage pixel a filtered resize would read for
+ * one of the cell's pixels) and over its 8 neighbours, 0 elsewhere. Both inpainting ways read one
+ * value per cell, so the mask says exactly what they will see. Computed from the crop directly:
+ * scaling the coverage itself would cost a resize and a model-size pass for one bit per cell.
  */
-export function repaintMask(coverageAtModelSize: Mask): Mask {
-  const { width: w, height: h, data } = coverageAtModelSize;
+export function repaintMask(coverageCrop: Mask, modelSize: Extent): Mask {
+  const { width: cw, height: ch, data } = coverageCrop;
+  const { width: w, height: h } = modelSize;
   const s = LATENT_SCALE;
   const lw = Math.ceil(w / s);
   const lh = Math.ceil(h / s);
+  const cols = Array.from({ length: lw }, (_, cx) => sourceSpan(cx * s, Math.min(w, (cx + 1) * s) - 1, cw / w, cw));
+  // rowHits[y · lw + cx] = 1 when source row y has a nonzero pixel in cell column cx's span.
+  const rowHits = new Uint8Array(ch * lw);
+  const prefix = new Int32Array(cw + 1);
+  for (let y = 0; y < ch; y++) {
+    const row = y * cw;
+    for (let x = 0; x < cw; x++) prefix[x + 1] = prefix[x]! + (data[row + x] !== 0 ? 1 : 0);
+    if (prefix[cw] === 0) continue;
+    for (let cx = 0; cx < lw; cx++) {
+      const [lo, hi] = cols[cx]!;
+      if (prefix[hi + 1]! > prefix[lo]!) rowHits[y * lw + cx] = 1;
+    }
+  }
   const touched = new Uint8Array(lw * lh);
-  for (let y = 0; y < h; y++) {
-    const cells = Math.floor(y / s) * lw;
-    for (let x = 0, i = y * w; x < w; x++, i++) if (data[i] !== 0) touched[cells + Math.floor(x / s)] = 1;
+  for (let cy = 0; cy < lh; cy++) {
+    const [lo, hi] = sourceSpan(cy * s, Math.min(h, (cy + 1) * s) - 1, ch / h, ch);
+    for (let y = lo; y <= hi; y++) {
+      for (let cx = 0; cx < lw; cx++) if (rowHits[y * lw + cx] === 1) touched[cy * lw + cx] = 1;
+    }
   }
   const out = new Uint8Array(w * h);
   for (let cy = 0; cy < lh; cy++) {

@@ -10,16 +10,16 @@ import {
   type Extent,
   type Mask,
   type RgbaImage,
-  LATENT_SCALE,
   cloneRgba,
-  compositeFromModel,
+  compositeRgbInto,
+  resizeRgb,
   multipleOf,
   planRegion,
   regionToModel,
-  resizeMask,
 } from '../image/index.js';
 import type { ModelInfo } from '../models/index.js';
 import type { PipelineLimits } from './params.js';
+import type { RgbPixels } from './vae.js';
 
 export interface EditRegion {
   /** The document rectangle the model sees and the result may change. */
@@ -39,8 +39,10 @@ const BACKGROUND = { r: 255, g: 255, b: 255 };
 /**
  * crop = selection + padding clipped to the document (widened when thinner than 1:2); model size =
  * crop scaled so its short side is the model's native size — or min(width, height) when the
- * caller gives a generation size — in multiples of 8, shrunk to fit maxPixels. A UNet with a
- * static input size gets exactly that size.
+ * caller gives a generation size — in multiples of the UNet's size multiple (64 for SD: other
+ * sides fail inside ONNX exports), shrunk to fit maxPixels;
+ * then the crop is widened to the model size's aspect where the document allows, so the rounding
+ * adds context rather than stretching. A UNet with a static input size gets exactly that size.
  */
 export function planEditRegion(
   document: Extent,
@@ -50,15 +52,18 @@ export function planEditRegion(
   info: ModelInfo,
   limits: PipelineLimits,
 ): EditRegion {
+  const m = info.sizeMultiple;
   const given = [hint.width, hint.height].filter((v): v is number => v !== undefined);
-  const short = given.length > 0 ? Math.min(...given) : info.nativeSize;
+  const short = Math.max(m, multipleOf(given.length > 0 ? Math.min(...given) : info.nativeSize, m, 'down'));
   const long = Math.max(short * 2, ...given);
   const plan = planRegion({
     document,
     selection,
     padding,
-    nativeSize: Math.max(64, multipleOf(short, LATENT_SCALE, 'down')),
-    maxLongSide: Math.min(limits.maxSide, multipleOf(long, LATENT_SCALE, 'down')),
+    nativeSize: short,
+    maxLongSide: Math.max(short, multipleOf(Math.min(limits.maxSide, long), m, 'down')),
+    multiple: m,
+    matchAspect: info.staticSize === undefined,
     ...(limits.maxImagePixels !== undefined ? { maxPixels: limits.maxImagePixels } : {}),
   });
   let modelSize = plan.modelSize;
@@ -66,7 +71,7 @@ export function planEditRegion(
     modelSize = info.staticSize;
   } else if (modelSize.width * modelSize.height > limits.maxPixels) {
     const k = Math.sqrt(limits.maxPixels / (modelSize.width * modelSize.height));
-    const fit = (v: number) => Math.max(LATENT_SCALE, multipleOf(v * k, LATENT_SCALE, 'down'));
+    const fit = (v: number) => Math.max(m, multipleOf(v * k, m, 'down'));
     modelSize = { width: fit(modelSize.width), height: fit(modelSize.height) };
   }
   return { crop: plan.crop, modelSize };
@@ -84,11 +89,6 @@ export function modelInput(source: RgbaImage, region: EditRegion): Promise<RgbaI
   return regionToModel(source, region.crop, region.modelSize, BACKGROUND, 'lanczos3');
 }
 
-/** The crop's coverage at model size (soft edges stay soft). */
-export function coverageAtModelSize(coverageCrop: Mask, region: EditRegion): Promise<Mask> {
-  return resizeMask(coverageCrop, region.modelSize.width, region.modelSize.height, 'linear');
-}
-
 /**
  * The model output scaled back to the crop and composited through the coverage into a copy of
  * `base`, or into `base` itself when `inPlace` (the caller gave the buffer up: saves a
@@ -96,15 +96,18 @@ export function coverageAtModelSize(coverageCrop: Mask, region: EditRegion): Pro
  */
 export async function placeResult(
   base: RgbaImage,
-  generated: RgbaImage,
+  generated: RgbPixels,
   coverageCrop: Mask,
   region: EditRegion,
   inPlace = false,
 ): Promise<RgbaImage> {
-  if (generated.width !== region.modelSize.width || generated.height !== region.modelSize.height) {
-    throw invalidField('image', `model output ${generated.width}×${generated.height} is not the planned ${region.modelSize.width}×${region.modelSize.height}`);
+  const { width, height, data } = generated;
+  if (width !== region.modelSize.width || height !== region.modelSize.height) {
+    throw invalidField('image', `model output ${width}×${height} is not the planned ${region.modelSize.width}×${region.modelSize.height}`);
   }
+  const { crop } = region;
+  const resized = await resizeRgb(data, width, height, crop.width, crop.height, 'lanczos3');
   const out = inPlace ? base : cloneRgba(base);
-  await compositeFromModel(out, generated, coverageCrop, region.crop, 'lanczos3');
+  compositeRgbInto(out, resized, crop, coverageCrop, crop);
   return out;
 }

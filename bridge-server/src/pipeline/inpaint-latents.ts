@@ -11,11 +11,12 @@
  * strength 1 starts from noise · init_noise_sigma; below, from the image latents noised at the
  * first kept timestep, as img2img.
  */
-import { inpaintConditioning, legacyLatentMask, rgbaToChw, type Mask, type RgbaImage } from '../image/index.js';
+import { LATENT_SCALE, inpaintConditioning, legacyLatentMask, rgbaToChw, type Mask, type RgbaImage } from '../image/index.js';
 import { imageLatents, skipImageLatentDraws } from './image-latents.js';
 import { initialNoise } from './noise.js';
 import type { LoopInput, PromptRun } from './run-core.js';
 import { img2imgTimesteps } from './schedulers/index.js';
+import { imageTensors } from './tensor-pool.js';
 
 /** Which way a model inpaints: its UNet takes 9 input channels, or the ordinary 4. */
 export function inpaintsWithUnet(run: PromptRun): boolean {
@@ -58,14 +59,21 @@ export async function inpaintLoopInput(run: PromptRun, image: RgbaImage, repaint
   const strengthMax = strength === 1;
   const nine = inpaintsWithUnet(run);
 
+  const pixels = image.width * image.height * 3;
   // diffusers encodes the image here unless a 9-channel UNet starts from pure noise.
-  const imageLat = !nine || !strengthMax ? await imageLatents(model, rgbaToChw(image), image.width, image.height, params, run.noise) : undefined;
+  let imageLat: Float32Array | undefined;
+  if (!nine || !strengthMax) {
+    const chw = rgbaToChw(image, imageTensors.take(pixels));
+    imageLat = await imageLatents(model, chw, image.width, image.height, params, run.noise).finally(() => imageTensors.give(chw));
+  }
   const noise = initialNoise(run.noise, shape, params);
   const latents = imageLat && !strengthMax ? scheduler.addNoise(imageLat, noise, timesteps[0] as number) : scaled(noise, scheduler.initNoiseSigma);
 
   if (nine) {
-    const tensors = inpaintConditioning(image, repaint);
-    const masked = await imageLatents(model, tensors.maskedImage, image.width, image.height, params, run.noise);
+    const tensors = inpaintConditioning(image, repaint, LATENT_SCALE, imageTensors.take(pixels));
+    const masked = await imageLatents(model, tensors.maskedImage, image.width, image.height, params, run.noise).finally(() =>
+      imageTensors.give(tensors.maskedImage),
+    );
     const plane = lh * lw;
     const extra = new Float32Array(batch * 5 * plane);
     for (let b = 0; b < batch; b++) {

@@ -5,14 +5,14 @@
  * every pixel the coverage leaves at 0 is the source's, bit for bit. Results are document-sized.
  */
 import { invalidField } from '@latent-bridge/shared';
-import { assertMaskSize, assertRgba, selectionBounds, type Mask, type RgbaImage } from '../image/index.js';
-import { coverageAtModelSize, checkImageLimit, modelInput, placeResult, planEditRegion } from './edit-region.js';
-import { coverageInCrop, coverageMask, repaintMask, type CoverageMask } from './edit-mask.js';
+import { assertMaskSize, assertRgba, selectionBounds, type Bounds, type Mask, type RgbaImage } from '../image/index.js';
+import { checkImageLimit, modelInput, placeResult, planEditRegion } from './edit-region.js';
+import { coverageInCrop, coverageMask, coverageWindow, repaintMask, type CoverageMask } from './edit-mask.js';
 import { keptSteps, limitsOf, paramsAtSize, resolveStrength, unchangedResult, validateEditParams } from './edit-run.js';
 import { inpaintLoopInput } from './inpaint-latents.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { GenerateParams } from './params.js';
-import { denoiseAndDecode, finishRun, startRun } from './run-core.js';
+import { denoiseAndDecodeRgb, finishRun, startRun } from './run-core.js';
 import type { GenerateResult, RunOptions } from './txt2img.js';
 
 export interface InpaintRequest extends GenerateParams {
@@ -57,19 +57,28 @@ export async function inpaint(model: LoadedModel, request: InpaintRequest, optio
   const grow = integerOption('grow', request.grow, DEFAULT_GROW, -256, 256);
   const autoFeather = Math.min(64, Math.round(0.1 * Math.min(selected.width, selected.height)));
   const feather = integerOption('feather', request.feather, autoFeather, 0, 256);
-  const coverage = coverageMask(mask, grow, feather, selected);
-  return inpaintCoverage(model, image, coverage, request, options, started, request.reuseImage === true);
+  const plan: CoveragePlan = { bounds: coverageWindow(selected, grow, feather, image), build: () => coverageMask(mask, grow, feather, selected) };
+  return inpaintCoverage(model, image, plan, request, options, started, request.reuseImage === true);
 }
 
 /**
- * The shared core of inpaint and outpaint: `base` is the document, `coverage` says where the
+ * Where an edit's result goes: `bounds` holds every pixel the coverage can reach and is known up
+ * front; `build` works the coverage out (the mask passes), while the crop is already resizing.
+ */
+export interface CoveragePlan {
+  readonly bounds: Bounds;
+  readonly build: () => CoverageMask;
+}
+
+/**
+ * The shared core of inpaint and outpaint: `base` is the document, the coverage says where the
  * result goes (and, widened by a latent cell, what the model repaints). With `reuseBase` the last
  * result is written into `base` itself.
  */
 export async function inpaintCoverage(
   model: LoadedModel,
   base: RgbaImage,
-  coverage: CoverageMask,
+  coverage: CoveragePlan,
   request: GenerateParams & { strength?: number; padding?: number },
   options: RunOptions,
   started: number,
@@ -83,13 +92,16 @@ export async function inpaintCoverage(
   const params = paramsAtSize(model, request, first, region.modelSize, options);
   if (keptSteps(params.steps, strength) === 0) return unchangedResult(model, params, base, started);
 
+  // The crop resizes in sharp's threads while the mask passes and the prompt encoding run here;
+  // the guard keeps a failed resize from going unhandled when the mask throws first.
+  const resizing = modelInput(base, region);
+  resizing.catch(() => undefined);
+  const coverageCrop = coverageInCrop(coverage.build(), region.crop);
+  const repaint = repaintMask(coverageCrop, region.modelSize);
   const run = await startRun(model, params, started);
-  const coverageCrop = coverageInCrop(coverage, region.crop);
-  // Both resizes run in sharp's worker threads at once.
-  const [input, coverageModel] = await Promise.all([modelInput(base, region), coverageAtModelSize(coverageCrop, region)]);
-  const repaint = repaintMask(coverageModel);
+  const input = await resizing;
   const loop = await inpaintLoopInput(run, input, repaint, strength);
-  const generated = await denoiseAndDecode(run, loop, options);
+  const generated = await denoiseAndDecodeRgb(run, loop, options);
   const images: RgbaImage[] = [];
   for (const [i, g] of generated.entries()) {
     images.push(await placeResult(base, g, coverageCrop, region, reuseBase && i === generated.length - 1));

@@ -54,5 +54,5 @@ export async function outpaint(model: LoadedModel, request: OutpaintRequest, opt
   const canvas = fill === 'noise' ? prefillNoise(image, plan, seededRandom(first.seed)) : prefillEdge(image, plan);
   const coverage = { window: boundsOfExtent(plan.canvas), mask: plan.mask, bounds: plan.repaintBounds };
   // The canvas is ours, so the last result can be composited into it.
-  return inpaintCoverage(model, canvas, coverage, { ...request, seed: first.seed }, options, started, true);
+  return inpaintCoverage(model, canvas, { bounds: coverage.bounds, build: () => coverage }, { ...request, seed: first.seed }, options, started, true);
 }

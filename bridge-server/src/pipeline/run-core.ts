@@ -13,7 +13,7 @@ import type { PromptEmbedding } from './prompt-encoding.js';
 import { createScheduler } from './schedulers/index.js';
 import type { Scheduler } from './schedulers/types.js';
 import type { GenerateResult, RunOptions } from './txt2img.js';
-import { decodeLatents } from './vae.js';
+import { decodeLatents, decodeLatentsRgb, type RgbPixels } from './vae.js';
 
 /** The scheduler named by the caller, configured by the model's own scheduler_config.json. */
 export function schedulerFor(model: LoadedModel, name: string | undefined): Scheduler {
@@ -70,6 +70,17 @@ export interface LoopInput {
 
 /** The denoising loop with progress and cancellation, then the VAE decoder; sets the marks. */
 export async function denoiseAndDecode(run: PromptRun, input: LoopInput, options: RunOptions): Promise<RgbaImage[]> {
+  const final = await denoiseRun(run, input, options);
+  return decodeLatents(await run.model.vaeDecoder(), final, run.shape, run.model.info.scalingFactor);
+}
+
+/** denoiseAndDecode with the images as packed RGB (the edits scale them straight back). */
+export async function denoiseAndDecodeRgb(run: PromptRun, input: LoopInput, options: RunOptions): Promise<RgbPixels[]> {
+  const final = await denoiseRun(run, input, options);
+  return decodeLatentsRgb(await run.model.vaeDecoder(), final, run.shape, run.model.info.scalingFactor);
+}
+
+async function denoiseRun(run: PromptRun, input: LoopInput, options: RunOptions): Promise<Float32Array> {
   const { model, params, shape } = run;
   run.marks.encoded = performance.now();
   const final = await denoise({
@@ -91,7 +102,7 @@ export async function denoiseAndDecode(run: PromptRun, input: LoopInput, options
   });
   run.marks.denoised = performance.now();
   throwIfAborted(options.signal);
-  return decodeLatents(await model.vaeDecoder(), final, shape, model.info.scalingFactor);
+  return final;
 }
 
 /** The result record: one image per seed, timings from the run's marks. */

@@ -1,6 +1,13 @@
 import { BridgeError } from '@latent-bridge/shared';
-import { chwToRgba, type RgbaImage } from '../image/index.js';
+import { chwToRgb, chwToRgba, type RgbaImage } from '../image/index.js';
 import type { OnnxModel } from '../runtime/index.js';
+
+/** Opaque pixels packed 3 bytes a pixel (what edits scale back into the document). */
+export interface RgbPixels {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
 
 /**
  * latents / scaling_factor through the VAE decoder, one image at a time as diffusers' ONNX pipeline
@@ -12,10 +19,31 @@ export async function decodeLatents(
   shape: readonly [number, number, number, number],
   scalingFactor: number,
 ): Promise<RgbaImage[]> {
+  const planes = await decodePlanes(decoder, latents, shape, scalingFactor);
+  return planes.map((p) => chwToRgba(p.data, p.width, p.height));
+}
+
+/** decodeLatents as packed RGB: the same samples without the alpha byte. */
+export async function decodeLatentsRgb(
+  decoder: OnnxModel,
+  latents: Float32Array,
+  shape: readonly [number, number, number, number],
+  scalingFactor: number,
+): Promise<RgbPixels[]> {
+  const planes = await decodePlanes(decoder, latents, shape, scalingFactor);
+  return planes.map((p) => ({ width: p.width, height: p.height, data: chwToRgb(p.data, p.width, p.height) }));
+}
+
+async function decodePlanes(
+  decoder: OnnxModel,
+  latents: Float32Array,
+  shape: readonly [number, number, number, number],
+  scalingFactor: number,
+): Promise<Array<{ data: Float32Array; width: number; height: number }>> {
   const [batch, channels, h, w] = shape;
   const per = channels * h * w;
   const inv = Math.fround(1 / scalingFactor);
-  const images: RgbaImage[] = [];
+  const planes: Array<{ data: Float32Array; width: number; height: number }> = [];
   for (let b = 0; b < batch; b++) {
     const scaled = new Float32Array(per);
     for (let i = 0; i < per; i++) scaled[i] = (latents[b * per + i] as number) * inv;
@@ -26,9 +54,9 @@ export async function decodeLatents(
     if (c !== 3 || height === undefined || width === undefined) {
       throw new BridgeError('tensor_mismatch', `vae_decoder output "sample": expected [1,3,H,W], got [${sample.dims.join(',')}]`, 'vae_decoder');
     }
-    images.push(chwToRgba(sample.data as Float32Array, width, height));
+    planes.push({ data: sample.data as Float32Array, width, height });
   }
-  return images;
+  return planes;
 }
 
 /**

@@ -75,10 +75,10 @@ export abstract class SigmaScheduler<C extends ResolvedSchedulerConfig> extends 
     return s;
   }
 
-  override scaleModelInput(sample: Float32Array, t: number): Float32Array {
+  override scaleModelInput(sample: Float32Array, t: number, into?: Float32Array): Float32Array {
     const sigma = this.sigmaAt(this.currentStepIndex(t));
     const denom = sqrtF32(f32(f32(sigma * sigma) + 1));
-    const out = new Float32Array(sample.length);
+    const out = into !== undefined && into.length === sample.length && into !== sample ? into : new Float32Array(sample.length);
     for (let i = 0; i < out.length; i++) out[i] = (sample[i] as number) / denom;
     return out;
   }

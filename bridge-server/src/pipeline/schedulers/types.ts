@@ -38,7 +38,11 @@ export interface Scheduler {
   setTimesteps(numInferenceSteps: number): void;
   /** diffusers' set_begin_index (img2img); a no-op for the classes that step by timestep value. */
   setBeginIndex(index: number): void;
-  scaleModelInput(sample: Float32Array, t: number): Float32Array;
+  /**
+   * diffusers' scale_model_input. May return `sample` itself (no scaling); when it scales and `out`
+   * is given, the result is written there (the loop reuses one buffer rather than a fresh one a step).
+   */
+  scaleModelInput(sample: Float32Array, t: number, out?: Float32Array): Float32Array;
   /** One denoising step. Stochastic schedulers draw generator.randn([sample.length]) as diffusers draws. */
   step(modelOutput: Float32Array, t: number, sample: Float32Array, generator?: NoiseGenerator): StepResult;
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array;
