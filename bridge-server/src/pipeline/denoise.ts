@@ -177,6 +177,8 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const samples = new SampleBuffer(perImage, batch, options.extraChannels, bothStates ? 2 : 1);
   const oneCopy = samples.data.subarray(0, batch * sampleChannels * h * w);
   const scaledInput = new Float32Array(batch * perImage);
+  // One prediction buffer for the whole loop, unless the scheduler keeps what it is given.
+  const prediction = scheduler.retainsModelOutput ? undefined : new Float32Array(batch * perImage);
   let latents = options.latents;
   for (let i = 0; i < timesteps.length; i++) {
     throwIfAborted(signal);
@@ -190,11 +192,11 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
       noisePred = await predict(oneCopy, condStates, cond.tokens, t);
     } else if (bothStates) {
       const both = await runUnet(samples.data, 2 * batch, bothStates, cond.tokens, t);
-      noisePred = guide(both.subarray(0, batch * perImage), both.subarray(batch * perImage), guidance);
+      noisePred = guide(both.subarray(0, batch * perImage), both.subarray(batch * perImage), guidance, prediction);
     } else {
       const u = await predict(oneCopy, uncondStates, cond.tokens, t);
       const c = await predict(oneCopy, condStates, cond.tokens, t);
-      noisePred = guide(u, c, guidance);
+      noisePred = guide(u, c, guidance, prediction);
     }
     throwIfAborted(signal);
     latents = scheduler.step(noisePred, t, latents, noise).prevSample;
@@ -204,9 +206,9 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   return latents;
 }
 
-/** Classifier-free guidance: uncond + g·(cond − uncond), in float32 like torch. */
-export function guide(uncond: Float32Array, cond: Float32Array, g: number): Float32Array {
-  const out = new Float32Array(cond.length);
+/** Classifier-free guidance: uncond + g·(cond − uncond), in float32 like torch; into `into` when given. */
+export function guide(uncond: Float32Array, cond: Float32Array, g: number, into?: Float32Array): Float32Array {
+  const out = into !== undefined && into.length === cond.length ? into : new Float32Array(cond.length);
   const gf = Math.fround(g);
   for (let i = 0; i < out.length; i++) {
     const u = uncond[i] as number;

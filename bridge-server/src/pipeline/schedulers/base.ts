@@ -10,6 +10,8 @@ import type { NoiseGenerator, ResolvedSchedulerConfig, Scheduler, StepResult } f
 
 export abstract class BaseScheduler<C extends ResolvedSchedulerConfig> implements Scheduler {
   abstract readonly className: string;
+  /** The safe answer; schedulers that only read the prediction during step() say false. */
+  readonly retainsModelOutput: boolean = true;
   readonly order: number = 1;
   initNoiseSigma = 1;
   timesteps: readonly number[] = [];

@@ -24,6 +24,7 @@ export function readDdimConfig(raw: SchedulerConfig): DdimConfig {
 }
 
 export class DdimScheduler extends BaseScheduler<DdimConfig> {
+  override readonly retainsModelOutput = false;
   readonly className = 'DDIMScheduler';
   /** Weight of the fresh noise (η); 0 makes DDIM deterministic. */
   eta = 0;

@@ -33,6 +33,7 @@ export function readDdpmConfig(raw: SchedulerConfig): DdpmConfig {
 }
 
 export class DdpmScheduler extends BaseScheduler<DdpmConfig> {
+  override readonly retainsModelOutput = false;
   readonly className = 'DDPMScheduler';
 
   constructor(raw: SchedulerConfig) {

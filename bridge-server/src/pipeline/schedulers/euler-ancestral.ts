@@ -15,6 +15,7 @@ export function readEulerAncestralConfig(raw: SchedulerConfig): EulerAncestralCo
 }
 
 export class EulerAncestralScheduler extends SigmaScheduler<EulerAncestralConfig> {
+  override readonly retainsModelOutput = false;
   readonly className = 'EulerAncestralDiscreteScheduler';
 
   constructor(raw: SchedulerConfig) {

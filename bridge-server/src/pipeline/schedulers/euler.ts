@@ -36,6 +36,7 @@ export function readEulerConfig(raw: SchedulerConfig): EulerConfig {
 }
 
 export class EulerScheduler extends SigmaScheduler<EulerConfig> {
+  override readonly retainsModelOutput = false;
   readonly className = 'EulerDiscreteScheduler';
 
   constructor(raw: SchedulerConfig) {

@@ -34,6 +34,7 @@ export function readHeunConfig(raw: SchedulerConfig): HeunConfig {
 }
 
 export class HeunScheduler extends SigmaScheduler<HeunConfig> {
+  override readonly retainsModelOutput = false;
   readonly className = 'HeunDiscreteScheduler';
   override readonly order = 2;
   /** Set between the predictor and the corrector call. */

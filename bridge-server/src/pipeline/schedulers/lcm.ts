@@ -39,6 +39,7 @@ export function lcmScalings(t: number, timestepScaling: number): { cSkip: number
 }
 
 export class LcmScheduler extends BaseScheduler<LcmConfig> {
+  override readonly retainsModelOutput = false;
   readonly className = 'LCMScheduler';
   private readonly finalAlphaCumprod: number;
 

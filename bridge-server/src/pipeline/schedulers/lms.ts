@@ -31,6 +31,7 @@ export function readLmsConfig(raw: SchedulerConfig): LmsConfig {
 const MAX_ORDER = 4;
 
 export class LmsScheduler extends SigmaScheduler<LmsConfig> {
+  override readonly retainsModelOutput = false;
   readonly className = 'LMSDiscreteScheduler';
   /** Newest last, at most MAX_ORDER. */
   private derivatives: Float32Array[] = [];

@@ -43,6 +43,12 @@ export interface Scheduler {
    * is given, the result is written there (the loop reuses one buffer rather than a fresh one a step).
    */
   scaleModelInput(sample: Float32Array, t: number, out?: Float32Array): Float32Array;
+  /**
+   * Whether step() may keep the modelOutput array itself past the call (PNDM's ets; the multistep
+   * solvers' histories when their conversion hands it back). When false, the loop writes every
+   * step's prediction into one reused buffer.
+   */
+  readonly retainsModelOutput: boolean;
   /** One denoising step. Stochastic schedulers draw generator.randn([sample.length]) as diffusers draws. */
   step(modelOutput: Float32Array, t: number, sample: Float32Array, generator?: NoiseGenerator): StepResult;
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array;
