@@ -100,12 +100,12 @@ function boxRows(mask: Uint8Array, w: number, h: number, radii: readonly number[
 }
 
 /**
- * One box pass down every column of a w×h plane at once, in place: a running sum per column,
- * rows visited in order so memory is read contiguously (no transpose). Rows already overwritten
- * are still needed on the trailing edge of the window, so their originals wait in a ring of r + 1
- * rows.
+ * One box pass down every column of a w×h plane at once: a running sum per column, rows visited
+ * in order so memory is read contiguously (no transpose). In place, or, for the last pass, into
+ * the rounded mask `out`. Rows already overwritten are still needed on the trailing edge of the
+ * window, so their originals wait in a ring of r + 1 rows.
  */
-function boxColumns(plane: Float32Array, w: number, h: number, r: number, acc: Float64Array, ring: Float32Array): void {
+function boxColumns(plane: Float32Array, w: number, h: number, r: number, acc: Float64Array, ring: Float32Array, out?: Uint8Array): void {
   const n = 2 * r + 1;
   const last = h - 1;
   const slots = r + 1;
@@ -117,23 +117,18 @@ function boxColumns(plane: Float32Array, w: number, h: number, r: number, acc: F
   for (let y = 0; y < h; y++) {
     const row = y * w;
     const slot = (y % slots) * w;
-    ring.set(plane.subarray(row, row + w), slot);
-    for (let x = 0; x < w; x++) plane[row + x] = acc[x]! / n;
-    if (y === last) break;
+    // The row that enters next is never this one (y < last), and the one that leaves is in the ring.
     const add = Math.min(last, y + r + 1) * w;
     const drop = (Math.max(0, y - r) % slots) * w;
-    for (let x = 0; x < w; x++) acc[x]! += plane[add + x]! - ring[drop + x]!;
+    const more = y < last;
+    for (let x = 0; x < w; x++) {
+      ring[slot + x] = plane[row + x]!;
+      const v = acc[x]! / n;
+      if (out) out[row + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      else plane[row + x] = v;
+      if (more) acc[x]! += plane[add + x]! - ring[drop + x]!;
+    }
   }
-}
-
-/** A w×h float plane → mask, rounded and clamped to 0 … 255. */
-function planeToMask(plane: Float32Array, w: number, h: number): Mask {
-  const out = new Uint8Array(w * h);
-  for (let i = 0; i < out.length; i++) {
-    const v = plane[i]!;
-    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-  }
-  return { width: w, height: h, data: out };
 }
 
 /**
@@ -147,8 +142,9 @@ function featherBoxes(mask: Mask, sigma: number): Mask {
   boxRows(mask.data, w, h, radii, plane);
   const acc = scratchFloat64('feather.acc', w);
   const ring = scratchFloat32('feather.ring', (Math.max(...radii) + 1) * w);
-  for (const r of radii) boxColumns(plane, w, h, r, acc, ring);
-  return planeToMask(plane, w, h);
+  const out = new Uint8Array(w * h);
+  radii.forEach((r, i) => boxColumns(plane, w, h, r, acc, ring, i === radii.length - 1 ? out : undefined));
+  return { width: w, height: h, data: out };
 }
 
 /** Square tiles keep both sides of a transpose in cache. */

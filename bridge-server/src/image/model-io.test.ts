@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compositeInto, flattenAlpha } from './composite.js';
-import { compositeFromModel, regionToModel } from './model-io.js';
+import { compositeFromModel, regionToModel, regionToModelRgb } from './model-io.js';
 import { cloneRgba, cropRgba, type Mask, type RgbaImage } from './pixels.js';
 import { resizeRgba } from './resize.js';
 
@@ -46,5 +46,17 @@ test('compositeFromModel equals resize → compositeInto, soft mask, odd offset;
     const want = cloneRgba(doc);
     compositeInto(want, await resizeRgba(generated, 27, 21, 'lanczos3'), m, { x: 7, y: 11 });
     assert.deepEqual(got, want, alpha);
+  }
+});
+
+test('regionToModelRgb is regionToModel without the alpha byte', async () => {
+  for (const alpha of ['opaque', 'mixed'] as const) {
+    const image = noise(61, 47, 5, alpha);
+    const region = { x: 7, y: 3, width: 40, height: 33 };
+    const size = { width: 32, height: 24 };
+    const a = await regionToModel(image, region, size, { r: 255, g: 255, b: 255 });
+    const b = await regionToModelRgb(image, region, size, { r: 255, g: 255, b: 255 });
+    assert.equal(b.data.length, size.width * size.height * 3);
+    for (let p = 0; p < size.width * size.height; p++) for (let c = 0; c < 3; c++) assert.equal(b.data[p * 3 + c], a.data[p * 4 + c]);
   }
 });

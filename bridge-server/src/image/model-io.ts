@@ -7,7 +7,7 @@
  */
 import { type Bounds, type Extent, DEFAULT_MAX_PIXELS } from './geometry.js';
 import { compositeInto, compositeRgbInto, flattenAlpha } from './composite.js';
-import { assertMaskSize, assertRgba, cropRgba, opaqueToRgb, rgbToRgba, type Mask, type RgbaImage } from './pixels.js';
+import { assertMaskSize, assertRgba, cropRgba, opaqueToRgb, rgbToRgba, type Mask, type RgbaImage, type RgbImage } from './pixels.js';
 import { resizeRgb, resizeRgba, type ResizeKernel } from './resize.js';
 
 export interface Rgb8 {
@@ -25,10 +25,23 @@ export async function regionToModel(
   kernel: ResizeKernel = 'lanczos3',
   maxPixels = DEFAULT_MAX_PIXELS,
 ): Promise<RgbaImage> {
+  const rgb = await regionToModelRgb(image, region, size, background, kernel, maxPixels);
+  return { width: size.width, height: size.height, data: rgbToRgba(rgb.data) };
+}
+
+/** regionToModel as packed RGB, as the resize gives it (no RGBA copy: the model drops alpha anyway). */
+export async function regionToModelRgb(
+  image: RgbaImage,
+  region: Bounds,
+  size: Extent,
+  background: Rgb8,
+  kernel: ResizeKernel = 'lanczos3',
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<RgbImage> {
   assertRgba(image);
   const rgb = opaqueToRgb(image, region) ?? opaqueToRgb(flattenAlpha(cropRgba(image, region), background));
   const resized = await resizeRgb(rgb as Uint8Array, region.width, region.height, size.width, size.height, kernel, maxPixels);
-  return { width: size.width, height: size.height, data: rgbToRgba(resized) };
+  return { width: size.width, height: size.height, data: resized };
 }
 
 /**

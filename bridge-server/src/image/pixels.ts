@@ -18,6 +18,25 @@ export interface Mask {
   readonly data: Uint8Array;
 }
 
+/** Opaque pixels packed 3 bytes a pixel (what resizes take and give back for opaque images). */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+/** An opaque image as RGBA (4 bytes a pixel, alpha ignored) or packed RGB (3 bytes a pixel). */
+export type OpaquePixels = RgbaImage | RgbImage;
+
+/** Bytes per pixel of an RGBA or packed RGB image; throws image_invalid naming the field otherwise. */
+export function pixelStride(image: OpaquePixels, field = 'image'): 3 | 4 {
+  const n = image.width * image.height;
+  const ok = Number.isSafeInteger(image.width) && Number.isSafeInteger(image.height) && n > 0 && image.data instanceof Uint8Array;
+  if (ok && image.data.length === n * 4) return 4;
+  if (ok && image.data.length === n * 3) return 3;
+  throw new BridgeError('image_invalid', `${field}: not an RGBA8 or RGB8 image with a matching buffer`, field);
+}
+
 function checkSize(width: number, height: number, field: string, maxPixels: number): void {
   checkInteger(width, `${field}.width`, 1);
   checkInteger(height, `${field}.height`, 1);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { BridgeError } from '@latent-bridge/shared';
 import {
   binarizeMask,
+  chwToRgb,
   chwToRgba,
   fromModelValue,
   inpaintConditioning,
@@ -177,4 +178,29 @@ test('inpaintConditioning equals prepareInpaintTensors bit for bit, signed zeros
   assert.deepEqual([...lean.mask], [...full.mask]);
   assert.ok(lean.maskedImage.some((v) => Object.is(v, -0)));
   assert.throws(() => inpaintConditioning(img, mask(8, 8, [])), (e) => e instanceof BridgeError && e.code === 'mask_invalid');
+});
+
+test('packed RGB reads as its RGBA form: CHW, inpaint conditioning; chwToRgb is chwToRgba without alpha', () => {
+  const w = 24;
+  const h = 16;
+  const rgba = new Uint8Array(w * h * 4);
+  const rgb = new Uint8Array(w * h * 3);
+  for (let p = 0; p < w * h; p++) {
+    for (let c = 0; c < 3; c++) rgba[p * 4 + c] = rgb[p * 3 + c] = (p * 37 + c * 91) & 255;
+    rgba[p * 4 + 3] = 255;
+  }
+  const a = { width: w, height: h, data: rgba };
+  const b = { width: w, height: h, data: rgb };
+  assert.deepEqual(rgbaToChw(b), rgbaToChw(a));
+  const mask = { width: w, height: h, data: Uint8Array.from({ length: w * h }, (_, i) => (i % 7 < 3 ? 255 : 0)) };
+  assert.deepEqual(inpaintConditioning(b, mask), inpaintConditioning(a, mask));
+  // Written into a given buffer, every value is overwritten.
+  const into = new Float32Array(w * h * 3).fill(Number.NaN);
+  assert.deepEqual(inpaintConditioning(b, mask, 8, into).maskedImage, inpaintConditioning(a, mask).maskedImage);
+  assert.throws(() => inpaintConditioning(b, mask, 8, new Float32Array(5)), (e) => e instanceof BridgeError && e.field === 'out');
+  assert.throws(() => rgbaToChw({ width: w, height: h, data: new Uint8Array(w * h * 2) }), (e) => e instanceof BridgeError && e.code === 'image_invalid');
+  const chw = Float32Array.from({ length: w * h * 3 }, (_, i) => Math.sin(i) * 1.2);
+  const withAlpha = chwToRgba(chw, w, h).data;
+  const packed = chwToRgb(chw, w, h);
+  for (let p = 0; p < w * h; p++) for (let c = 0; c < 3; c++) assert.equal(packed[p * 3 + c], withAlpha[p * 4 + c]);
 });

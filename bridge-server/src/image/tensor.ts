@@ -15,7 +15,7 @@
  */
 import { BridgeError, invalidField } from '@latent-bridge/shared';
 import { LATENT_SCALE } from './geometry.js';
-import { assertMask, assertMaskSize, assertRgba, type Mask, type RgbaImage } from './pixels.js';
+import { assertMask, assertMaskSize, assertRgba, pixelStride, type Mask, type OpaquePixels, type RgbaImage } from './pixels.js';
 
 const f32 = Math.fround;
 
@@ -46,9 +46,9 @@ export function fromModelValue(x: number): number {
   return roundHalfEven(f32(a * 255));
 }
 
-/** RGBA8 → CHW float32 in [-1, 1] (3 planes, alpha dropped), written into out at offset when given. */
-export function rgbaToChw(image: RgbaImage, out?: Float32Array, offset = 0): Float32Array {
-  assertRgba(image);
+/** RGBA8 (or packed RGB8) → CHW float32 in [-1, 1] (3 planes, alpha dropped), written into out at offset when given. */
+export function rgbaToChw(image: OpaquePixels, out?: Float32Array, offset = 0): Float32Array {
+  const step = pixelStride(image);
   const plane = image.width * image.height;
   const target = out ?? new Float32Array(plane * 3);
   if (offset < 0 || offset + plane * 3 > target.length) throw invalidField('out', 'tensor buffer is too small');
@@ -56,7 +56,7 @@ export function rgbaToChw(image: RgbaImage, out?: Float32Array, offset = 0): Flo
   const r = offset;
   const g = offset + plane;
   const b = offset + 2 * plane;
-  for (let p = 0, s = 0; p < plane; p++, s += 4) {
+  for (let p = 0, s = 0; p < plane; p++, s += step) {
     target[r + p] = TO_MODEL[d[s]!]!;
     target[g + p] = TO_MODEL[d[s + 1]!]!;
     target[b + p] = TO_MODEL[d[s + 2]!]!;
@@ -216,12 +216,12 @@ const TO_MODEL_ZEROED = TO_MODEL.map((v) => v * 0);
  * The masked image is written into `out` when given (every value is overwritten).
  */
 export function inpaintConditioning(
-  image: RgbaImage,
+  image: OpaquePixels,
   mask: Mask,
   scale = LATENT_SCALE,
   out?: Float32Array,
 ): { maskedImage: Float32Array; mask: Float32Array } {
-  assertRgba(image);
+  const step = pixelStride(image);
   assertMaskSize(mask, image);
   checkLatentGrid(image.width, image.height, scale, 'image');
   const { width, height } = image;
@@ -230,7 +230,7 @@ export function inpaintConditioning(
   const m = mask.data;
   if (out !== undefined && out.length !== plane * 3) throw invalidField('out', `holds ${out.length} values, not ${plane * 3}`);
   const maskedImage = out ?? new Float32Array(plane * 3);
-  for (let p = 0, s = 0; p < plane; p++, s += 4) {
+  for (let p = 0, s = 0; p < plane; p++, s += step) {
     const table = m[p]! >= 128 ? TO_MODEL_ZEROED : TO_MODEL;
     maskedImage[p] = table[d[s]!]!;
     maskedImage[plane + p] = table[d[s + 1]!]!;

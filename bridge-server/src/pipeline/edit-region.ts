@@ -10,16 +10,16 @@ import {
   type Extent,
   type Mask,
   type RgbaImage,
+  type RgbImage,
   cloneRgba,
   compositeRgbInto,
   resizeRgb,
   multipleOf,
   planRegion,
-  regionToModel,
+  regionToModelRgb,
 } from '../image/index.js';
 import type { ModelInfo } from '../models/index.js';
 import type { PipelineLimits } from './params.js';
-import type { RgbPixels } from './vae.js';
 
 export interface EditRegion {
   /** The document rectangle the model sees and the result may change. */
@@ -84,9 +84,9 @@ export function checkImageLimit(image: Extent, limit: number | undefined, field 
   }
 }
 
-/** The crop of the source at model size, flattened to opaque. */
-export function modelInput(source: RgbaImage, region: EditRegion): Promise<RgbaImage> {
-  return regionToModel(source, region.crop, region.modelSize, BACKGROUND, 'lanczos3');
+/** The crop of the source at model size, flattened to opaque, as packed RGB. */
+export function modelInput(source: RgbaImage, region: EditRegion): Promise<RgbImage> {
+  return regionToModelRgb(source, region.crop, region.modelSize, BACKGROUND, 'lanczos3');
 }
 
 /**
@@ -96,7 +96,7 @@ export function modelInput(source: RgbaImage, region: EditRegion): Promise<RgbaI
  */
 export async function placeResult(
   base: RgbaImage,
-  generated: RgbPixels,
+  generated: RgbImage,
   coverageCrop: Mask,
   region: EditRegion,
   inPlace = false,

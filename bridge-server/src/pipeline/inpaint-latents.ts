@@ -11,7 +11,7 @@
  * strength 1 starts from noise · init_noise_sigma; below, from the image latents noised at the
  * first kept timestep, as img2img.
  */
-import { LATENT_SCALE, inpaintConditioning, legacyLatentMask, rgbaToChw, type Mask, type RgbaImage } from '../image/index.js';
+import { LATENT_SCALE, inpaintConditioning, legacyLatentMask, rgbaToChw, type Mask, type OpaquePixels } from '../image/index.js';
 import { imageLatents, skipImageLatentDraws } from './image-latents.js';
 import { initialNoise } from './noise.js';
 import type { LoopInput, PromptRun } from './run-core.js';
@@ -52,7 +52,7 @@ export async function fullRepaintChannels(run: PromptRun): Promise<Float32Array 
 }
 
 /** The loop's starting latents, timesteps and per-step extras for an image and its repaint mask (255 = repaint). */
-export async function inpaintLoopInput(run: PromptRun, image: RgbaImage, repaint: Mask, strength: number): Promise<LoopInput> {
+export async function inpaintLoopInput(run: PromptRun, image: OpaquePixels, repaint: Mask, strength: number): Promise<LoopInput> {
   const { model, params, scheduler, shape } = run;
   const [batch, , lh, lw] = shape;
   const timesteps = img2imgTimesteps(scheduler, params.steps, strength).timesteps;

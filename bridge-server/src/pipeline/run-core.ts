@@ -3,7 +3,7 @@
  * with progress, and decoding; txt2img and the edit modes differ only in their starting latents,
  * the timesteps they keep and what happens to the pixels afterwards.
  */
-import type { RgbaImage } from '../image/index.js';
+import type { RgbaImage, RgbImage } from '../image/index.js';
 import { denoise, throwIfAborted } from './denoise.js';
 import type { LoadedModel } from './loaded-model.js';
 import { encodeConditioning, type WeightedEmbedding } from './conditioning.js';
@@ -13,7 +13,7 @@ import type { PromptEmbedding } from './prompt-encoding.js';
 import { createScheduler } from './schedulers/index.js';
 import type { Scheduler } from './schedulers/types.js';
 import type { GenerateResult, RunOptions } from './txt2img.js';
-import { decodeLatents, decodeLatentsRgb, type RgbPixels } from './vae.js';
+import { decodeLatents, decodeLatentsRgb } from './vae.js';
 
 /** The scheduler named by the caller, configured by the model's own scheduler_config.json. */
 export function schedulerFor(model: LoadedModel, name: string | undefined): Scheduler {
@@ -75,7 +75,7 @@ export async function denoiseAndDecode(run: PromptRun, input: LoopInput, options
 }
 
 /** denoiseAndDecode with the images as packed RGB (the edits scale them straight back). */
-export async function denoiseAndDecodeRgb(run: PromptRun, input: LoopInput, options: RunOptions): Promise<RgbPixels[]> {
+export async function denoiseAndDecodeRgb(run: PromptRun, input: LoopInput, options: RunOptions): Promise<RgbImage[]> {
   const final = await denoiseRun(run, input, options);
   return decodeLatentsRgb(await run.model.vaeDecoder(), final, run.shape, run.model.info.scalingFactor);
 }

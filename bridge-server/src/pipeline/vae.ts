@@ -1,13 +1,6 @@
 import { BridgeError } from '@latent-bridge/shared';
-import { chwToRgb, chwToRgba, type RgbaImage } from '../image/index.js';
+import { chwToRgb, chwToRgba, type RgbaImage, type RgbImage } from '../image/index.js';
 import type { OnnxModel } from '../runtime/index.js';
-
-/** Opaque pixels packed 3 bytes a pixel (what edits scale back into the document). */
-export interface RgbPixels {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Uint8Array;
-}
 
 /**
  * latents / scaling_factor through the VAE decoder, one image at a time as diffusers' ONNX pipeline
@@ -29,7 +22,7 @@ export async function decodeLatentsRgb(
   latents: Float32Array,
   shape: readonly [number, number, number, number],
   scalingFactor: number,
-): Promise<RgbPixels[]> {
+): Promise<RgbImage[]> {
   const planes = await decodePlanes(decoder, latents, shape, scalingFactor);
   return planes.map((p) => ({ width: p.width, height: p.height, data: chwToRgb(p.data, p.width, p.height) }));
 }

@@ -37,6 +37,7 @@ export function readEulerConfig(raw: SchedulerConfig): EulerConfig {
 
 export class EulerScheduler extends SigmaScheduler<EulerConfig> {
   override readonly retainsModelOutput = false;
+  private x0: Float32Array | undefined;
   readonly className = 'EulerDiscreteScheduler';
 
   constructor(raw: SchedulerConfig) {
@@ -70,7 +71,9 @@ export class EulerScheduler extends SigmaScheduler<EulerConfig> {
     sameLength(sample, modelOutput, 'modelOutput');
     const i = this.currentStepIndex(t);
     const sigma = this.sigmaAt(i);
-    const x0 = sigmaPredictX0(this.config.prediction_type, modelOutput, sample, sigma);
+    // x0 only feeds this step, so one buffer serves every step (it is not returned).
+    this.x0 = this.x0?.length === sample.length ? this.x0 : new Float32Array(sample.length);
+    const x0 = sigmaPredictX0(this.config.prediction_type, modelOutput, sample, sigma, this.x0);
     const dt = f32(this.sigmaAt(i + 1) - sigma);
     const prev = new Float32Array(sample.length);
     for (let k = 0; k < prev.length; k++) {
@@ -79,6 +82,6 @@ export class EulerScheduler extends SigmaScheduler<EulerConfig> {
       prev[k] = s + f32(derivative * dt);
     }
     this.stepIndex = i + 1;
-    return { prevSample: prev, predOriginalSample: x0 };
+    return { prevSample: prev };
   }
 }

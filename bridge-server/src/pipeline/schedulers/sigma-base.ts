@@ -98,8 +98,9 @@ export function sigmaPredictX0(
   modelOutput: Float32Array,
   sample: Float32Array,
   sigma: number,
+  into?: Float32Array,
 ): Float32Array {
-  const out = new Float32Array(sample.length);
+  const out = into !== undefined && into.length === sample.length ? into : new Float32Array(sample.length);
   if (type === 'epsilon') {
     for (let i = 0; i < out.length; i++) out[i] = (sample[i] as number) - f32(sigma * (modelOutput[i] as number));
   } else if (type === 'v_prediction') {
