@@ -121,6 +121,21 @@ test('a result frame the encoder refuses ends its job with internal; the connect
   }
 });
 
+test('an animation whose first frame cannot be sent stops there instead of rendering the rest', async () => {
+  const { ws, log, until } = await connect();
+  try {
+    ws.send(generate('refused-anim', { animation: { frames: 5, toSeed: 9 } }));
+    const end = await until(ends('refused-anim'));
+    assert.equal(end.type, 'error', JSON.stringify(end));
+    assert.equal(end.code, 'internal');
+    const steps = jsonOf(log).filter((m) => m.id === 'refused-anim' && m.type === 'progress').length;
+    // 5 frames × 2 steps would report 10; the job ends within the second frame.
+    assert.ok(steps <= 4, `${steps} progress reports after the first frame failed`);
+  } finally {
+    ws.close();
+  }
+});
+
 test('an image frame sent as header and payload fragments is taken whole', async () => {
   const { ws, until } = await connect();
   try {

@@ -98,6 +98,11 @@ export class JobOutput {
     });
   }
 
+  /** Throws the first failure to hand a result over, so a sequence stops at the frame that could not go out. */
+  throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
   /** Waits for everything queued; throws the first encoding failure. */
   async flush(): Promise<void> {
     await this.chain;

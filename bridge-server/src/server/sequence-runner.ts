@@ -54,6 +54,8 @@ class SequenceProgress {
   }
 
   onProgress = (e: ProgressEvent): void => {
+    // A frame that could not be sent ends the job: the frames after it would go nowhere.
+    this.ctx.out.throwIfFailed();
     const offset = this.offsets[this.current] ?? this.total;
     this.ctx.progress.step(Math.min(this.total, offset + e.step), this.total);
     const index = this.current;
@@ -96,6 +98,7 @@ export async function runPromptList(ctx: SequenceContext, entries: readonly Prom
   const timings = { encodeMs: 0, denoiseMs: 0, decodeMs: 0 };
   for await (const { index, result } of generatePromptBatch(model, list, {}, { ...options, onProgress: tracker.onProgress })) {
     tracker.current = index + 1;
+    out.throwIfFailed();
     for (const key of ['encodeMs', 'denoiseMs', 'decodeMs'] as const) timings[key] += result.timings[key];
     const image = result.images[0];
     if (image === undefined) continue;
