@@ -51,3 +51,29 @@ test('bad requests are BridgeErrors naming the field', () => {
   check(() => planRegion({ document: doc, selection: { x: 0, y: 0, width: 1, height: 1 }, nativeSize: 512, maxPixels: 1000 }), 'limit_exceeded', 'document');
   check(() => planRegion({ document: { width: 10.5, height: 3 }, selection: { x: 0, y: 0, width: 1, height: 1 }, nativeSize: 512 }), 'invalid_field', 'document.width');
 });
+
+test('a coarser multiple with matchAspect widens the crop to the model aspect instead of stretching it', () => {
+  const doc = { width: 2048, height: 2048 };
+  const selection = { x: 731, y: 919, width: 600, height: 400 };
+  const plain = planRegion({ document: doc, selection, padding: 73, nativeSize: 512, multiple: 64 });
+  const fitted = planRegion({ document: doc, selection, padding: 73, nativeSize: 512, multiple: 64, matchAspect: true });
+  for (const p of [plain, fitted]) {
+    assert.equal(p.modelSize.width % 64, 0);
+    assert.equal(p.modelSize.height % 64, 0);
+  }
+  assert.deepEqual(fitted.modelSize, plain.modelSize);
+  // The fitted crop holds the plain one and has the model's aspect to within a pixel.
+  const c = fitted.crop;
+  const p = plain.crop;
+  assert.ok(c.x <= p.x && c.y <= p.y && c.x + c.width >= p.x + p.width && c.y + c.height >= p.y + p.height);
+  const ratio = fitted.modelSize.width / fitted.modelSize.height;
+  assert.ok(Math.abs(c.width - c.height * ratio) <= 1, `${c.width}×${c.height} vs ${ratio}`);
+  assert.ok(Math.abs(p.width - p.height * ratio) > 1, 'the case must need widening');
+
+  // At a document edge the crop stays inside the document (and then stretches a little instead).
+  const edge = planRegion({ document: { width: 700, height: 480 }, selection: { x: 0, y: 0, width: 690, height: 470 }, nativeSize: 512, multiple: 64, matchAspect: true });
+  assert.ok(edge.crop.x >= 0 && edge.crop.y >= 0 && edge.crop.x + edge.crop.width <= 700 && edge.crop.y + edge.crop.height <= 480);
+  assert.equal(edge.modelSize.height % 64, 0);
+
+  assert.throws(() => planRegion({ document: doc, selection, nativeSize: 520, multiple: 64 }), (e) => e instanceof BridgeError && e.field === 'nativeSize');
+});
