@@ -6,6 +6,7 @@
  */
 import { BridgeError, invalidField } from '@latent-bridge/shared';
 import {
+  LATENT_SCALE,
   type Bounds,
   type Extent,
   type Mask,
@@ -40,7 +41,7 @@ const BACKGROUND = { r: 255, g: 255, b: 255 };
  * crop = selection + padding clipped to the document (widened when thinner than 1:2); model size =
  * crop scaled so its short side is the model's native size — or min(width, height) when the
  * caller gives a generation size — in multiples of the UNet's size multiple (64 for SD: other
- * sides fail inside ONNX exports), shrunk to fit maxPixels;
+ * sides fail inside ONNX exports; 8 for a size the caller gave), shrunk to fit maxPixels;
  * then the crop is widened to the model size's aspect where the document allows, so the rounding
  * adds context rather than stretching. A UNet with a static input size gets exactly that size.
  */
@@ -52,8 +53,10 @@ export function planEditRegion(
   info: ModelInfo,
   limits: PipelineLimits,
 ): EditRegion {
-  const m = info.sizeMultiple;
   const given = [hint.width, hint.height].filter((v): v is number => v !== undefined);
+  // A size the caller asks for is theirs, in multiples of 8 as txt2img takes it (a UNet that
+  // cannot run it answers with a clear error); a size planned here is one the UNet can run.
+  const m = given.length > 0 ? LATENT_SCALE : info.sizeMultiple;
   const short = Math.max(m, multipleOf(given.length > 0 ? Math.min(...given) : info.nativeSize, m, 'down'));
   const long = Math.max(short * 2, ...given);
   const plan = planRegion({

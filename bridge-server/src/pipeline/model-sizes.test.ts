@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { BridgeError } from '@latent-bridge/shared';
 import { inspectModel } from '../models/index.js';
 import { makeTestModel } from '../testmodels/index.js';
+import { img2img } from './img2img.js';
 import { inpaint } from './inpaint.js';
 import { LoadedModel } from './loaded-model.js';
 import { outpaint } from './outpaint.js';
@@ -72,6 +73,25 @@ test('outpainting in odd amounts runs at UNet-sized model sizes too', async () =
   const out = r.images[0]!.image;
   assert.equal(out.width, 201);
   assert.equal(out.height, 147);
+});
+
+test('a generation size the caller gives is kept in multiples of 8; a planned one is in the UNet multiple', async () => {
+  // An oracle UNet runs any multiple of 8; without unet/config.json the bridge assumes SD's 64.
+  await makeTestModel('oracle', join(dir, 'bare'));
+  await rm(join(dir, 'bare', 'unet', 'config.json'));
+  const bare = await LoadedModel.load(await inspectModel(join(dir, 'bare')));
+  try {
+    assert.equal(bare.info.sizeMultiple, 64);
+    const image = noiseImage(72, 72, 4);
+    const asked = await img2img(bare, { prompt: 'red', steps: 2, seed: 1, scheduler: 'euler', image, strength: 0.5, width: 72, height: 72 });
+    assert.deepEqual([asked.params.width, asked.params.height], [72, 72]);
+    const mask = rectMask(300, 200, { x: 100, y: 60, width: 90, height: 50 });
+    const planned = await inpaint(bare, { prompt: 'red', steps: 1, seed: 1, scheduler: 'euler', image: noiseImage(300, 200, 5), mask });
+    assert.equal(planned.params.width % 64, 0);
+    assert.equal(planned.params.height % 64, 0);
+  } finally {
+    await bare.release();
+  }
 });
 
 test('txt2img at a size the UNet cannot halve evenly names the field and a size that works', async () => {

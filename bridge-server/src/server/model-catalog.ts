@@ -69,5 +69,5 @@ export class ModelCatalog {
 }
 
 export function summarize(info: ModelInfo): ModelSummary {
-  return { name: info.name, nativeSize: info.nativeSize, inpainting: info.inpainting, img2img: info.hasVaeEncoder };
+  return { name: info.name, nativeSize: info.nativeSize, inpainting: info.inpainting, img2img: info.hasVaeEncoder, sizeMultiple: info.sizeMultiple };
 }

@@ -18,6 +18,14 @@ def build(kind, **opts):
 
 
 class GenerateFieldsTest(unittest.TestCase):
+    def test_txt2img_size_follows_the_models_size_multiple(self):
+        sd = dict(MODEL, sizeMultiple=64)
+        sent = fields.generate_fields('txt2img', dict(BASE), sd, 'euler', BOX, LIMITS)
+        self.assertEqual((sent['width'] % 64, sent['height'] % 64), (0, 0))
+        self.assertEqual((sent['width'], sent['height']), (640, 448))
+        # A bridge that does not say keeps multiples of 8.
+        self.assertEqual((build('txt2img')['width'], build('txt2img')['height']), (624, 416))
+
     def test_txt2img_with_variation_and_mix_mode(self):
         sent = build('txt2img', **{'variation-seed': 42, 'variation-strength': 0.25, 'mix-mode': 'noise'})
         self.assertEqual(sent, {'mode': 'txt2img', 'model': 'demo', 'prompt': 'red', 'negative': '', 'steps': 4,

@@ -61,6 +61,17 @@ class PlanTest(unittest.TestCase):
         with self.assertRaises(BridgeClientError):
             plan.pad_and_clamp((300, 300, 10, 10), 0, 100, 100)
 
+    def test_generation_size_in_the_models_multiple(self):
+        # 600x400 at 512: 627x418 in multiples of 8 would be 624x416, which an SD export cannot run.
+        self.assertEqual(plan.generation_size(600, 400, 512, 4194304), (624, 416))
+        w, h = plan.generation_size(600, 400, 512, 4194304, 64)
+        self.assertEqual((w % 64, h % 64), (0, 0))
+        self.assertEqual((w, h), (640, 448))
+        w, h = plan.generation_size(10000, 10, 512, 4194304, 64)
+        self.assertEqual(h, 64)
+        w, h = plan.generation_size(300, 200, 1024, 300000, 64)
+        self.assertTrue(w * h <= 300000 and w % 64 == 0 and h % 64 == 0, (w, h))
+
     def test_generation_size_keeps_aspect_in_multiples_of_8(self):
         self.assertEqual(plan.generation_size(100, 100, 512, 4194304), (512, 512))
         w, h = plan.generation_size(87, 63, 512, 4194304)

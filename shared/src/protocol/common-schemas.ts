@@ -30,6 +30,15 @@ export const modelSummarySchema = named(
       nativeSize: z.number().int().min(64).describe('Side in pixels the model was trained at (512, 768, 1024).'),
       inpainting: z.boolean().describe('True for a dedicated inpainting UNet (9 input channels).'),
       img2img: z.boolean(),
+      sizeMultiple: z
+        .number()
+        .int()
+        .min(8)
+        .max(512)
+        .optional()
+        .describe(
+          "Generation sides the model's UNet runs at are multiples of this (64 for Stable Diffusion: its ONNX exports fail on other sizes). Absent from older bridges: take 8.",
+        ),
     }),
   'ModelSummary',
 );

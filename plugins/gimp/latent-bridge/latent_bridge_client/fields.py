@@ -83,7 +83,8 @@ def generate_fields(kind, opts, model, scheduler, box, limits):
         fields['variation'] = variation(opts.get('variation-seed'), opts['variation-strength'])
     if mode == 'txt2img':
         fields['width'], fields['height'] = plan.generation_size(box[2], box[3], model['nativeSize'],
-                                                                 limits['maxPixels'])
+                                                                 limits['maxPixels'],
+                                                                 model.get('sizeMultiple', 8))
     elif mode == 'inpaint':
         fields.update(grow=opts['grow'], feather=opts['feather'], padding=opts['padding'])
     if kind == ANIMATE:

@@ -16,22 +16,26 @@ def pad_and_clamp(box, padding, canvas_w, canvas_h):
     return x1, y1, x2 - x1, y2 - y1
 
 
-def _round8(v):
-    return max(MIN_SIDE, min(MAX_SIDE, int(round(v / 8.0)) * 8))
+def _round_to(v, multiple):
+    top = MAX_SIDE // multiple * multiple
+    return max(max(MIN_SIDE, multiple), min(top, int(round(v / float(multiple))) * multiple))
 
 
-def generation_size(w, h, native, max_pixels):
+def generation_size(w, h, native, max_pixels, multiple=8):
     """Size to generate for a w x h area: about native^2 pixels with the area's aspect ratio,
-    sides multiples of 8 within 64..8192 and the product within ``max_pixels``."""
+    sides multiples of ``multiple`` (the model's sizeMultiple: 64 for Stable Diffusion, whose
+    ONNX exports fail on other sizes; 8 when the bridge does not say) within 64..8192 and the
+    product within ``max_pixels``."""
     if w < 1 or h < 1:
         raise BridgeClientError('host_unsupported', 'The area to fill is empty.')
+    low = max(MIN_SIDE, multiple)
     scale = native / float((w * h) ** 0.5)
-    gw, gh = _round8(w * scale), _round8(h * scale)
-    while gw * gh > max_pixels and (gw > MIN_SIDE or gh > MIN_SIDE):
+    gw, gh = _round_to(w * scale, multiple), _round_to(h * scale, multiple)
+    while gw * gh > max_pixels and (gw > low or gh > low):
         shrink = (max_pixels / float(gw * gh)) ** 0.5
-        nw, nh = _round8(gw * shrink), _round8(gh * shrink)
+        nw, nh = _round_to(gw * shrink, multiple), _round_to(gh * shrink, multiple)
         if (nw, nh) == (gw, gh):
-            nw, nh = max(MIN_SIDE, gw - 8), max(MIN_SIDE, gh - 8)
+            nw, nh = max(low, gw - multiple), max(low, gh - multiple)
         gw, gh = nw, nh
     return gw, gh
 

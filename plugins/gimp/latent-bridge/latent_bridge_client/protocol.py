@@ -125,7 +125,8 @@ _u32 = lambda v, f: _int(v, f, 0, 0xFFFFFFFF)  # noqa: E731
 _nonempty = lambda v, f: _str(v, f, 1)  # noqa: E731
 
 MODEL_SUMMARY = _object([('name', _nonempty, True), ('nativeSize', _ge(64), True),
-                         ('inpainting', _bool, True), ('img2img', _bool, True)])
+                         ('inpainting', _bool, True), ('img2img', _bool, True),
+                         ('sizeMultiple', lambda v, f: _int(v, f, 8, 512), False)])
 LIMITS = _object([(name, _ge(0 if name == 'maxPendingFrames' else 1), True) for name in LIMIT_NAMES])
 _ID = ('id', _job_id, True)
 

@@ -64,6 +64,17 @@ describe('mode choice and job plan', () => {
     assert.deepEqual(fitToNative({ width: 512, height: 512 }, 768), { width: 768, height: 768 });
   });
 
+  test('generation sizes follow the model size multiple (64 for SD exports), 8 when the bridge does not say', () => {
+    assert.deepEqual(fitToNative({ width: 600, height: 400 }, 512), { width: 624, height: 416 });
+    assert.deepEqual(fitToNative({ width: 600, height: 400 }, 512, 64), { width: 640, height: 448 });
+    assert.deepEqual(fitToNative({ width: 10, height: 1000 }, 512, 64), { width: 64, height: 2048 });
+    const fill = planJob(doc({ selection: selected(10, 10, 60, 40) }), s({ mode: 'txt2img' }), 512, 64);
+    assert.equal(fill.generateSize!.width % 64, 0);
+    assert.equal(fill.generateSize!.height % 64, 0);
+    const custom = planJob(doc(), s({ mode: 'txt2img', size: 'custom', customWidth: 100, customHeight: 70 }), 512, 64);
+    assert.deepEqual(custom.generateSize, { width: 128, height: 64 });
+  });
+
   test('bad input gets words for the user', () => {
     rejects(() => planJob(null, s(), 512), /No document is open/);
     rejects(() => planJob(doc({ mode: 'unsupported', modeName: 'CMYKColorMode' }), s(), 512), /CMYK.*Image > Mode > RGB Color/);

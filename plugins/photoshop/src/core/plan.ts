@@ -41,7 +41,7 @@ export function chooseMode(doc: DocumentInfo, settings: Pick<JobSettings, 'mode'
  * Turns the document state and the panel's settings into what to read, send and paste.
  * Throws BridgeError host_unsupported with words for the user when the state does not allow it.
  */
-export function planJob(doc: DocumentInfo | null, settings: JobSettings, nativeSize: number): JobPlan {
+export function planJob(doc: DocumentInfo | null, settings: JobSettings, nativeSize: number, sizeMultiple = 8): JobPlan {
   if (!doc) throw new BridgeError('host_unsupported', 'No document is open. Open or create a document, then generate.');
   checkDocument(doc);
   const mode = chooseMode(doc, settings);
@@ -85,8 +85,8 @@ export function planJob(doc: DocumentInfo | null, settings: JobSettings, nativeS
   else if (settings.size === 'custom') region = centred(settings.customWidth, settings.customHeight, doc);
   else region = canvas;
   const generateSize = settings.size === 'custom' && !selection
-    ? { width: toSide(settings.customWidth), height: toSide(settings.customHeight) }
-    : fitToNative(region, nativeSize);
+    ? { width: toSide(settings.customWidth, sizeMultiple), height: toSide(settings.customHeight, sizeMultiple) }
+    : fitToNative(region, nativeSize, sizeMultiple);
   return {
     ...base,
     region,
@@ -134,14 +134,19 @@ function readableMode(name: string): string {
   return known[name] ?? name;
 }
 
-/** Same aspect as `size`, about nativeSize² pixels, sides multiples of 8 within 64..2048. */
-export function fitToNative(size: Size, nativeSize: number): Size {
+/**
+ * Same aspect as `size`, about nativeSize² pixels, sides multiples of `multiple` within 64..2048:
+ * the model's sizeMultiple (64 for Stable Diffusion, whose ONNX exports fail on other sizes), 8
+ * when the bridge does not say.
+ */
+export function fitToNative(size: Size, nativeSize: number, multiple = 8): Size {
   const scale = nativeSize / Math.sqrt(size.width * size.height);
-  return { width: toSide(size.width * scale), height: toSide(size.height * scale) };
+  return { width: toSide(size.width * scale, multiple), height: toSide(size.height * scale, multiple) };
 }
 
-function toSide(v: number): number {
-  return Math.min(2048, Math.max(64, Math.round(v / 8) * 8));
+function toSide(v: number, multiple: number): number {
+  const top = Math.floor(2048 / multiple) * multiple;
+  return Math.min(top, Math.max(Math.max(64, multiple), Math.round(v / multiple) * multiple));
 }
 
 function centred(width: number, height: number, canvas: Size): Rect {

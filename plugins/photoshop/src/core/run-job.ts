@@ -37,10 +37,18 @@ export async function runJob(
   backend: JobBackend,
   settings: JobSettings,
   nativeSize: number,
-  options: { signal?: AbortSignal; events?: JobEvents; onStage?(stage: JobStage): void; /** The bridge's limit (welcome); larger sources are sent shrunk. */ maxPixels?: number } = {},
+  options: {
+    signal?: AbortSignal;
+    events?: JobEvents;
+    onStage?(stage: JobStage): void;
+    /** The bridge's limit (welcome); larger sources are sent shrunk. */
+    maxPixels?: number;
+    /** The model's sizeMultiple (welcome); generation sizes are multiples of it. Default 8. */
+    sizeMultiple?: number;
+  } = {},
 ): Promise<JobOutcome> {
   const sequence = sequenceOf(settings);
-  const plan = planJob(await host.activeDocument(), settings, nativeSize);
+  const plan = planJob(await host.activeDocument(), settings, nativeSize, options.sizeMultiple);
   options.onStage?.('reading');
   const source = plan.sendImage || plan.readMask ? await host.readRegion(plan.documentId, plan.region, plan.readMask) : null;
   if (plan.sendMask && source?.mask && source.mask.gray8.every((v) => v === 0)) {

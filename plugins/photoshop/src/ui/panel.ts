@@ -48,6 +48,7 @@ export class Panel {
   private abort: AbortController | null = null;
   private results: { documentId: number; thumbs: ResultThumb[]; chosen: number } | null = null;
   private nativeSize = 512;
+  private sizeMultiple: number | undefined;
 
   constructor(private readonly root: HTMLElement, private readonly deps: PanelDeps) {
     root.innerHTML = panelMarkup();
@@ -101,6 +102,7 @@ export class Panel {
       const outcome = await runJob(this.deps.host, this.deps.client, settings, this.nativeSize, {
         signal: this.abort.signal,
         ...(this.deps.client.welcome ? { maxPixels: this.deps.client.welcome.capabilities.limits.maxPixels } : {}),
+        ...(this.sizeMultiple !== undefined ? { sizeMultiple: this.sizeMultiple } : {}),
         onStage: (stage) => this.setProgressLabel(stage === 'reading' ? 'Reading pixels…' : stage === 'generating' ? 'Waiting for the bridge…' : stage === 'pasting' ? 'Adding layers…' : 'Done'),
         events: {
           onQueued: (position) => this.setProgressLabel(position > 0 ? `Queued, ${position} ahead` : 'Queued'),
@@ -266,7 +268,10 @@ export class Panel {
   private pickNativeSize(): void {
     const name = pickerValue(byId(this.root, 'model'));
     const model = this.deps.client.welcome?.capabilities.models.find((m) => m.name === name);
-    if (model) this.nativeSize = model.nativeSize;
+    if (model) {
+      this.nativeSize = model.nativeSize;
+      this.sizeMultiple = model.sizeMultiple;
+    }
   }
 
   private showConnection(state: ConnectionState): void {
