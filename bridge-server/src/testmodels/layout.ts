@@ -41,18 +41,21 @@ function isBridgeServerPackage(dir: string): boolean {
   }
 }
 
-let cachedVocab: ReadonlyMap<string, number> | undefined;
+// Weakly held: a long-running bridge that built its demo models once should not keep 49k vocabulary
+// strings for every later garbage collection to mark.
+let cachedVocab: WeakRef<ReadonlyMap<string, number>> | undefined;
 
 /** CLIP's token -> id table from the bundled vocab.json. */
 export function clipVocab(): ReadonlyMap<string, number> {
-  if (cachedVocab !== undefined) return cachedVocab;
+  const held = cachedVocab?.deref();
+  if (held !== undefined) return held;
   const parsed: unknown = JSON.parse(readFileSync(join(clipTokenizerAssetsDir(), 'vocab.json'), 'utf8'));
   if (typeof parsed !== 'object' || parsed === null) throw new Error('testmodels: vocab.json is not an object');
   const map = new Map<string, number>();
   for (const [token, id] of Object.entries(parsed)) {
     if (typeof id === 'number') map.set(token, id);
   }
-  cachedVocab = map;
+  cachedVocab = new WeakRef(map);
   return map;
 }
 
