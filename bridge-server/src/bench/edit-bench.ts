@@ -12,7 +12,7 @@ import { fmtMs, median, row, section, timeIt } from './report.js';
 const DOC = 2048;
 const SELECTION = { x: 731, y: 919, width: 600, height: 400 };
 /** Timed jobs per model; the shares are medians (the machines here are shared and noisy). */
-const RUNS = 5;
+const RUNS = 9;
 
 /** A document with texture everywhere, so crop, resize and composite do real work. */
 function documentImage(): RgbaImage {
