@@ -87,17 +87,17 @@ export async function inpaintLoopInput(run: PromptRun, image: OpaquePixels, repa
   const init = imageLat as Float32Array;
   const keep = legacyLatentMask(repaint);
   const per = keep.length;
+  // The step's prevSample is the loop's to keep (StepResult), so the blend is written into it.
   const afterStep = (current: Float32Array, i: number): Float32Array => {
     const next = timesteps[i + 1];
     const proper = next === undefined ? init : scheduler.addNoise(init, noise, next);
-    const out = new Float32Array(current.length);
-    for (let start = 0; start < out.length; start += per) {
+    for (let start = 0; start < current.length; start += per) {
       for (let j = 0, i = start; j < per; j++, i++) {
         const k = keep[j] as number;
-        out[i] = k * (proper[i] as number) + (1 - k) * (current[i] as number);
+        current[i] = k * (proper[i] as number) + (1 - k) * (current[i] as number);
       }
     }
-    return out;
+    return current;
   };
   return { latents, timesteps, afterStep };
 }

@@ -17,6 +17,7 @@ export type SchedulerConfig = Record<string, unknown>;
 export type ResolvedSchedulerConfig = BaseConfig & { readonly [key: string]: unknown };
 
 export interface StepResult {
+  /** A fresh array the caller owns: the scheduler keeps no reference to it (the loop may write into it). */
   prevSample: Float32Array;
   predOriginalSample?: Float32Array;
 }
