@@ -59,12 +59,25 @@ export async function compositeFromModel(
   assertRgba(target, 'target');
   assertRgba(generated, 'overlay');
   assertMaskSize(coverage, region);
-  const at = { x: region.x, y: region.y };
   const rgb = opaqueToRgb(generated);
   if (!rgb) {
-    compositeInto(target, await resizeRgba(generated, region.width, region.height, kernel, maxPixels), coverage, at);
+    compositeInto(target, await resizeRgba(generated, region.width, region.height, kernel, maxPixels), coverage, region);
     return;
   }
-  const resized = await resizeRgb(rgb, generated.width, generated.height, region.width, region.height, kernel, maxPixels);
-  compositeRgbInto(target, resized, region, coverage, at);
+  await compositeRgbFromModel(target, { width: generated.width, height: generated.height, data: rgb }, coverage, region, kernel, maxPixels);
+}
+
+/** compositeFromModel for an opaque result given as packed RGB (what the VAE decode gives an edit). */
+export async function compositeRgbFromModel(
+  target: RgbaImage,
+  generated: RgbImage,
+  coverage: Mask,
+  region: Bounds,
+  kernel: ResizeKernel = 'lanczos3',
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<void> {
+  assertRgba(target, 'target');
+  assertMaskSize(coverage, region);
+  const resized = await resizeRgb(generated.data, generated.width, generated.height, region.width, region.height, kernel, maxPixels);
+  compositeRgbInto(target, resized, region, coverage, region);
 }

@@ -13,8 +13,7 @@ import {
   type RgbaImage,
   type RgbImage,
   cloneRgba,
-  compositeRgbInto,
-  resizeRgb,
+  compositeRgbFromModel,
   multipleOf,
   planRegion,
   regionToModelRgb,
@@ -104,13 +103,11 @@ export async function placeResult(
   region: EditRegion,
   inPlace = false,
 ): Promise<RgbaImage> {
-  const { width, height, data } = generated;
+  const { width, height } = generated;
   if (width !== region.modelSize.width || height !== region.modelSize.height) {
     throw invalidField('image', `model output ${width}×${height} is not the planned ${region.modelSize.width}×${region.modelSize.height}`);
   }
-  const { crop } = region;
-  const resized = await resizeRgb(data, width, height, crop.width, crop.height, 'lanczos3');
   const out = inPlace ? base : cloneRgba(base);
-  compositeRgbInto(out, resized, crop, coverageCrop, crop);
+  await compositeRgbFromModel(out, generated, coverageCrop, region.crop, 'lanczos3');
   return out;
 }
