@@ -82,25 +82,7 @@ export function rgbaBatchToNchw(images: readonly RgbaImage[]): Float32Array {
 
 /** CHW float32 (model output, [-1, 1]) at offset → opaque RGBA8 with diffusers' rounding. */
 export function chwToRgba(data: Float32Array, width: number, height: number, offset = 0): RgbaImage {
-  const plane = width * height;
-  if (!Number.isSafeInteger(plane) || plane <= 0 || offset < 0 || offset + plane * 3 > data.length) {
-    const msg = `tensor of ${data.length} values does not hold a 3×${height}×${width} image at ${offset}`;
-    throw new BridgeError('tensor_mismatch', msg, 'tensor');
-  }
-  const out = new Uint8Array(plane * 4);
-  // Storing into a Uint8ClampedArray is fromModelValue's last step done by the engine: clamp to
-  // [0, 255], round halves to even, NaN to 0 (ECMAScript ToUint8Clamp).
-  const clamped = new Uint8ClampedArray(out.buffer);
-  const r = data.subarray(offset, offset + plane);
-  const g = data.subarray(offset + plane, offset + 2 * plane);
-  const b = data.subarray(offset + 2 * plane, offset + 3 * plane);
-  for (let p = 0, o = 0; p < plane; p++, o += 4) {
-    clamped[o] = f32(f32(f32(r[p]! / 2) + 0.5) * 255);
-    clamped[o + 1] = f32(f32(f32(g[p]! / 2) + 0.5) * 255);
-    clamped[o + 2] = f32(f32(f32(b[p]! / 2) + 0.5) * 255);
-    clamped[o + 3] = 255;
-  }
-  return { width, height, data: out };
+  return { width, height, data: chwToPixels(data, width, height, offset, 4) };
 }
 
 /**
@@ -108,17 +90,25 @@ export function chwToRgba(data: Float32Array, width: number, height: number, off
  * the decoded result straight back to the document).
  */
 export function chwToRgb(data: Float32Array, width: number, height: number, offset = 0): Uint8Array {
+  return chwToPixels(data, width, height, offset, 3);
+}
+
+/** The output conversion, into RGBA (alpha 255) or packed RGB. */
+function chwToPixels(data: Float32Array, width: number, height: number, offset: number, step: 3 | 4): Uint8Array {
   const plane = width * height;
   if (!Number.isSafeInteger(plane) || plane <= 0 || offset < 0 || offset + plane * 3 > data.length) {
     const msg = `tensor of ${data.length} values does not hold a 3×${height}×${width} image at ${offset}`;
     throw new BridgeError('tensor_mismatch', msg, 'tensor');
   }
-  const out = new Uint8Array(plane * 3);
+  const out = new Uint8Array(plane * step);
+  // Storing into a Uint8ClampedArray is fromModelValue's last step done by the engine: clamp to
+  // [0, 255], round halves to even, NaN to 0 (ECMAScript ToUint8Clamp).
   const clamped = new Uint8ClampedArray(out.buffer);
+  if (step === 4) out.fill(255);
   const r = data.subarray(offset, offset + plane);
   const g = data.subarray(offset + plane, offset + 2 * plane);
   const b = data.subarray(offset + 2 * plane, offset + 3 * plane);
-  for (let p = 0, o = 0; p < plane; p++, o += 3) {
+  for (let p = 0, o = 0; p < plane; p++, o += step) {
     clamped[o] = f32(f32(f32(r[p]! / 2) + 0.5) * 255);
     clamped[o + 1] = f32(f32(f32(g[p]! / 2) + 0.5) * 255);
     clamped[o + 2] = f32(f32(f32(b[p]! / 2) + 0.5) * 255);
