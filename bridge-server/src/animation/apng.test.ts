@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import { BridgeError } from '@latent-bridge/shared';
-import { crc32, decodeImage, readPngParameters, type RgbaImage } from '../image/index.js';
+import { crc32 } from '@latent-bridge/shared';
+import { decodeImage, readPngParameters, type RgbaImage } from '../image/index.js';
 import { encodeApng } from './apng.js';
 
 interface RawChunk {

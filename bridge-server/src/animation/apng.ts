@@ -6,7 +6,8 @@
  */
 import { deflateSync } from 'node:zlib';
 import { invalidField } from '@latent-bridge/shared';
-import { crc32, textChunk, type PngTextEntry, type RgbaImage } from '../image/index.js';
+import { crc32 } from '@latent-bridge/shared';
+import { textChunk, type PngTextEntry, type RgbaImage } from '../image/index.js';
 
 export interface ApngOptions {
   /** Display time of each frame in milliseconds, 1 … 65535 (default 125, i.e. 8 fps). */

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { BridgeError } from '@latent-bridge/shared';
-import { crc32, insertPngText, insertTextChunk, readPngParameters, readPngText, textChunk } from './png-text.js';
+import { BridgeError, crc32 } from '@latent-bridge/shared';
+import { insertPngText, insertTextChunk, readPngParameters, readPngText, textChunk } from './png-text.js';
 
 async function tinyPng(): Promise<Uint8Array> {
   const buf = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#336699' } }).png().toBuffer();

@@ -4,7 +4,7 @@
  * Plain ASCII text goes into tEXt; anything else into an uncompressed iTXt (UTF-8).
  */
 import { inflateSync } from 'node:zlib';
-import { BridgeError, invalidField } from '@latent-bridge/shared';
+import { BridgeError, crc32, invalidField } from '@latent-bridge/shared';
 
 export interface PngTextEntry {
   readonly keyword: string;
@@ -17,23 +17,6 @@ export const PARAMETERS_KEYWORD = 'parameters';
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Decompressed text larger than this is refused: a tiny zTXt chunk must not inflate into gigabytes. */
 const MAX_INFLATED_TEXT = 16 * 1024 * 1024;
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (ISO 3309 / PNG) of bytes[start, end). */
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 interface Chunk {
   readonly type: string;

@@ -7,7 +7,8 @@ import { loadLikeUxp, staticProblems } from './browser-safety.js';
 import { manifestProblems, packagePlugin } from './package.js';
 import { photoshopPackageRoot } from './package-root.js';
 import { checkJsonSchema, type Schema } from './json-schema-check.js';
-import { crc32, readZip, writeZip } from './zip.js';
+import { crc32 } from '@latent-bridge/shared';
+import { readZip, writeZip } from './zip.js';
 
 const root = photoshopPackageRoot();
 const schema = JSON.parse(readFileSync(path.join(root, 'manifest.schema.json'), 'utf8')) as Schema;

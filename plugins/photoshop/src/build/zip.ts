@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { crc32 } from '@latent-bridge/shared';
 
 /**
  * Minimal ZIP writer/reader (deflate, no zip64, no encryption): enough for a .ccx, which is a
@@ -9,21 +10,6 @@ export interface ZipEntry {
   data: Uint8Array;
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const byte of data) c = (CRC_TABLE[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 // 1980-01-01 00:00 in DOS format: a fixed time keeps packages reproducible.
 const DOS_TIME = 0;
