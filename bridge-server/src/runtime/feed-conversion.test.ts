@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BridgeError } from '@latent-bridge/shared';
 import { batchSizeOf, convertOutput, prepareFeed, toInteger } from './feed-conversion.js';
-import { float32ToFloat16Bits } from './float16.js';
+import { float32ToFloat16Bits } from '../numeric/float16.js';
 
 test('float -> integer truncates like numpy but snaps float noise', () => {
   assert.equal(toInteger(981.5), 981);

@@ -5,7 +5,7 @@
  * this is the one place that absorbs those differences.
  */
 import { BridgeError } from '@latent-bridge/shared';
-import { float16ArrayToFloat32, float32ArrayToFloat16 } from './float16.js';
+import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../numeric/float16.js';
 import {
   describeShape,
   dtypeOfData,

@@ -6,7 +6,7 @@ export {
   float16BitsToFloat32,
   float32ArrayToFloat16,
   float32ToFloat16Bits,
-} from './float16.js';
+} from '../numeric/float16.js';
 export type {
   FeedValue,
   HostTensor,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BridgeError } from '@latent-bridge/shared';
 import { OnnxModel } from './onnx-model.js';
-import { float32ToFloat16Bits } from './float16.js';
+import { float32ToFloat16Bits } from '../numeric/float16.js';
 import { buildOnnxModel, float32Bytes, OnnxDataType as T, type GraphSpec } from '../models/testing/onnx-builder.js';
 
 let root = '';

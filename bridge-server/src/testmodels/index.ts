@@ -10,7 +10,7 @@
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { invalidField } from '@latent-bridge/shared';
-import type { ExternalDataOptions, FloatType, GraphBuilder } from './graph.js';
+import type { ExternalDataOptions, FloatType, GraphBuilder } from '../onnx/graph-builder.js';
 import {
   writeComponentConfigs,
   writeModelIndex,
@@ -181,5 +181,4 @@ export {
   type OracleUnetInputs,
 } from './oracle/reference.js';
 export { sdAlphasCumprod, sdTrainingSigmas, sigmaAt } from './sdSchedule.js';
-export { fromFloat16Array, fromFloat16Bits, toFloat16Array, toFloat16Bits } from './float16.js';
 export { clipTokenizerAssetsDir, clipVocab } from './layout.js';

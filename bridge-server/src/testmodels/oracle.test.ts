@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { fromFloat16Array, toFloat16Array } from './float16.js';
+import { float16ArrayToFloat32 as fromFloat16Array, float32ArrayToFloat16 as toFloat16Array } from '../numeric/float16.js';
 import {
   makeTestModel,
   oracleColour,

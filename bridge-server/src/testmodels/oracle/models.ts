@@ -3,8 +3,8 @@
  * can predict exactly. Graph I/O follows the real exports (names, dtypes, symbolic dims); with
  * `fp16` the float inputs/outputs are float16 while the arithmetic inside stays float32.
  */
-import type { FloatType } from '../graph.js';
-import { OpBuilder } from '../ops.js';
+import type { FloatType } from '../../onnx/graph-builder.js';
+import { OpBuilder } from '../../onnx/ops.js';
 import type { PredictionType } from '../layout.js';
 import { sdTrainingSigmas } from '../sdSchedule.js';
 import { CLIP_VOCAB_SIZE, ORACLE_HIDDEN_SIZE, oracleEmbeddingTable } from './colours.js';

@@ -3,8 +3,8 @@
  * self-attention and a quick_gelu MLP, final LayerNorm; pooler_output is the final state at
  * the EOS token (the highest id, found with ArgMax as transformers' CLIPTextModel does).
  */
-import type { FloatType } from '../graph.js';
-import { OpBuilder } from '../ops.js';
+import type { FloatType } from '../../onnx/graph-builder.js';
+import { OpBuilder } from '../../onnx/ops.js';
 import { Prng } from '../prng.js';
 import { Layers } from './layers.js';
 

@@ -3,7 +3,7 @@
  * (seeded normal init scaled by 1/sqrt(fan_in), so activations stay O(1)) and returns the
  * output value name. Operator patterns follow what torch.onnx writes for the diffusers modules.
  */
-import type { OpBuilder } from '../ops.js';
+import type { OpBuilder } from '../../onnx/ops.js';
 import type { Prng } from '../prng.js';
 
 export interface AttentionOptions {

@@ -3,9 +3,9 @@
  * (DownBlock2D, then two CrossAttnDownBlock2D), a cross-attention mid block, the mirrored up path
  * with Concat skip connections and nearest+conv upsampling, then norm/SiLU/conv_out.
  */
-import type { FloatType } from '../graph.js';
+import type { FloatType } from '../../onnx/graph-builder.js';
 import type { TimestepType } from '../oracle/models.js';
-import { OpBuilder } from '../ops.js';
+import { OpBuilder } from '../../onnx/ops.js';
 import { Prng } from '../prng.js';
 import { Layers } from './layers.js';
 

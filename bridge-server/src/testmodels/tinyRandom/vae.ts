@@ -2,9 +2,9 @@
  * Tiny AutoencoderKL halves: ResNet blocks, a single-head self-attention mid block, ×2 nearest+conv
  * upsampling (decoder) or stride-2 convs padded bottom/right (encoder), three times each (×8).
  */
-import type { FloatType } from '../graph.js';
+import type { FloatType } from '../../onnx/graph-builder.js';
 import type { VaeEncoderOutput } from '../oracle/models.js';
-import { OpBuilder } from '../ops.js';
+import { OpBuilder } from '../../onnx/ops.js';
 import { Prng } from '../prng.js';
 import { Layers } from './layers.js';
 

@@ -1,10 +1,10 @@
 /**
- * OpBuilder: one method per ONNX (opset 17) operator the test models use, each returning the
+ * OpBuilder: one method per ONNX (opset 17) operator the graphs use, each returning the
  * output value name, so model files read like the forward pass they encode. Constant operands
  * (axes, shapes, scalars) are plain numbers here and become shared initializers.
  */
-import { GraphBuilder } from './graph.js';
-import { dataTypeCode, type OnnxDataType } from './onnxProto.js';
+import { GraphBuilder } from './graph-builder.js';
+import { dataTypeCode, type OnnxDataType } from './onnx-proto.js';
 
 export interface ConvOptions {
   strides?: readonly [number, number];

@@ -60,9 +60,28 @@ function decodeTable(): Float32Array {
   return halfTable;
 }
 
+/**
+ * Bulk float32 -> float16 with the same rounding as float32ToFloat16Bits, on integer bit patterns
+ * so a multi-gigabyte weight conversion costs a few nanoseconds per element.
+ */
 export function float32ArrayToFloat16(src: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = float32ToFloat16Bits(src[i] ?? 0);
+  const floats = src instanceof Float32Array ? src : Float32Array.from(src);
+  const words = new Uint32Array(floats.buffer, floats.byteOffset, floats.length);
+  const out = new Uint16Array(floats.length);
+  for (let i = 0; i < words.length; i++) {
+    const x = words[i] as number;
+    const exp32 = (x >>> 23) & 0xff;
+    // Normal results, the common case: exponent in half range after rebias.
+    if (exp32 > 112 && exp32 < 143) {
+      const mant = x & 0x7fffff;
+      let h = ((x >>> 16) & 0x8000) | ((exp32 - 112) << 10) | (mant >>> 13);
+      const rem = mant & 0x1fff;
+      if (rem > 0x1000 || (rem === 0x1000 && (h & 1) === 1)) h++;
+      out[i] = h;
+    } else {
+      out[i] = float32ToFloat16Bits(floats[i] as number);
+    }
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
  * ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto (raw or external data),
  * ValueInfoProto, TypeProto.Tensor, TensorShapeProto. Plain data in, bytes out.
  */
-import { ProtoWriter } from './protobuf.js';
+import { ProtoWriter } from './protobuf-writer.js';
 
 export type OnnxDataType = 'float32' | 'uint8' | 'int32' | 'int64' | 'bool' | 'float16';
 
@@ -75,12 +75,22 @@ export interface GraphSpec {
   outputs: readonly ValueInfoSpec[];
 }
 
+export interface OpsetImport {
+  /** '' for the default ONNX domain, 'com.microsoft' for onnxruntime's contrib operators. */
+  domain: string;
+  version: number;
+}
+
 export interface ModelSpec {
   graph: GraphSpec;
   irVersion?: number;
   opsetVersion?: number;
+  /** Further operator sets besides the default domain's (e.g. com.microsoft version 1). */
+  extraOpsets?: readonly OpsetImport[];
   producerName?: string;
   producerVersion?: string;
+  /** metadata_props: free key/value strings stored with the model. */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 const ATTR_FLOAT = 1;
@@ -174,12 +184,13 @@ function graphProto(graph: GraphSpec): ProtoWriter {
 
 /** Serializes a ModelProto; defaults: IR version 8, default-domain opset 17. */
 export function encodeModel(model: ModelSpec): Uint8Array {
-  const opset = new ProtoWriter().string(1, '').varint(2, model.opsetVersion ?? 17);
-  return new ProtoWriter()
+  const w = new ProtoWriter()
     .varint(1, model.irVersion ?? 8)
-    .string(2, model.producerName ?? 'latent-bridge-testmodels')
+    .string(2, model.producerName ?? 'latent-bridge')
     .string(3, model.producerVersion ?? '0.1.0')
-    .message(7, graphProto(model.graph))
-    .message(8, opset)
-    .finish();
+    .message(7, graphProto(model.graph));
+  const opsets: OpsetImport[] = [{ domain: '', version: model.opsetVersion ?? 17 }, ...(model.extraOpsets ?? [])];
+  for (const { domain, version } of opsets) w.message(8, new ProtoWriter().string(1, domain).varint(2, version));
+  for (const [key, value] of Object.entries(model.metadata ?? {})) w.message(14, stringEntry(key, value));
+  return w.finish();
 }
