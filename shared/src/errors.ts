@@ -18,6 +18,9 @@ export const ERROR_CATALOG = {
   unknown_scheduler: { status: 400, summary: 'No scheduler with that name.' },
   scheduler_config_invalid: { status: 400, summary: 'A scheduler configuration value is not supported.' },
   prompt_syntax: { status: 400, summary: 'A prompt has a syntax error (weights, mixing).' },
+  // Checkpoint import
+  checkpoint_unsupported: { status: 422, summary: 'A file is not a model this bridge can import (a LoRA, a refiner, another architecture).' },
+  import_failed: { status: 500, summary: 'A checkpoint import stopped (disk full, cancelled, write error); nothing was added.' },
   // Downloads
   download_failed: { status: 502, summary: 'A download failed or was interrupted.' },
   download_not_found: { status: 404, summary: 'The remote repository or file does not exist.' },
