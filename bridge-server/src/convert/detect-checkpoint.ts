@@ -6,7 +6,7 @@
  */
 import { BridgeError } from '@latent-bridge/shared';
 import type { TensorSource } from '../checkpoint/tensor-source.js';
-import type { ModelFamily, ModelVariant } from './families.js';
+import type { ModelFamily, ModelVariant } from '../models/families.js';
 
 export type TextEncoderLayout = 'clip' | 'open-clip';
 

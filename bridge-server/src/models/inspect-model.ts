@@ -7,10 +7,12 @@ import {
   DEFAULT_NATIVE_SIZE,
   DEFAULT_SCALING_FACTOR,
   SCHEDULER_CONFIG,
+  TOKENIZER_2_DIR,
   TOKENIZER_DIR,
   VAE_SCALE,
   type ModelInfo,
 } from './model-layout.js';
+import { defaultsOf, familyOf, forceZerosOf, predictionOf, readProvenance, variantOf } from './folder-facts.js';
 import { scanModelFolder, type FolderScan } from './validate-model.js';
 
 function numberField(json: unknown, key: string): number | undefined {
@@ -84,12 +86,18 @@ export async function modelInfoFromScan(scan: FolderScan): Promise<ModelInfo> {
     numberField(json.get('vae_encoder/config.json'), 'scaling_factor') ??
     DEFAULT_SCALING_FACTOR;
   const hasVaeEncoder = outlines.vae_encoder !== undefined;
+  const hasTextEncoder2 = outlines.text_encoder_2 !== undefined;
+  const family = familyOf(json, hasTextEncoder2);
+  const provenance = await readProvenance(dir);
+  const name = path.basename(dir);
+  const { defaults, sizes } = defaultsOf(name, family, nativeSize, json, provenance);
 
   return {
-    name: path.basename(dir),
+    name,
     dir,
     components: {
       textEncoder: path.join(dir, componentModelPath('text_encoder')),
+      textEncoder2: hasTextEncoder2 ? path.join(dir, componentModelPath('text_encoder_2')) : undefined,
       unet: path.join(dir, componentModelPath('unet')),
       vaeDecoder: path.join(dir, componentModelPath('vae_decoder')),
       vaeEncoder: hasVaeEncoder ? path.join(dir, componentModelPath('vae_encoder')) : undefined,
@@ -104,6 +112,14 @@ export async function modelInfoFromScan(scan: FolderScan): Promise<ModelInfo> {
     unetDtype: sample?.dtype ?? 'float32',
     schedulerConfig: (json.get(SCHEDULER_CONFIG) ?? {}) as Record<string, unknown>,
     tokenizerDir: path.join(dir, TOKENIZER_DIR),
+    tokenizer2Dir: hasTextEncoder2 ? path.join(dir, TOKENIZER_2_DIR) : undefined,
     sizeBytes: await folderBytes(dir),
+    family,
+    variant: variantOf(inChannels),
+    prediction: predictionOf(json),
+    forceZerosForEmptyPrompt: forceZerosOf(json, family),
+    defaults,
+    sizes,
+    provenance,
   };
 }

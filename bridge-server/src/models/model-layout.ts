@@ -2,9 +2,11 @@
  * The diffusers ONNX folder layout latent-bridge runs, and what each component's graph must accept.
  */
 
-export type ComponentName = 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder';
+import type { JobDefaults, ModelFamily, ModelVariant, PredictionType, Size } from './families.js';
 
-export const COMPONENTS: readonly ComponentName[] = ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'];
+export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
+
+export const COMPONENTS: readonly ComponentName[] = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'];
 
 export interface ExpectedInput {
   name: string;
@@ -14,6 +16,7 @@ export interface ExpectedInput {
 
 export const COMPONENT_INPUTS: Record<ComponentName, readonly ExpectedInput[]> = {
   text_encoder: [{ name: 'input_ids', ranks: [2] }],
+  text_encoder_2: [{ name: 'input_ids', ranks: [2] }],
   unet: [
     { name: 'sample', ranks: [4] },
     { name: 'timestep', ranks: [0, 1] },
@@ -23,18 +26,30 @@ export const COMPONENT_INPUTS: Record<ComponentName, readonly ExpectedInput[]> =
   vae_encoder: [{ name: 'sample', ranks: [4] }],
 };
 
-/** vae_encoder is optional: only img2img and inpainting need it. */
+/** SDXL's UNet also takes the pooled text embedding and the six size/crop conditioning ids. */
+export const SDXL_UNET_INPUTS: readonly ExpectedInput[] = [
+  { name: 'text_embeds', ranks: [2] },
+  { name: 'time_ids', ranks: [2] },
+];
+
+/** vae_encoder is optional: only img2img and inpainting need it. text_encoder_2 only SDXL has. */
 export const REQUIRED_COMPONENTS: readonly ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
 
 export const MODEL_INDEX = 'model_index.json';
 export const SCHEDULER_CONFIG = 'scheduler/scheduler_config.json';
 export const TOKENIZER_DIR = 'tokenizer';
+export const TOKENIZER_2_DIR = 'tokenizer_2';
+/** What latent-bridge's importer records about a model it made (source file, hashes, defaults). */
+export const PROVENANCE_FILE = 'latent-bridge.json';
 export const TOKENIZER_VOCAB = 'tokenizer/vocab.json';
 export const TOKENIZER_MERGES = 'tokenizer/merges.txt';
 export const OPTIONAL_JSON_FILES = [
   'tokenizer/special_tokens_map.json',
   'tokenizer/tokenizer_config.json',
   'text_encoder/config.json',
+  'text_encoder_2/config.json',
+  'tokenizer_2/special_tokens_map.json',
+  'tokenizer_2/tokenizer_config.json',
   'unet/config.json',
   'vae_decoder/config.json',
   'vae_encoder/config.json',
@@ -72,6 +87,8 @@ export interface ModelProblem {
 
 export interface ModelComponents {
   textEncoder: string;
+  /** SDXL's second text encoder (OpenCLIP bigG with projection). */
+  textEncoder2: string | undefined;
   unet: string;
   vaeDecoder: string;
   vaeEncoder: string | undefined;
@@ -100,5 +117,33 @@ export interface ModelInfo {
   unetDtype: string;
   schedulerConfig: Record<string, unknown>;
   tokenizerDir: string;
+  /** SDXL's second tokenizer (pads with "!"). */
+  tokenizer2Dir: string | undefined;
   sizeBytes: number;
+  family: ModelFamily;
+  variant: ModelVariant;
+  prediction: PredictionType;
+  /** SDXL: an empty negative prompt means zero embeddings, not the encoding of "" (model_index.json). */
+  forceZerosForEmptyPrompt: boolean;
+  /** What a job gets for fields it leaves out, and the sizes to offer. */
+  defaults: JobDefaults;
+  sizes: Size[];
+  /** Where an imported model came from (its latent-bridge.json), when it was imported. */
+  provenance: ModelProvenance | undefined;
+}
+
+/** latent-bridge.json: written last by an import, so its presence means the import finished. */
+export interface ModelProvenance {
+  /** The checkpoint file or diffusers folder imported. */
+  source: string;
+  /** SHA-256 of the source file (hex), when it is one file. */
+  sha256: string | undefined;
+  /** A1111's short model hash: the first 10 hex digits of sha256. */
+  shortHash: string | undefined;
+  title: string;
+  importedAt: string;
+  importer: string;
+  dtype: 'fp32' | 'fp16';
+  /** Defaults the import recorded (e.g. a Turbo model's 1 step, guidance 0); they win over the family's. */
+  defaults: Partial<JobDefaults> | undefined;
 }

@@ -12,6 +12,8 @@ import {
   OPTIONAL_JSON_FILES,
   REQUIRED_COMPONENTS,
   SCHEDULER_CONFIG,
+  SDXL_UNET_INPUTS,
+  TOKENIZER_2_DIR,
   TOKENIZER_MERGES,
   TOKENIZER_VOCAB,
   type ComponentName,
@@ -88,6 +90,7 @@ async function checkOnnx(
   dir: string,
   component: ComponentName,
   problems: ProblemList,
+  sdxl: boolean,
 ): Promise<OnnxOutline | undefined> {
   const file = componentModelPath(component);
   const full = path.join(dir, file);
@@ -129,7 +132,8 @@ async function checkOnnx(
     }
   }
 
-  for (const expected of COMPONENT_INPUTS[component]) {
+  const inputs = component === 'unet' && sdxl ? [...COMPONENT_INPUTS.unet, ...SDXL_UNET_INPUTS] : COMPONENT_INPUTS[component];
+  for (const expected of inputs) {
     const input = outline.inputs.find((i) => i.name === expected.name);
     if (input === undefined) {
       const have = outline.inputs.map((i) => `"${i.name}"`).join(', ') || 'none';
@@ -145,6 +149,13 @@ async function checkOnnx(
     }
   }
   return outline;
+}
+
+/** model_index.json names an SDXL pipeline (StableDiffusionXLPipeline, ORTStableDiffusionXLPipeline, ...). */
+export function isSdxlIndex(index: unknown): boolean {
+  if (typeof index !== 'object' || index === null) return false;
+  const name = (index as Record<string, unknown>)['_class_name'];
+  return (typeof name === 'string' && name.includes('XL')) || 'text_encoder_2' in index;
 }
 
 export async function scanModelFolder(dirIn: string): Promise<FolderScan> {
@@ -165,16 +176,25 @@ export async function scanModelFolder(dirIn: string): Promise<FolderScan> {
     problems.add('missing_file', TOKENIZER_MERGES, 'missing');
   }
 
+  const sdxl = isSdxlIndex(json.get(MODEL_INDEX)) || (await isDirectory(path.join(dir, 'text_encoder_2')));
+  if (sdxl) {
+    for (const file of ['vocab.json', 'merges.txt'].map((f) => `${TOKENIZER_2_DIR}/${f}`)) {
+      if ((await fileSize(path.join(dir, file))) === undefined) problems.add('missing_file', file, 'missing (SDXL needs its second tokenizer)');
+    }
+  }
   for (const component of COMPONENTS) {
     const file = componentModelPath(component);
     const present = (await fileSize(path.join(dir, file))) !== undefined;
     if (!present) {
       // A vae_encoder folder without its model is a broken download, not an intentional omission.
-      const required = REQUIRED_COMPONENTS.includes(component) || (await isDirectory(path.join(dir, component)));
+      const required =
+        REQUIRED_COMPONENTS.includes(component) ||
+        (component === 'text_encoder_2' && sdxl) ||
+        (await isDirectory(path.join(dir, component)));
       if (required) problems.add('missing_file', file, 'missing');
       continue;
     }
-    const outline = await checkOnnx(dir, component, problems);
+    const outline = await checkOnnx(dir, component, problems, sdxl);
     if (outline !== undefined) outlines[component] = outline;
   }
   return { dir, problems: problems.items, outlines, json };

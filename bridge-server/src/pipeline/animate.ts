@@ -16,9 +16,10 @@ import type { LoadedModel } from './loaded-model.js';
 import { BatchNoise, lerp, slerp } from './noise.js';
 import { DEFAULT_LIMITS, resolveParams, type GenerateParams, type ResolvedParams } from './params.js';
 import { parsePromptField } from './prompt-syntax.js';
-import { denoiseAndDecode, schedulerFor, type PromptRun } from './run-core.js';
+import { denoiseAndDecode, schedulerFor, sizeConditioning, type PromptRun } from './run-core.js';
 import { img2imgTimesteps } from './schedulers/index.js';
 import type { GeneratedImage, RunOptions } from './txt2img.js';
+import { TextStack } from './text-stack.js';
 
 export const MAX_FRAMES = 1000;
 
@@ -92,15 +93,15 @@ export async function animate(model: LoadedModel, request: AnimationRequest, opt
   const started = performance.now();
   const { params, frames, toPrompt, toSeed, chain } = resolveAnimation(request, model.info.nativeSize, options.limits ?? DEFAULT_LIMITS);
   const withCfg = params.guidance > 1;
-  const encoder = await model.textEncoder();
+  const stack = await TextStack.of(model);
   const start: ConditioningRequest = { ...params, mixMode: 'embeddings' };
   const end: ConditioningRequest = { ...start, prompt: toPrompt };
   const minWindows = Math.max(
     conditioningWindows(model.tokenizer, start, withCfg),
     conditioningWindows(model.tokenizer, end, withCfg),
   );
-  const a = await encodeConditioning(model.tokenizer, encoder, { ...start, minWindows }, withCfg);
-  const b = toPrompt === params.prompt ? a : await encodeConditioning(model.tokenizer, encoder, { ...end, minWindows }, withCfg);
+  const a = await encodeConditioning(stack, { ...start, minWindows }, withCfg);
+  const b = toPrompt === params.prompt ? a : await encodeConditioning(stack, { ...end, minWindows }, withCfg);
 
   const shape = [1, 4, params.height / 8, params.width / 8] as const;
   const endNoise = new BatchNoise(toSeed, 1, 'per-image').randn(shape);
@@ -118,11 +119,16 @@ export async function animate(model: LoadedModel, request: AnimationRequest, opt
       model,
       params,
       scheduler,
-      cond: { ...a.cond, data: lerp(a.cond.data, b.cond.data, t) },
+      cond: {
+        ...a.cond,
+        data: lerp(a.cond.data, b.cond.data, t),
+        ...(a.cond.pooled && b.cond.pooled ? { pooled: lerp(a.cond.pooled, b.cond.pooled, t) } : {}),
+      },
       uncond: a.uncond,
       mix: undefined,
       noise,
       shape,
+      timeIds: sizeConditioning(model, params.width, params.height),
       started,
       marks: { encoded: started, denoised: started },
     };

@@ -3,10 +3,11 @@
  * encoded to one common sequence length. Mixed prompts are blended here ('embeddings' mode) or
  * handed to denoise one by one ('noise' mode, see MixedGuidance).
  */
-import type { OnnxModel } from '../runtime/index.js';
 import type { ClipTokenizer } from '../tokenizer/index.js';
+import { repeatRows, type ConditionRows } from './condition-rows.js';
 import type { PromptEmbedding } from './prompt-encoding.js';
 import { normalizedWeights, parsePromptField } from './prompt-syntax.js';
+import type { TextStack } from './text-stack.js';
 import { emptyWindow, encodeWeightedWindows, weightedWindows, type TokenWindow } from './weighted-encoding.js';
 
 export type MixMode = 'embeddings' | 'noise';
@@ -49,13 +50,27 @@ export function blendEmbeddings(items: readonly WeightedEmbedding[]): PromptEmbe
   const first = items[0];
   if (first === undefined) throw new Error('blendEmbeddings: nothing to blend');
   if (items.length === 1 && first.weight === 1) return first.embedding;
-  const data = new Float32Array(first.embedding.data.length);
-  for (let i = 0; i < data.length; i++) {
-    let sum = 0;
-    for (const { embedding, weight } of items) sum += (embedding.data[i] as number) * weight;
-    data[i] = sum;
-  }
-  return { data, tokens: first.embedding.tokens, hidden: first.embedding.hidden };
+  const blend = (pick: (e: PromptEmbedding) => Float32Array | undefined): Float32Array | undefined => {
+    const firstData = pick(first.embedding);
+    if (firstData === undefined) return undefined;
+    const out = new Float32Array(firstData.length);
+    for (let i = 0; i < out.length; i++) {
+      let sum = 0;
+      for (const { embedding, weight } of items) sum += ((pick(embedding) as Float32Array)[i] as number) * weight;
+      out[i] = sum;
+    }
+    return out;
+  };
+  const data = blend((e) => e.data) as Float32Array;
+  const pooled = blend((e) => e.pooled);
+  const blended: PromptEmbedding = { data, tokens: first.embedding.tokens, hidden: first.embedding.hidden };
+  return pooled === undefined ? blended : { ...blended, pooled };
+}
+
+/** diffusers' zero negative embeddings (force_zeros_for_empty_prompt), shaped like `like`. */
+export function zeroEmbedding(like: PromptEmbedding): PromptEmbedding {
+  const zero: PromptEmbedding = { data: new Float32Array(like.data.length), tokens: like.tokens, hidden: like.hidden };
+  return like.pooled === undefined ? zero : { ...zero, pooled: new Float32Array(like.pooled.length) };
 }
 
 /** How many 77-token windows the request's prompts need (the longest of prompt, mix parts, negative). */
@@ -70,14 +85,12 @@ export function conditioningWindows(tokenizer: ClipTokenizer, request: Condition
  * negative are padded with empty windows to the same length, as CFG batching and blending need.
  * Throws PromptSyntaxError (code prompt_syntax) before running the encoder.
  */
-export async function encodeConditioning(
-  tokenizer: ClipTokenizer,
-  encoder: OnnxModel,
-  request: ConditioningRequest,
-  withNegative: boolean,
-): Promise<Conditioning> {
+export async function encodeConditioning(stack: TextStack, request: ConditioningRequest, withNegative: boolean): Promise<Conditioning> {
+  const tokenizer = stack.tokenizer;
   const positive = fieldWindows(tokenizer, request.prompt, 'prompt', request.longPrompt);
-  const negative = withNegative ? fieldWindows(tokenizer, request.negative, 'negative', request.longPrompt) : undefined;
+  // SDXL's pipelines leave an absent negative prompt as zeros rather than encoding "".
+  const zeroNegative = withNegative && stack.forceZerosForEmptyPrompt && request.negative.trim() === '';
+  const negative = withNegative && !zeroNegative ? fieldWindows(tokenizer, request.negative, 'negative', request.longPrompt) : undefined;
   const all = [...positive.windows, ...(negative?.windows ?? [])];
   const length = Math.max(request.minWindows ?? 1, ...all.map((w) => w.length));
   for (const windows of all) while (windows.length < length) windows.push(emptyWindow(tokenizer));
@@ -85,27 +98,21 @@ export async function encodeConditioning(
   const encodeField = async (f: FieldWindows): Promise<WeightedEmbedding[]> => {
     const out: WeightedEmbedding[] = [];
     for (const [i, windows] of f.windows.entries()) {
-      out.push({ embedding: await encodeWeightedWindows(encoder, windows), weight: f.weights[i] as number });
+      out.push({ embedding: await encodeWeightedWindows(stack, windows), weight: f.weights[i] as number });
     }
     return out;
   };
   const conds = await encodeField(positive);
-  const uncond = negative ? blendEmbeddings(await encodeField(negative)) : undefined;
+  const first = (conds[0] as WeightedEmbedding).embedding;
+  const uncond = negative ? blendEmbeddings(await encodeField(negative)) : zeroNegative ? zeroEmbedding(first) : undefined;
   if (conds.length > 1 && request.mixMode === 'noise') {
-    return { cond: (conds[0] as WeightedEmbedding).embedding, uncond, mix: conds };
+    return { cond: first, uncond, mix: conds };
   }
   return { cond: blendEmbeddings(conds), uncond };
 }
 
-/** Repeats one prompt's hidden states for each image of the batch. */
-function repeat(e: PromptEmbedding, times: number): Float32Array {
-  const out = new Float32Array(e.data.length * times);
-  for (let i = 0; i < times; i++) out.set(e.data, i * e.data.length);
-  return out;
-}
-
-/** A UNet noise prediction for the current sample with the given (batch-repeated) hidden states. */
-export type PredictWith = (states: Float32Array, tokens: number) => Promise<Float32Array>;
+/** A UNet noise prediction for the current sample with the given (batch-repeated) conditioning. */
+export type PredictWith = (rows: ConditionRows) => Promise<Float32Array>;
 
 /**
  * 'noise' mode of mixed guidance (composable diffusion, as A1111's AND): one prediction per
@@ -113,8 +120,8 @@ export type PredictWith = (states: Float32Array, tokens: number) => Promise<Floa
  * the predictions. Without CFG it is the weighted sum itself.
  */
 export class MixedGuidance {
-  private readonly states: Array<{ states: Float32Array; tokens: number; weight: number }>;
-  private readonly uncond: { states: Float32Array; tokens: number } | undefined;
+  private readonly prompts: Array<{ rows: ConditionRows; weight: number }>;
+  private readonly uncond: ConditionRows | undefined;
 
   constructor(
     mix: readonly WeightedEmbedding[],
@@ -122,20 +129,20 @@ export class MixedGuidance {
     private readonly guidance: number,
     batch: number,
   ) {
-    this.states = mix.map((m) => ({ states: repeat(m.embedding, batch), tokens: m.embedding.tokens, weight: m.weight }));
-    this.uncond = uncond ? { states: repeat(uncond, batch), tokens: uncond.tokens } : undefined;
+    this.prompts = mix.map((m) => ({ rows: repeatRows(m.embedding, batch), weight: m.weight }));
+    this.uncond = uncond ? repeatRows(uncond, batch) : undefined;
   }
 
   async predict(predictWith: PredictWith, guide: (u: Float32Array, c: Float32Array, g: number) => Float32Array): Promise<Float32Array> {
     let sum: Float64Array | undefined;
-    for (const s of this.states) {
-      const eps = await predictWith(s.states, s.tokens);
+    for (const s of this.prompts) {
+      const eps = await predictWith(s.rows);
       sum ??= new Float64Array(eps.length);
       for (let i = 0; i < eps.length; i++) sum[i] = (sum[i] as number) + s.weight * (eps[i] as number);
     }
     const combined = Float32Array.from(sum ?? []);
     if (!this.uncond) return combined;
-    const u = await predictWith(this.uncond.states, this.uncond.tokens);
+    const u = await predictWith(this.uncond);
     return guide(u, combined, this.guidance);
   }
 }

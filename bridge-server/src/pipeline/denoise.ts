@@ -1,5 +1,6 @@
 import { BridgeError } from '@latent-bridge/shared';
 import type { OnnxModel } from '../runtime/index.js';
+import { joinRows, repeatRows, sliceRows, type ConditionRows } from './condition-rows.js';
 import { MixedGuidance, type WeightedEmbedding } from './conditioning.js';
 import type { PromptEmbedding } from './prompt-encoding.js';
 import type { NoiseGenerator, Scheduler } from './schedulers/types.js';
@@ -35,19 +36,17 @@ export interface DenoiseOptions {
   afterStep?: (latents: Float32Array, stepIndex: number) => Float32Array;
   /** Mixed guidance in 'noise' mode: one prediction per prompt, combined by weight; `cond` is then unused. */
   mix?: readonly WeightedEmbedding[];
+  /**
+   * SDXL's size conditioning (original h, w, crop top, left, target h, w) for every row, the
+   * negative branch included: diffusers' negative sizes default to the positive ones.
+   */
+  timeIds?: Float32Array;
   onStep?: (info: StepInfo) => void;
   signal?: AbortSignal;
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new BridgeError('cancelled', 'The job was cancelled.');
-}
-
-/** Repeats one prompt's hidden states for each image of the batch. */
-function repeatEmbedding(e: PromptEmbedding, times: number): Float32Array {
-  const out = new Float32Array(e.data.length * times);
-  for (let i = 0; i < times; i++) out.set(e.data, i * e.data.length);
-  return out;
 }
 
 function concat(parts: readonly Float32Array[]): Float32Array {
@@ -127,22 +126,25 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const { unet, scheduler, timesteps, shape, cond, uncond, guidance, noise, signal } = options;
   const [batch, channels, h, w] = shape;
   const perImage = channels * h * w;
-  const condStates = repeatEmbedding(cond, batch);
-  const uncondStates = uncond ? repeatEmbedding(uncond, batch) : undefined;
+  const condRows = repeatRows(cond, batch);
+  const uncondRows = uncond ? repeatRows(uncond, batch) : undefined;
   const limit = unetBatchLimit(unet);
   const mode = options.cfgMode ?? 'auto';
-  const batched = uncondStates !== undefined && mode !== 'separate' && (mode === 'batched' || limit >= 2 * batch);
+  const batched = uncondRows !== undefined && mode !== 'separate' && (mode === 'batched' || limit >= 2 * batch);
   const perCall = Math.max(1, Math.min(batch, Number.isFinite(limit) ? limit : batch));
-  const bothStates = uncondStates && batched ? concat([uncondStates, condStates]) : undefined;
+  const bothRows = uncondRows && batched ? joinRows(uncondRows, condRows) : undefined;
   const sampleChannels = channels + (options.extraChannels ? options.extraChannels.length / batch / (h * w) : 0);
   const mixed = options.mix && options.mix.length > 1 ? new MixedGuidance(options.mix, uncond, guidance, batch) : undefined;
+  const added = addedConditioning(unet, options.timeIds);
 
-  const runUnet = async (sample: Float32Array, n: number, states: Float32Array, tokens: number, t: number) => {
+  const runUnet = async (sample: Float32Array, rows: ConditionRows, t: number) => {
+    const n = rows.rows;
     const out = await unet
       .run({
         sample: { data: sample, dims: [n, sampleChannels, h, w] },
         timestep: { data: new Float32Array([t]), dims: [1] },
-        encoder_hidden_states: { data: states, dims: [n, tokens, cond.hidden] },
+        encoder_hidden_states: { data: rows.states, dims: [n, rows.tokens, rows.hidden] },
+        ...added(rows),
       })
       .catch((err: unknown) => {
         throw unevenSizeError(err, h, w) ?? err;
@@ -152,29 +154,20 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     return result.data as Float32Array;
   };
 
-  /** Noise prediction for `sample` ([batch, C, h, w]) with one prompt's states, in model-sized batches. */
-  const predict = async (sample: Float32Array, states: Float32Array, tokens: number, t: number) => {
-    if (perCall >= batch) return runUnet(sample, batch, states, tokens, t);
+  /** Noise prediction for `sample` ([batch, C, h, w]) with one prompt's rows, in model-sized batches. */
+  const predict = async (sample: Float32Array, rows: ConditionRows, t: number) => {
+    if (perCall >= batch) return runUnet(sample, rows, t);
     const sampleStride = sampleChannels * h * w;
-    const stateStride = tokens * cond.hidden;
     const parts: Float32Array[] = [];
     for (let i = 0; i < batch; i += perCall) {
       const n = Math.min(perCall, batch - i);
-      parts.push(
-        await runUnet(
-          sample.subarray(i * sampleStride, (i + n) * sampleStride),
-          n,
-          states.subarray(i * stateStride, (i + n) * stateStride),
-          tokens,
-          t,
-        ),
-      );
+      parts.push(await runUnet(sample.subarray(i * sampleStride, (i + n) * sampleStride), sliceRows(rows, i, n), t));
     }
     return concat(parts);
   };
 
   // [uncond, cond] in one call needs the sample twice; every other way runs on one copy.
-  const samples = new SampleBuffer(perImage, batch, options.extraChannels, bothStates ? 2 : 1);
+  const samples = new SampleBuffer(perImage, batch, options.extraChannels, bothRows ? 2 : 1);
   const oneCopy = samples.data.subarray(0, batch * sampleChannels * h * w);
   const scaledInput = new Float32Array(batch * perImage);
   // One prediction buffer for the whole loop, unless the scheduler keeps what it is given.
@@ -187,15 +180,15 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
 
     let noisePred: Float32Array;
     if (mixed) {
-      noisePred = await mixed.predict((states, tokens) => predict(oneCopy, states, tokens, t), guide);
-    } else if (!uncondStates) {
-      noisePred = await predict(oneCopy, condStates, cond.tokens, t);
-    } else if (bothStates) {
-      const both = await runUnet(samples.data, 2 * batch, bothStates, cond.tokens, t);
+      noisePred = await mixed.predict((rows) => predict(oneCopy, rows, t), guide);
+    } else if (!uncondRows) {
+      noisePred = await predict(oneCopy, condRows, t);
+    } else if (bothRows) {
+      const both = await runUnet(samples.data, bothRows, t);
       noisePred = guide(both.subarray(0, batch * perImage), both.subarray(batch * perImage), guidance, prediction);
     } else {
-      const u = await predict(oneCopy, uncondStates, cond.tokens, t);
-      const c = await predict(oneCopy, condStates, cond.tokens, t);
+      const u = await predict(oneCopy, uncondRows, t);
+      const c = await predict(oneCopy, condRows, t);
       noisePred = guide(u, c, guidance, prediction);
     }
     throwIfAborted(signal);
@@ -204,6 +197,28 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     options.onStep?.({ step: i + 1, total: timesteps.length, timestep: t, latents });
   }
   return latents;
+}
+
+/**
+ * The UNet's extra inputs beyond sample/timestep/states: SDXL's pooled text embedding and size ids
+ * (text_embeds, time_ids), when its graph declares them.
+ */
+function addedConditioning(unet: OnnxModel, timeIds: Float32Array | undefined): (rows: ConditionRows) => Record<string, { data: Float32Array; dims: number[] }> {
+  if (unet.input('text_embeds') === undefined && unet.input('time_ids') === undefined) return () => ({});
+  if (timeIds === undefined || timeIds.length !== 6) {
+    throw new BridgeError('model_invalid', 'this UNet takes SDXL size conditioning (time_ids) but the job has none', 'unet');
+  }
+  return (rows) => {
+    if (rows.pooled === undefined) {
+      throw new BridgeError('model_invalid', 'this UNet takes a pooled text embedding (text_embeds); the text encoders gave none', 'text_encoder_2');
+    }
+    const ids = new Float32Array(6 * rows.rows);
+    for (let r = 0; r < rows.rows; r++) ids.set(timeIds, r * 6);
+    return {
+      text_embeds: { data: rows.pooled, dims: [rows.rows, rows.pooled.length / rows.rows] },
+      time_ids: { data: ids, dims: [rows.rows, 6] },
+    };
+  };
 }
 
 /** Classifier-free guidance: uncond + g·(cond − uncond), in float32 like torch; into `into` when given. */

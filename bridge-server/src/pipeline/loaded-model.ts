@@ -15,25 +15,33 @@ export interface LoadOptions {
 export class LoadedModel {
   readonly info: ModelInfo;
   readonly tokenizer: ClipTokenizer;
+  /** SDXL's second tokenizer (same vocabulary, pads with "!"). */
+  readonly tokenizer2: ClipTokenizer | undefined;
   private readonly options: LoadOptions;
   private readonly sessions = new Map<string, Promise<OnnxModel>>();
 
-  private constructor(info: ModelInfo, tokenizer: ClipTokenizer, options: LoadOptions) {
+  private constructor(info: ModelInfo, tokenizer: ClipTokenizer, tokenizer2: ClipTokenizer | undefined, options: LoadOptions) {
     this.info = info;
     this.tokenizer = tokenizer;
+    this.tokenizer2 = tokenizer2;
     this.options = options;
   }
 
   static async load(info: ModelInfo, options: LoadOptions = {}): Promise<LoadedModel> {
     const tokenizer = await ClipTokenizer.fromFolder(info.tokenizerDir);
-    const model = new LoadedModel(info, tokenizer, options);
-    // The text encoder and UNet are needed by every job; open them now so load errors surface early.
-    await Promise.all([model.textEncoder(), model.unet()]);
+    const tokenizer2 = info.tokenizer2Dir === undefined ? undefined : await ClipTokenizer.fromFolder(info.tokenizer2Dir);
+    const model = new LoadedModel(info, tokenizer, tokenizer2, options);
+    // The text encoders and UNet are needed by every job; open them now so load errors surface early.
+    await Promise.all([model.textEncoder(), model.unet(), ...(tokenizer2 ? [model.textEncoder2()] : [])]);
     return model;
   }
 
   textEncoder(): Promise<OnnxModel> {
     return this.open('text_encoder', this.info.components.textEncoder);
+  }
+
+  textEncoder2(): Promise<OnnxModel> {
+    return this.open('text_encoder_2', this.info.components.textEncoder2);
   }
 
   unet(): Promise<OnnxModel> {

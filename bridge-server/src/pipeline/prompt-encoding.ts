@@ -6,6 +6,8 @@ export interface PromptEmbedding {
   data: Float32Array;
   tokens: number;
   hidden: number;
+  /** SDXL's pooled text embedding [projection] (of the first window, as A1111 and ComfyUI take it). */
+  pooled?: Float32Array;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { ResolvedParams } from './params.js';
 import type { PromptEmbedding } from './prompt-encoding.js';
 import { createScheduler } from './schedulers/index.js';
 import type { Scheduler } from './schedulers/types.js';
+import { TextStack } from './text-stack.js';
 import type { GenerateResult, RunOptions } from './txt2img.js';
 import { decodeLatents, decodeLatentsRgb } from './vae.js';
 
@@ -38,6 +39,8 @@ export interface PromptRun {
   readonly mix: readonly WeightedEmbedding[] | undefined;
   readonly noise: BatchNoise;
   readonly shape: LatentShape;
+  /** SDXL's size conditioning, undefined for UNets that take none. */
+  readonly timeIds?: Float32Array;
   readonly started: number;
   /** performance.now() marks: prompt (and image) encoding done, denoising done. */
   marks: { encoded: number; denoised: number };
@@ -46,11 +49,21 @@ export interface PromptRun {
 /** Scheduler, generator and prompt embeddings for params.width × params.height. */
 export async function startRun(model: LoadedModel, params: ResolvedParams, started = performance.now()): Promise<PromptRun> {
   const scheduler = schedulerFor(model, params.scheduler);
-  const { cond, uncond, mix } = await encodeConditioning(model.tokenizer, await model.textEncoder(), params, params.guidance > 1);
+  const { cond, uncond, mix } = await encodeConditioning(await TextStack.of(model), params, params.guidance > 1);
   const shape = [params.batch, 4, params.height / 8, params.width / 8] as const;
   const noise = new BatchNoise(params.seed, params.batch, params.seedMode);
   const now = performance.now();
-  return { model, params, scheduler, cond, uncond, mix, noise, shape, started, marks: { encoded: now, denoised: now } };
+  const timeIds = sizeConditioning(model, params.width, params.height);
+  return { model, params, scheduler, cond, uncond, mix, noise, shape, timeIds, started, marks: { encoded: now, denoised: now } };
+}
+
+/**
+ * SDXL's add_time_ids as diffusers builds them by default: original size = target size = the image
+ * size, crop top-left (0, 0). Undefined for models without size conditioning.
+ */
+export function sizeConditioning(model: LoadedModel, width: number, height: number): Float32Array | undefined {
+  if (model.info.family !== 'sdxl') return undefined;
+  return Float32Array.from([height, width, 0, 0, height, width]);
 }
 
 /** txt2img's starting point: the initial noise (with its variation) · init_noise_sigma (call after setTimesteps). */
@@ -94,6 +107,7 @@ async function denoiseRun(run: PromptRun, input: LoopInput, options: RunOptions)
     guidance: params.guidance,
     noise: run.noise,
     ...(run.mix ? { mix: run.mix } : {}),
+    ...(run.timeIds ? { timeIds: run.timeIds } : {}),
     ...(input.extraChannels ? { extraChannels: input.extraChannels } : {}),
     ...(input.afterStep ? { afterStep: input.afterStep } : {}),
     ...(options.cfgMode ? { cfgMode: options.cfgMode } : {}),

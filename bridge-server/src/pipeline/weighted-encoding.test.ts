@@ -9,6 +9,7 @@ import { blendEmbeddings, encodeConditioning } from './conditioning.js';
 import { LoadedModel } from './loaded-model.js';
 import { encodePromptPair } from './prompt-encoding.js';
 import { parsePromptWeights } from './prompt-syntax.js';
+import { TextStack } from './text-stack.js';
 import { applyTokenWeights, weightedWindows } from './weighted-encoding.js';
 
 let dir: string;
@@ -42,7 +43,7 @@ test('plain prompts encode to the same embeddings as before weighting existed', 
   for (const [prompt, negative] of [['a red barn', 'blue'], [LONG, 'green'], ['yellow', LONG], ['teal', '']] as const) {
     for (const mode of ['chunk', 'truncate'] as const) {
       const before = await encodePromptPair(oracle.tokenizer, encoder, prompt, negative, mode, true);
-      const now = await encodeConditioning(oracle.tokenizer, encoder, { prompt, negative, longPrompt: mode }, true);
+      const now = await encodeConditioning(await TextStack.of(oracle), { prompt, negative, longPrompt: mode }, true);
       assert.deepEqual(now.cond, before.cond, `${mode}: ${prompt.slice(0, 20)}`);
       assert.deepEqual(now.uncond, before.uncond);
       assert.equal(now.mix, undefined);

@@ -4,10 +4,10 @@
  * its values is what it was before weighting. The weights change the balance between tokens, not
  * the overall magnitude the UNet was trained on.
  */
-import type { OnnxModel } from '../runtime/index.js';
 import type { ClipTokenizer } from '../tokenizer/index.js';
-import { encodeWindows, type PromptEmbedding } from './prompt-encoding.js';
+import type { PromptEmbedding } from './prompt-encoding.js';
 import { isPlain, type PromptPiece } from './prompt-syntax.js';
+import type { TextStack } from './text-stack.js';
 
 /** One text-encoder input window and the weight of each of its positions (BOS/EOS/padding: 1). */
 export interface TokenWindow {
@@ -88,13 +88,18 @@ export function applyTokenWeights(hidden: Float32Array, weights: Float32Array, h
   return out;
 }
 
-/** Encodes each window, applies its weights, and concatenates along the sequence. */
-export async function encodeWeightedWindows(encoder: OnnxModel, windows: readonly TokenWindow[]): Promise<PromptEmbedding> {
+/**
+ * Encodes each window, applies its weights, and concatenates along the sequence. The pooled
+ * embedding (SDXL) is the first window's, unweighted, as A1111 takes it.
+ */
+export async function encodeWeightedWindows(stack: TextStack, windows: readonly TokenWindow[]): Promise<PromptEmbedding> {
   const parts: PromptEmbedding[] = [];
+  let pooled: Float32Array | undefined;
   for (const window of windows) {
-    const e = await encodeWindows(encoder, [window.ids]);
+    const e = await stack.encodeWindow(window.ids);
+    pooled ??= e.pooled;
     const perToken = e.tokens === window.weights.length ? window.weights : new Float32Array(e.tokens).fill(1);
-    parts.push({ ...e, data: applyTokenWeights(e.data, perToken, e.hidden) });
+    parts.push({ data: applyTokenWeights(e.hidden, perToken, e.hiddenSize), tokens: e.tokens, hidden: e.hiddenSize });
   }
   const hidden = parts[0]?.hidden ?? 0;
   const tokens = parts.reduce((n, p) => n + p.tokens, 0);
@@ -104,5 +109,5 @@ export async function encodeWeightedWindows(encoder: OnnxModel, windows: readonl
     data.set(p.data, offset);
     offset += p.data.length;
   }
-  return { data, tokens, hidden };
+  return pooled === undefined ? { data, tokens, hidden } : { data, tokens, hidden, pooled };
 }
