@@ -65,7 +65,11 @@ export function checkAlwaysOnScripts(scripts: Readonly<Record<string, FieldValue
 }
 
 /** The A1111 samplers' extra knobs: values that change the sampler from what our scheduler runs. */
-export function checkSamplerKnobs(samplerName: string, knobs: { eta?: number | undefined; s_churn?: number | undefined; s_noise?: number | undefined; s_min_uncond?: number | undefined }, options: OptionsView): { eulerInstead: boolean; etaExtra: number | undefined } {
+export function checkSamplerKnobs(
+  samplerName: string,
+  knobs: { eta?: number | undefined; s_churn?: number | undefined; s_noise?: number | undefined; s_min_uncond?: number | undefined },
+  options: OptionsView,
+): { deterministic: boolean; etaExtra: number | undefined } {
   if ((knobs.s_min_uncond ?? 0) > 0) refuse('s_min_uncond (NGMS) is not implemented on this server; send 0.');
   const churn = knobs.s_churn ?? optNumber(options, 's_churn');
   if (churn !== 0 && ['Euler', 'Heun'].includes(samplerName)) refuse(`s_churn=${churn} is not implemented on this server for ${samplerName}; send 0.`);
@@ -74,15 +78,15 @@ export function checkSamplerKnobs(samplerName: string, knobs: { eta?: number | u
   if (samplerName === 'DDIM') {
     const eta = knobs.eta ?? optNumber(options, 'eta_ddim');
     if (eta !== 0) refuse(`eta=${eta} is not implemented on this server for DDIM; send 0.`);
-    return { eulerInstead: false, etaExtra: undefined };
+    return { deterministic: false, etaExtra: undefined };
   }
   if (samplerName === 'Euler a' || samplerName === 'DPM++ 2M SDE') {
     const eta = knobs.eta ?? optNumber(options, 'eta_ancestral');
-    // Euler ancestral with eta 0 adds no noise: it is Euler, step for step.
-    if (samplerName === 'Euler a' && eta === 0) return { eulerInstead: true, etaExtra: 0 };
-    if (eta !== 1) refuse(`eta=${eta} is not implemented on this server for ${samplerName}; send 1${samplerName === 'Euler a' ? ' or 0' : ''}.`);
+    // With eta 0 these add no noise: Euler ancestral is Euler and DPM++ 2M SDE is DPM++ 2M, step for step.
+    if (eta === 0) return { deterministic: true, etaExtra: 0 };
+    if (eta !== 1) refuse(`eta=${eta} is not implemented on this server for ${samplerName}; send 1 or 0.`);
   }
-  return { eulerInstead: false, etaExtra: undefined };
+  return { deterministic: false, etaExtra: undefined };
 }
 
 const EXTRA_NETWORK = /<(lora|lyco|hypernet)\s*:\s*([^:>]+)[^>]*>/gi;

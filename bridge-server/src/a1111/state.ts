@@ -79,10 +79,7 @@ export class A1111State {
     const controller = new AbortController();
     this.pass = controller;
     if (this.interrupted || this.skipped) controller.abort();
-    const forward = () => controller.abort();
-    jobSignal.addEventListener('abort', forward, { once: true });
-    controller.signal.addEventListener('abort', () => jobSignal.removeEventListener('abort', forward), { once: true });
-    return controller.signal;
+    return AbortSignal.any([jobSignal, controller.signal]);
   }
 
   /** Whether a pass stopped because of /interrupt or /skip (and not the job's own cancellation). */

@@ -61,8 +61,7 @@ export function commonParams(f: Fields, options: OptionsView, allStyles: readonl
     s_noise: f.optNum('s_noise'),
     s_min_uncond: f.optNum('s_min_uncond'),
   }, options);
-  const euler = SAMPLERS.find((s) => s.name === 'Euler');
-  const run: ResolvedSampler = knobs.eulerInstead && euler !== undefined ? { ...sampler, sampler: euler, className: euler.className, overrides: { ...euler.overrides } } : sampler;
+  const run = knobs.deterministic ? deterministicSampler(sampler) : sampler;
 
   const styleNames = f.strings('styles');
   const styles = pickStyles(allStyles, styleNames);
@@ -102,6 +101,13 @@ export function commonParams(f: Fields, options: OptionsView, allStyles: readonl
     saveImages: f.bool('save_images', false),
     disableExtraNetworks,
   };
+}
+
+/** The noise-free twin an eta of 0 makes of an ancestral/SDE sampler (same schedule). */
+function deterministicSampler(s: ResolvedSampler): ResolvedSampler {
+  if (s.sampler.name === 'DPM++ 2M SDE') return { ...s, overrides: { ...s.overrides, algorithm_type: 'dpmsolver++' } };
+  const euler = SAMPLERS.find((x) => x.name === 'Euler');
+  return euler === undefined ? s : { ...s, sampler: euler, className: euler.className, overrides: { ...euler.overrides } };
 }
 
 /** override_settings as a plain object (null → none). */
