@@ -12,6 +12,8 @@ import { Fields, readModel, type FieldValue } from './fields.js';
 import { runA1111Job } from './jobs.js';
 import type { OptionsView } from './options.js';
 import { commonParams, overrideSettings, type CommonParams } from './processing/params.js';
+import { checkRunLimits } from './processing/common.js';
+import { pipelineLimits } from '../server/pipeline-entry.js';
 import type { RunContext } from './processing/common.js';
 import { runImg2img, type Img2ImgParams } from './processing/img2img.js';
 import type { Processed } from './processing/processed.js';
@@ -125,6 +127,9 @@ export async function txt2imgRoute(svc: A1111Services, req: Request, gone: Abort
     negative: f.str('hr_negative_prompt', ''),
   };
   checkHires(hr);
+  const limits = pipelineLimits(svc.core.limits);
+  checkRunLimits(limits, Math.floor(c.width / 8) * 8, Math.floor(c.height / 8) * 8, c.steps, c.batchSize);
+  if (hr.enabled) checkRunLimits(limits, Math.trunc(c.width * hr.scale) || c.width, Math.trunc(c.height * hr.scale) || c.height, hr.secondPassSteps || c.steps, c.batchSize);
   const fw = f.num('firstphase_width', 0);
   const fh = f.num('firstphase_height', 0);
   const common = hr.enabled && (fw !== 0 || fh !== 0) ? { ...c, width: fw, height: fh } : c;
@@ -163,6 +168,7 @@ export async function img2imgRoute(svc: A1111Services, req: Request, gone: Abort
   if (![0, 1, 2, 3].includes(a.resizeMode)) throw httpException(422, `resize_mode: must be 0, 1, 2 or 3, got ${a.resizeMode}`);
   if (![0, 1, 2, 3].includes(a.inpaintingFill)) throw httpException(422, `inpainting_fill: must be 0, 1, 2 or 3, got ${a.inpaintingFill}`);
   const upscale = sdUpscale ? sdUpscaleArgs(f.list('script_args')) : undefined;
+  checkRunLimits(pipelineLimits(svc.core.limits), Math.floor(c.width / 8) * 8, Math.floor(c.height / 8) * 8, c.steps, Math.max(c.batchSize, initImages.length));
   const processed = await run(svc, req, gone, view, c, 'scripts_img2img', true, (ctx) => (upscale ? runSdUpscale(ctx, c, a, upscale) : runImg2img(ctx, c, a)));
   await keepOverrides(svc, f, overrides);
   const echo = f.bool('include_init_images', false) ? values : { ...values, init_images: null, mask: null };

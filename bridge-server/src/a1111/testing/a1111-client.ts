@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeImage, readPngParameters, type RgbaImage } from '../../image/index.js';
 import { startBridgeServer, type RunningBridge } from '../../server/index.js';
-import { makeTestModel, type TestModelKind } from '../../testmodels/index.js';
+import { makeTestModel, type TestModelKind, type TestModelOptions } from '../../testmodels/index.js';
 
 export interface A1111TestBridge {
   bridge: RunningBridge;
@@ -23,13 +23,15 @@ export const TOKEN = 'a1111-test-token';
 /** A1111's --api-auth style: user name anything, the bridge token as password. */
 export const BASIC = `Basic ${Buffer.from(`artist:${TOKEN}`).toString('base64')}`;
 
-export async function startA1111Bridge(options: { models?: ReadonlyArray<{ name: string; kind: TestModelKind }>; dir?: string } = {}): Promise<A1111TestBridge> {
+export async function startA1111Bridge(
+  options: { models?: ReadonlyArray<{ name: string; kind: TestModelKind; options?: TestModelOptions }>; dir?: string } = {},
+): Promise<A1111TestBridge> {
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'lb-a1111-')));
   const configDir = path.join(dir, 'config');
   const modelsDir = path.join(dir, 'models');
   await mkdir(modelsDir, { recursive: true });
   for (const m of options.models ?? []) {
-    await makeTestModel(m.kind, path.join(modelsDir, m.name)).catch((err: unknown) => {
+    await makeTestModel(m.kind, path.join(modelsDir, m.name), m.options).catch((err: unknown) => {
       if (!String(err).includes('EEXIST')) throw err;
     });
   }
