@@ -186,3 +186,18 @@ test('png-info reads back what txt2img wrote: the infotext, its fields, other te
   const plain = await t.post('/sdapi/v1/png-info', { image: Buffer.from(await encodePng(source(8, 8))).toString('base64') });
   assert.equal(plain.json['info'], '');
 });
+
+test("a Photoshop plug-in's img2img body (every field sent, sampler_index, cfg 20) is taken as A1111 takes it", async () => {
+  const init = (await dataUrl(source(64, 64))).replace(/^data:image\/png;base64,/, '');
+  const body = {
+    init_images: [init], resize_mode: 0, denoising_strength: 0.75, mask_blur: 4, inpainting_fill: 0, inpaint_full_res: true, inpaint_full_res_padding: 0,
+    inpainting_mask_invert: 0, prompt: 'a harbour', seed: -1, subseed: -1, subseed_strength: 0, seed_resize_from_h: -1, seed_resize_from_w: -1,
+    batch_size: 1, n_iter: 1, steps: 3, cfg_scale: 20, width: 64, height: 64, restore_faces: false, tiling: false, negative_prompt: '', eta: 0,
+    s_churn: 0, s_tmax: 0, s_tmin: 0, s_noise: 1, override_settings: {}, sampler_index: 'Euler', include_init_images: false,
+  };
+  const r = await img2img(body);
+  assert.match(r.info.infotexts[0] ?? '', /Sampler: Euler, Schedule type: Automatic, CFG scale: 20\.0,/);
+  assert.deepEqual([r.decoded[0]?.image.width, r.decoded[0]?.image.height], [64, 64]);
+  const echo = await t.post('/sdapi/v1/img2img', { ...body, include_init_images: true });
+  assert.deepEqual((echo.json['parameters'] as Record<string, unknown>)['init_images'], [init]);
+});

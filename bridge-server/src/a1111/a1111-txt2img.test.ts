@@ -210,3 +210,21 @@ test('pydantic validation: every bad field at once, FastAPI\'s 422 shape', async
   const { info } = await txt2img({ steps: '2', width: '64', tiling: 0, seed: '11' });
   assert.deepEqual([info.steps, info.seed], [2, 11]);
 });
+
+test('a client library\'s full body (webuiapi\'s txt2img defaults, nulls and its extra fields) is taken as A1111 takes it', async () => {
+  const webuiapi = {
+    enable_hr: false, denoising_strength: 0.7, firstphase_width: 0, firstphase_height: 0, hr_scale: 2, hr_upscaler: 'Latent', hr_second_pass_steps: 0,
+    hr_resize_x: 0, hr_resize_y: 0, prompt: 'a meadow', styles: [], seed: 12, subseed: -1, subseed_strength: 0.0, seed_resize_from_h: 0,
+    seed_resize_from_w: 0, sampler_name: null, batch_size: 1, n_iter: 1, steps: 3, cfg_scale: 7.0, width: 64, height: 64, restore_faces: false,
+    tiling: false, do_not_save_samples: false, do_not_save_grid: false, negative_prompt: '', eta: 1.0, s_churn: 0, s_tmax: 0, s_tmin: 0, s_noise: 1,
+    override_settings: {}, override_settings_restore_afterwards: true, script_args: [], script_name: null, send_images: true, save_images: false,
+    alwayson_scripts: {}, sampler_index: null, use_deprecated_controlnet: false, controlnet_units: [],
+  };
+  const { info, decoded } = await txt2img(webuiapi, {});
+  // Both sampler fields null: A1111 1.10 runs its first sampler, DPM++ 2M (Karras by default).
+  assert.equal(info.sampler_name, 'DPM++ 2M');
+  assert.match(info.infotexts[0] ?? '', /Sampler: DPM\+\+ 2M, Schedule type: Karras,/);
+  assert.equal(decoded.length, 1);
+  const quiet = await t.post('/sdapi/v1/txt2img', { ...webuiapi, send_images: false });
+  assert.deepEqual(quiet.json['images'], []);
+});

@@ -6,8 +6,7 @@
  */
 import { httpException } from './errors.js';
 import type { FieldValue } from './fields.js';
-import { OPTION_DEFAULTS } from './option-defaults.js';
-import { optNumber, optString, type OptionsView } from './options.js';
+import { optNumber, type OptionsView } from './options.js';
 
 /** Settings whose other values change what A1111 generates, with the values this bridge runs. */
 const SETTING_RULES: ReadonlyArray<{ key: string; ok: (v: FieldValue | undefined) => boolean; why: string }> = [
@@ -104,10 +103,3 @@ export function extraNetworkTags(prompt: string, disabled: boolean): string {
   const kind = (tag?.[1] ?? '').toLowerCase() === 'hypernet' ? 'Hypernetwork' : 'LoRA';
   refuse(`${kind} '${(tag?.[2] ?? '').trim()}' not found: this server has no ${kind === 'LoRA' ? 'LoRA files (GET /sdapi/v1/loras is empty)' : 'hypernetworks (GET /sdapi/v1/hypernetworks is empty)'}.`);
 }
-
-/** Default settings values, for messages. */
-export function settingDefault(key: string): FieldValue | undefined {
-  return OPTION_DEFAULTS[key];
-}
-
-export { optString };

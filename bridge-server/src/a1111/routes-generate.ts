@@ -51,7 +51,6 @@ async function jobModel(svc: A1111Services, view: OptionsView, tiling: boolean):
 
 async function run(
   svc: A1111Services,
-  req: Request,
   gone: AbortSignal,
   view: OptionsView,
   c: CommonParams,
@@ -61,7 +60,6 @@ async function run(
 ): Promise<Processed> {
   const model = await jobModel(svc, view, c.tiling);
   if (needsEncoder && !model.info.hasVaeEncoder) throw httpException(422, `Model "${model.name}" has no VAE encoder, which img2img needs.`);
-  void req;
   let counted = false;
   try {
     return await runA1111Job({
@@ -133,7 +131,7 @@ export async function txt2imgRoute(svc: A1111Services, req: Request, gone: Abort
   const fw = f.num('firstphase_width', 0);
   const fh = f.num('firstphase_height', 0);
   const common = hr.enabled && (fw !== 0 || fh !== 0) ? { ...c, width: fw, height: fh } : c;
-  const processed = await run(svc, req, gone, view, common, 'scripts_txt2img', false, (ctx) => runTxt2img(ctx, common, hr));
+  const processed = await run(svc, gone, view, common, 'scripts_txt2img', false, (ctx) => runTxt2img(ctx, common, hr));
   await keepOverrides(svc, f, overrides);
   return respond(svc, processed, values, common, view, 'txt2img');
 }
@@ -169,7 +167,7 @@ export async function img2imgRoute(svc: A1111Services, req: Request, gone: Abort
   if (![0, 1, 2, 3].includes(a.inpaintingFill)) throw httpException(422, `inpainting_fill: must be 0, 1, 2 or 3, got ${a.inpaintingFill}`);
   const upscale = sdUpscale ? sdUpscaleArgs(f.list('script_args')) : undefined;
   checkRunLimits(pipelineLimits(svc.core.limits), Math.floor(c.width / 8) * 8, Math.floor(c.height / 8) * 8, c.steps, Math.max(c.batchSize, initImages.length));
-  const processed = await run(svc, req, gone, view, c, 'scripts_img2img', true, (ctx) => (upscale ? runSdUpscale(ctx, c, a, upscale) : runImg2img(ctx, c, a)));
+  const processed = await run(svc, gone, view, c, 'scripts_img2img', true, (ctx) => (upscale ? runSdUpscale(ctx, c, a, upscale) : runImg2img(ctx, c, a)));
   await keepOverrides(svc, f, overrides);
   const echo = f.bool('include_init_images', false) ? values : { ...values, init_images: null, mask: null };
   return respond(svc, processed, echo, c, view, 'img2img');

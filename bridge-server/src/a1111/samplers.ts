@@ -114,7 +114,8 @@ function findSchedule(name: string): { name: string; labels: string[] } | undefi
  * found" (A1111's validate_sampler_name); a schedule we cannot run → 400 "Scheduler not found".
  */
 export function resolveSampler(samplerName: string | undefined, scheduleName: string | undefined): ResolvedSampler {
-  let name = samplerName === undefined || samplerName === '' ? 'Euler' : samplerName;
+  // Neither sampler_name nor sampler_index: A1111 1.10 takes its first sampler.
+  let name = samplerName === undefined || samplerName === '' ? (SAMPLERS[0] as A1111Sampler).name : samplerName;
   let suffix: string | undefined;
   for (const [key, labels] of A1111_SCHEDULE_NAMES) {
     const hit = [key, ...labels].find((l) => name.endsWith(` ${l}`));

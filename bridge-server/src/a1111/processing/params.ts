@@ -73,7 +73,6 @@ export function commonParams(f: Fields, options: OptionsView, allStyles: readonl
 
   const resizeW = f.num('seed_resize_from_w', -1);
   const resizeH = f.num('seed_resize_from_h', -1);
-  const seedExtras = true;
   return {
     prompt,
     negative,
@@ -83,7 +82,7 @@ export function commonParams(f: Fields, options: OptionsView, allStyles: readonl
     styles,
     seed: f.optNum('seed'),
     subseed: f.optNum('subseed'),
-    subseedStrength: seedExtras ? f.num('subseed_strength', 0) : 0,
+    subseedStrength: f.num('subseed_strength', 0),
     seedResizeFromW: resizeW,
     seedResizeFromH: resizeH,
     seedResize: resizeW > 0 && resizeH > 0 ? { width: resizeW, height: resizeH } : undefined,

@@ -98,8 +98,6 @@ export async function runTxt2img(ctx: RunContext, c: CommonParams, hr: HiresPara
   const subseed = fixedSeed(c.subseed);
   const { seeds, subseeds } = allSeeds(seed, subseed, c.subseedStrength, count);
   const extra = new GenerationParams();
-  if (c.sampler.schedule !== 'automatic') extra.set('Schedule type', c.sampler.scheduleLabel);
-  if (c.etaExtra !== undefined) extra.set('Eta', pyFloat(c.etaExtra));
   const p: ProcessingRecord = {
     prompt: c.rawPrompt,
     negative: c.rawNegative,
@@ -136,6 +134,9 @@ export async function runTxt2img(ctx: RunContext, c: CommonParams, hr: HiresPara
     if (hr.upscaler !== undefined) extra.set('Hires upscaler', hr.upscaler);
     checkRunLimits(ctx.limits, target.toX, target.toY, hr.secondPassSteps || c.steps, c.batchSize);
   }
+  // What the sampler adds when it starts (after the processing's own entries, as in A1111).
+  if (c.sampler.schedule !== 'automatic') extra.set('Schedule type', c.sampler.scheduleLabel);
+  if (c.etaExtra !== undefined) extra.set('Eta', pyFloat(c.etaExtra));
 
   if (state.jobCount === -1) state.jobCount = c.nIter;
   if (hr.enabled) state.jobCount *= 2;
