@@ -3,9 +3,9 @@
  * composition resolved step by step, the texts re-written in our prompt syntax, consecutive steps
  * with the same texts grouped into segments, each encoded once per job.
  */
-import type { ClipTokenizer } from '../../tokenizer/index.js';
-import type { OnnxModel } from '../../runtime/index.js';
 import { encodeConditioning, type Conditioning } from '../../pipeline/conditioning.js';
+import type { LoadedModel } from '../../pipeline/loaded-model.js';
+import { TextStack } from '../../pipeline/text-stack.js';
 import { httpException } from '../errors.js';
 import { toBridgeSyntax } from '../prompt-attention.js';
 import { promptSchedule, scheduledText, splitAnd, type PromptSchedule, type ScheduleSteps } from '../prompt-schedule.js';
@@ -53,10 +53,9 @@ export function planConditioning(prompt: string, negative: string, cfg: number, 
 export class ConditioningCache {
   private readonly cache = new Map<string, Promise<Conditioning>>();
 
-  constructor(
-    private readonly tokenizer: ClipTokenizer,
-    private readonly encoder: () => Promise<OnnxModel>,
-  ) {}
+  private stack: Promise<TextStack> | undefined;
+
+  constructor(private readonly model: LoadedModel) {}
 
   get(segment: CondSegment): Promise<Conditioning> {
     // Guidance 1 without a mix needs no negative: u + 1·(c − u) = c.
@@ -64,8 +63,9 @@ export class ConditioningCache {
     const key = `${segment.mixMode}\u0000${withNegative}\u0000${segment.prompt}\u0000${segment.negative}`;
     let hit = this.cache.get(key);
     if (hit === undefined) {
-      hit = this.encoder().then((enc) =>
-        encodeConditioning(this.tokenizer, enc, { prompt: segment.prompt, negative: segment.negative, longPrompt: 'chunk', mixMode: segment.mixMode }, withNegative),
+      this.stack ??= TextStack.of(this.model);
+      hit = this.stack.then((stack) =>
+        encodeConditioning(stack, { prompt: segment.prompt, negative: segment.negative, longPrompt: 'chunk', mixMode: segment.mixMode }, withNegative),
       );
       this.cache.set(key, hit);
       hit.catch(() => this.cache.delete(key));

@@ -145,7 +145,7 @@ export async function runImg2img(ctx: RunContext, c: CommonParams, a: Img2ImgPar
   if (multiplier !== 1) extra.set('Noise multiplier', pyFloat(multiplier));
 
   if (state.jobCount === -1) state.jobCount = c.nIter;
-  const conds = new ConditioningCache(model.tokenizer, () => model.textEncoder());
+  const conds = new ConditioningCache(model);
   const images: RgbaImage[] = [];
   const infotexts: string[] = [];
   const fixed = optBool(options, 'img2img_fix_steps') ? c.steps : undefined;

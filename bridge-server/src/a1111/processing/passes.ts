@@ -5,6 +5,7 @@
 import type { LoadedModel } from '../../pipeline/loaded-model.js';
 import { rgbaToChw, type RgbaImage } from '../../image/index.js';
 import type { BatchNoise } from '../../pipeline/noise.js';
+import { sizeConditioning } from '../../pipeline/run-core.js';
 import type { ResolvedSampler } from '../samplers.js';
 import { encodeImages, previewEvery, type RunContext } from './common.js';
 import type { ConditioningCache, CondSegment } from './conditioning-plan.js';
@@ -84,6 +85,7 @@ export async function statefulPass(spec: PassSpec): Promise<PassResult> {
       conds: spec.conds,
       extraChannels: spec.extraChannels,
       afterStep: spec.afterStep,
+      timeIds: sizeConditioning(ctx.model, spec.shape[3] * 8, spec.shape[2] * 8),
       signal,
       onStep: (step, _total, denoised) => {
         state.samplingStep = step;

@@ -104,6 +104,8 @@ export interface PassInput {
   conds: ConditioningCache;
   extraChannels?: Float32Array | undefined;
   afterStep?: ((latents: Float32Array, step: number) => Float32Array) | undefined;
+  /** SDXL's size conditioning for the pass's size (undefined for UNets without it). */
+  timeIds?: Float32Array | undefined;
   signal: AbortSignal;
   /** After every step: its 1-based number, the total, the denoised estimate. */
   onStep?: (step: number, total: number, denoised: Float32Array) => void;
@@ -140,6 +142,7 @@ export async function runPass(input: PassInput, stopByUser: (err: unknown) => bo
         signal: input.signal,
         ...(c.mix ? { mix: c.mix } : {}),
         ...(input.extraChannels ? { extraChannels: input.extraChannels } : {}),
+        ...(input.timeIds ? { timeIds: input.timeIds } : {}),
         ...(after ? { afterStep: (l: Float32Array, i: number) => after(l, from + i) } : {}),
         onStep: (info) => input.onStep?.(from + info.step, total, input.scheduler.last ?? info.latents),
       });

@@ -140,7 +140,7 @@ export async function runTxt2img(ctx: RunContext, c: CommonParams, hr: HiresPara
 
   if (state.jobCount === -1) state.jobCount = c.nIter;
   if (hr.enabled) state.jobCount *= 2;
-  const conds = new ConditioningCache(model.tokenizer, () => model.textEncoder());
+  const conds = new ConditioningCache(model);
   const images: RgbaImage[] = [];
   const infotexts: string[] = [];
   for (let n = 0; n < c.nIter; n++) {
