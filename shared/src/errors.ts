@@ -19,6 +19,8 @@ export const ERROR_CATALOG = {
   scheduler_config_invalid: { status: 400, summary: 'A scheduler configuration value is not supported.' },
   prompt_syntax: { status: 400, summary: 'A prompt has a syntax error (weights, mixing).' },
   // Checkpoint import
+  checkpoint_invalid: { status: 422, summary: 'A checkpoint file is truncated, corrupt or in a format that cannot be read.' },
+  checkpoint_unsafe: { status: 422, summary: 'A checkpoint refers to code it has no reason to contain; it was refused and nothing in it was run.' },
   checkpoint_unsupported: { status: 422, summary: 'A file is not a model this bridge can import (a LoRA, a refiner, another architecture).' },
   import_failed: { status: 500, summary: 'A checkpoint import stopped (disk full, cancelled, write error); nothing was added.' },
   // Downloads
