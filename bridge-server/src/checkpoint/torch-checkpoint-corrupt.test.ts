@@ -7,7 +7,7 @@ import { CheckpointError } from './checkpoint-error.js';
 import { assertMatchesTorch } from './testing/assert-tensors.js';
 import { PY_HELPERS } from './testing/python-helpers.js';
 import { loadExpected, torchFixtures } from './testing/torch-fixtures.js';
-import { runTorchScript } from './testing/torch-python.js';
+import { cachedTorchOutputs, runTorchScript } from './testing/torch-python.js';
 import { openTorchCheckpoint } from './torch-checkpoint.js';
 
 let dir = '';
@@ -32,7 +32,7 @@ function rejectsWith(file: string, key: string | undefined, pattern: RegExp) {
 /** Variants of a torch checkpoint, damaged the way disks, downloads and other tools damage them. */
 const DAMAGE = String.raw`
 import sys, zipfile, pickle, types, io, struct
-src, out = sys.argv[1], sys.argv[2]
+out, src = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(src) as z:
     entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
 root = entries[0][0].split('/')[0]
@@ -76,7 +76,7 @@ test('damaged torch checkpoints are refused, naming the file and the tensor or e
   const fixtures = await torchFixtures(t);
   if (fixtures === undefined) return;
   const src = join(fixtures, 'plain.ckpt');
-  await runTorchScript(DAMAGE, [src, dir]);
+  const damaged = await cachedTorchOutputs('damaged-checkpoints', DAMAGE, [src]);
   const whole = await readFile(src);
   const cases: Array<[string, string | undefined, RegExp]> = [
     ['missing-storage.ckpt', 'w', /storage "0" has no zip entry plain\/data\/0/],
@@ -87,7 +87,7 @@ test('damaged torch checkpoints are refused, naming the file and the tensor or e
     ['view-beyond.ckpt', 'beyond', /reaches element 7 of a storage with 6/],
   ];
   for (const [name, key, pattern] of cases) {
-    const file = join(dir, name);
+    const file = join(damaged, name);
     await assert.rejects(openTorchCheckpoint(file), rejectsWith(file, key, pattern));
   }
   // Cut anywhere: the zip's directory at the end is gone.
@@ -139,8 +139,8 @@ test('damaged torch checkpoints are refused, naming the file and the tensor or e
 
 test('TorchScript archives are refused as not being state dicts', async (t) => {
   if ((await torchFixtures(t)) === undefined) return;
-  const file = join(dir, 'scripted.pt');
-  await runTorchScript('import sys, torch\ntorch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), sys.argv[1])\n', [file]);
+  const out = await cachedTorchOutputs('torchscript', 'import sys, torch\ntorch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), sys.argv[1] + "/scripted.pt")\n');
+  const file = join(out, 'scripted.pt');
   await assert.rejects(openTorchCheckpoint(file), rejectsWith(file, undefined, /TorchScript/));
 });
 

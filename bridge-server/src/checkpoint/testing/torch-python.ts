@@ -68,6 +68,18 @@ function candidates(): string[] {
   return env !== undefined && env !== '' ? [env] : ['/usr/bin/python3', 'python3'];
 }
 
+const PROBE = `
+import importlib.util, importlib.metadata, json
+def version(name):
+    if importlib.util.find_spec(name) is None:
+        return None
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return 'unknown'
+print(json.dumps([version('torch'), version('numpy')]))
+`;
+
 let found: Promise<TorchPython | string> | undefined;
 
 /** The torch Python, or a string saying why there is none. Probed once per process. */
@@ -76,13 +88,10 @@ export function probeTorch(): Promise<TorchPython | string> {
     const reasons: string[] = [];
     for (const python of candidates()) {
       try {
-        const { stdout } = await runPython(
-          python,
-          'import json, torch\ntry:\n import numpy; nv = numpy.__version__\nexcept ImportError:\n nv = None\nprint(json.dumps([torch.__version__, nv]))\n',
-          [],
-          { timeoutMs: 120_000 },
-        );
-        const [torchVersion, numpyVersion] = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as [string, string | null];
+        // Finds torch without importing it (an import costs seconds; scripts pay for it when they run).
+        const { stdout } = await runPython(python, PROBE, [], { timeoutMs: 60_000 });
+        const [torchVersion, numpyVersion] = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as [string | null, string | null];
+        if (torchVersion === null) throw new Error('torch is not installed');
         return { python, torchVersion, numpyVersion: numpyVersion ?? undefined };
       } catch (err) {
         reasons.push(`${python}: ${(err instanceof Error ? err.message : String(err)).split('\n').filter(Boolean).pop() ?? 'failed'}`);
