@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { convertF16, toFloat32 } from './dtypes.js';
+import { convertF16, convertF16Scalar, toFloat32 } from './dtypes.js';
+import { halfSimd } from './half-simd.js';
 import { gather } from './strided.js';
 import { assertSameFloats } from './testing/assert-tensors.js';
 import { torchFixtures } from './testing/torch-fixtures.js';
@@ -24,19 +25,26 @@ test('every float16 and bfloat16 bit pattern converts to the float32 torch gives
   }
 });
 
-test('float16 conversion: the paired fast path and the odd tail agree with the element path', () => {
+test('float16 conversion: SIMD and scalar paths, unaligned views and odd tails all agree', () => {
   const src = new Uint16Array(every16().buffer);
-  const paired = new Uint32Array(65536);
-  convertF16(src, paired);
-  // Unaligned source (byteOffset 2) takes the element-wise path; odd lengths take the tail.
+  const scalar = new Uint32Array(65536);
+  convertF16Scalar(src, scalar);
+  assert.ok(halfSimd !== undefined, 'WebAssembly SIMD is available in the Node versions we support');
+  const simd = new Uint32Array(65536);
+  convertF16(src, simd);
+  assert.deepEqual(simd, scalar);
+  // Lengths that leave a scalar tail after the SIMD blocks.
+  for (const n of [1, 7, 9, 65531]) {
+    const part = new Uint32Array(n);
+    convertF16(src.subarray(65536 - n), part);
+    assert.deepEqual(part, scalar.subarray(65536 - n), `length ${n}`);
+  }
+  // An unaligned source view works too.
   const shifted = new Uint16Array(65537);
   shifted.set(src, 1);
   const single = new Uint32Array(65536);
   convertF16(new Uint16Array(shifted.buffer, 2, 65536), single);
-  assert.deepEqual(single, paired);
-  const odd = new Uint32Array(65535);
-  convertF16(src.subarray(0, 65535), odd);
-  assert.deepEqual(odd, paired.subarray(0, 65535));
+  assert.deepEqual(single, scalar);
 });
 
 test('float8 values match the published encodings (OCP FP8; torch float8_e4m3fn and float8_e5m2)', () => {

@@ -3,6 +3,7 @@
  * (every F16, BF16 and F8 value is representable in float32); F64 rounds to nearest; 64-bit
  * integers pass through a double, so only magnitudes past 2^53 could round differently from torch.
  */
+import { halfSimd, SIMD_CHUNK } from './half-simd.js';
 import type { StoredDType } from './tensor-source.js';
 
 export const DTYPE_SIZE: Readonly<Record<StoredDType, number>> = {
@@ -31,6 +32,7 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 
 /** float32 bit patterns of all 65536 halves; only the rare cases (zero, subnormal, inf, NaN) use it. */
 const HALF_TABLE = buildHalfTable();
+const HALF_TABLE_I32 = new Int32Array(HALF_TABLE.buffer);
 
 function halfToFloatBits(h: number): number {
   const em = h & 0x7fff;
@@ -57,34 +59,28 @@ function buildHalfTable(): Uint32Array {
   return table;
 }
 
-/**
- * IEEE half -> float32 bits. Normal numbers (nearly all weights) take a branch-predictable
- * add-and-shift; the rest come from the table. Reads pairs of halves as one 32-bit word.
- */
+/** IEEE half -> float32 bits: WebAssembly SIMD where available, else the scalar loop. */
 export function convertF16(src: Uint16Array, out: Uint32Array): void {
-  const n = src.length;
-  const table = HALF_TABLE;
-  const pairs = n >>> 1;
-  // Two halves per 32-bit load when the source is 4-byte aligned (always, for our own buffers).
-  if ((src.byteOffset & 3) === 0 && pairs > 0) {
-    const words = new Uint32Array(src.buffer, src.byteOffset, pairs);
-    for (let i = 0; i < pairs; i++) {
-      const w = words[i]!;
-      const lo = w & 0xffff;
-      const hi = w >>> 16;
-      const a = lo & 0x7fff;
-      const b = hi & 0x7fff;
-      out[2 * i] = (a - 0x400) >>> 0 < 0x7800 ? ((lo & 0x8000) << 16) | ((a + 0x1c000) << 13) : table[lo]!;
-      out[2 * i + 1] = (b - 0x400) >>> 0 < 0x7800 ? ((hi & 0x8000) << 16) | ((b + 0x1c000) << 13) : table[hi]!;
-    }
-    if ((n & 1) === 1) out[n - 1] = table[src[n - 1]!]!;
+  const simd = halfSimd;
+  const whole = src.length & ~7;
+  if (simd === undefined || whole === 0) {
+    convertF16Scalar(src, out);
     return;
   }
-  for (let i = 0; i < n; i++) {
-    const h = src[i]!;
-    const a = h & 0x7fff;
-    out[i] = (a - 0x400) >>> 0 < 0x7800 ? ((h & 0x8000) << 16) | ((a + 0x1c000) << 13) : table[h]!;
+  for (let i = 0; i < whole; i += SIMD_CHUNK) {
+    const end = Math.min(whole, i + SIMD_CHUNK);
+    simd.convert(src.subarray(i, end), out.subarray(i, end));
   }
+  if (whole < src.length) convertF16Scalar(src.subarray(whole), out.subarray(whole));
+}
+
+/** The scalar path (no WebAssembly SIMD, and tails): one table load per half. */
+export function convertF16Scalar(src: Uint16Array, out: Uint32Array): void {
+  // Int32 views keep every value a small integer to V8 (uint32 values past 2^31 would be doubles).
+  const table = HALF_TABLE_I32;
+  const o = new Int32Array(out.buffer, out.byteOffset, out.length);
+  const n = src.length;
+  for (let i = 0; i < n; i++) o[i] = table[src[i]!]!;
 }
 
 /** One half's value (for scalars; arrays go through convertF16). */
