@@ -47,6 +47,10 @@ test('views keep their storage: transposes, slices and channels-last are gathere
     assert.deepEqual([...entry('scalar').shape], []);
     assert.equal(entry('empty').byteLength, 0);
     assert.equal((await ckpt.readRaw('empty')).byteLength, 0);
+    // keys() follows the file: each key's storage entry lies no earlier than the previous one's.
+    const bytes = await readFile(join(dir, 'plain.ckpt'));
+    const positions = ckpt.keys().map((k) => bytes.indexOf(Buffer.from(entry(k).storageEntry ?? '')));
+    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
     // Into caller buffers as well, and concurrently.
     const w = await Promise.all(['w', 'w_t', 'half_t', 'channels_last'].map((k) => ckpt.readFloat32(k)));
     const into = new Float32Array(24);
@@ -113,4 +117,19 @@ test("torch's pre-1.6 format is refused with what to do about it", async (t) => 
       return true;
     });
   }
+});
+
+test('tensors rebuilt from numpy arrays (C and Fortran order) read as torch rebuilds them', async (t) => {
+  const dir = await torchFixtures(t);
+  if (dir === undefined) return;
+  const ckpt = await openTorchCheckpoint(join(dir, 'numpy-tensors.pt'));
+  try {
+    await assertMatchesTorch(ckpt, await loadExpected(dir, 'numpy-tensors'));
+    assert.equal(ckpt.entry('f_order')?.contiguous, false);
+    assert.equal(ckpt.entry('c_order')?.storageEntry, undefined, 'carried inline in the pickle');
+  } finally {
+    await ckpt.close();
+  }
+  // torch would convert float32 data to float16 here; we refuse rather than guess.
+  await assert.rejects(openTorchCheckpoint(join(dir, 'numpy-converted.pt')), { code: 'checkpoint_invalid', message: /needs a conversion/ });
 });

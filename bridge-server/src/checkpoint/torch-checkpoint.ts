@@ -54,7 +54,17 @@ export class TorchCheckpoint implements TensorSource {
     /** 'state_dict' when the tensors were unwrapped from that key. */
     readonly unwrapped: string | undefined,
   ) {
-    this.order = Object.freeze([...tensors.keys()]);
+    // File order (storage entry, then offset in it): reading in this order streams the file.
+    const at = (t: Located): [number, number] => [t.zip?.localHeaderOffset ?? Number.MAX_SAFE_INTEGER, t.entry.storageOffset];
+    this.order = Object.freeze(
+      [...tensors.values()]
+        .sort((a, b) => {
+          const [ea, oa] = at(a);
+          const [eb, ob] = at(b);
+          return ea - eb || oa - ob;
+        })
+        .map((t) => t.entry.key),
+    );
   }
 
   static async open(file: string): Promise<TorchCheckpoint> {
@@ -86,7 +96,7 @@ export class TorchCheckpoint implements TensorSource {
     return this.reader.file;
   }
 
-  /** Keys in the order the pickle lists them (the state dict's order). */
+  /** Keys in the order their bytes lie in the file (tensors sharing a storage by offset). */
   keys(): readonly string[] {
     return this.order;
   }

@@ -7,14 +7,13 @@
  * would be a call is reached.
  */
 import { CheckpointError, invalidCheckpoint } from './checkpoint-error.js';
-import { DTYPE_SIZE, halfToNumber } from './dtypes.js';
+import { DTYPE_SIZE } from './dtypes.js';
 import type { PicklePolicy } from './pickle/policy.js';
 import { PyDict, PyGlobal, PyObject, PySet, PyTuple, typeName, UnhashableKeyError, type PyValue } from './pickle/values.js';
 import type { StoredDType } from './tensor-source.js';
+import { NumpyArray, NumpyDType, numpyDType, numpyScalar, numpyStoredDType, setArrayState, setDTypeState } from './numpy-values.js';
 import {
   InlineBytes,
-  NumpyArray,
-  NumpyDType,
   STORAGE_TYPES,
   TORCH_DTYPES,
   TorchDType,
@@ -160,6 +159,11 @@ export class TorchPicklePolicy implements PicklePolicy {
         const [array, dtype] = args;
         if (!(array instanceof NumpyArray) || array.data === undefined) throw this.invalid('_rebuild_device_tensor_from_numpy gets no numpy array');
         if (!(dtype instanceof TorchDType) || dtype.dtype === null) throw this.invalid(`_rebuild_device_tensor_from_numpy gets an unsupported dtype ${typeName(dtype)}`);
+        // torch converts the array to `dtype`; only the no-conversion case is read.
+        const stored = array.dtype === undefined ? undefined : numpyStoredDType(array.dtype);
+        if (stored !== dtype.dtype) {
+          throw this.invalid(`a tensor rebuilt from a numpy ${array.dtype?.byteOrder ?? ''}${array.dtype?.spec ?? '?'} array as ${dtype.describe()} needs a conversion, which is not supported`);
+        }
         const shape = array.shape;
         const stride = rowMajorStrides(array.fortranOrder ? [...shape].reverse() : shape);
         return new TorchTensor(new InlineBytes(array.data), dtype.dtype, 0, shape, array.fortranOrder ? stride.reverse() : stride);
@@ -170,13 +174,16 @@ export class TorchPicklePolicy implements PicklePolicy {
         if (init instanceof Uint8Array) return init.slice();
         throw this.invalid(`bytearray(${typeName(init)})`);
       }
-      case 'np_scalar':
-        return this.numpyScalar(args);
+      case 'np_scalar': {
+        const [dtype, raw] = args;
+        if (!(dtype instanceof NumpyDType) || !(raw instanceof Uint8Array)) throw this.invalid('numpy scalar is not (dtype, bytes)');
+        const value = numpyScalar(dtype, raw);
+        if (value === undefined) throw this.invalid(`numpy scalar of dtype ${dtype.spec} (${raw.byteLength} bytes) is not read`);
+        return value;
+      }
       case 'np_dtype': {
-        const spec = args[0];
-        if (typeof spec !== 'string' || !/^[<>=|]?[fiub]\d{1,2}$/.test(spec)) throw this.invalid(`numpy.dtype(${typeName(spec)}) is not a plain numeric dtype`);
-        const dt = new NumpyDType(spec.replace(/^[<>=|]/, ''));
-        if (/^[<>]/.test(spec)) dt.byteOrder = spec[0]!;
+        const dt = numpyDType(args[0]);
+        if (dt === undefined) throw this.invalid(`numpy.dtype(${JSON.stringify(typeof args[0] === 'string' ? args[0] : typeName(args[0]))}) is not a plain numeric dtype`);
         return dt;
       }
       case 'np_reconstruct': {
@@ -229,21 +236,11 @@ export class TorchPicklePolicy implements PicklePolicy {
       return;
     }
     if (target instanceof NumpyDType) {
-      // (version, byteorder, subarray, names, fields, elsize, alignment, flags)
-      if (!(state instanceof PyTuple) || typeof state.items[1] !== 'string') throw this.invalid('numpy dtype state is not a tuple');
-      target.byteOrder = state.items[1];
+      if (!setDTypeState(target, state)) throw this.invalid('numpy dtype state is not a tuple');
       return;
     }
     if (target instanceof NumpyArray) {
-      // (version, shape, dtype, is_fortran, raw bytes)
-      const [, shape, dtype, fortran, raw] = state instanceof PyTuple ? state.items : [];
-      if (!(shape instanceof PyTuple) || !shape.items.every(isNonNegativeInt) || !(dtype instanceof NumpyDType) || !(raw instanceof Uint8Array)) {
-        throw this.invalid('numpy array state is not (version, shape, dtype, fortran, bytes)');
-      }
-      target.shape = shape.items as number[];
-      target.dtype = dtype;
-      target.fortranOrder = fortran === true;
-      target.data = raw;
+      if (!setArrayState(target, state)) throw this.invalid('numpy array state is not (version, shape, dtype, fortran, bytes)');
       return;
     }
     throw this.unsafe(`the pickle sets state on a ${typeName(target)}, which takes none`);
@@ -306,35 +303,6 @@ export class TorchPicklePolicy implements PicklePolicy {
       throw this.invalid(`untyped storage "${storage.key}" of ${storage.numel} bytes is not whole ${dtype} elements`);
     }
     return new TorchTensor(storage, dtype, offset, Object.freeze([...shape]), Object.freeze([...strides]));
-  }
-
-  private numpyScalar(args: readonly PyValue[]): PyValue {
-    const [dtype, raw] = args;
-    if (!(dtype instanceof NumpyDType) || !(raw instanceof Uint8Array)) throw this.invalid('numpy scalar is not (dtype, bytes)');
-    const kind = dtype.spec[0];
-    const size = Number(dtype.spec.slice(1));
-    if (raw.byteLength !== size) throw this.invalid(`numpy scalar ${dtype.spec} has ${raw.byteLength} bytes`);
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const little = dtype.byteOrder !== '>';
-    const read = (): number | bigint | boolean | undefined => {
-      if (kind === 'b' && size === 1) return raw[0] !== 0;
-      if (kind === 'f' && size === 8) return view.getFloat64(0, little);
-      if (kind === 'f' && size === 4) return view.getFloat32(0, little);
-      if (kind === 'f' && size === 2) return halfToNumber(view.getUint16(0, little));
-      if (kind === 'i' && size === 1) return view.getInt8(0);
-      if (kind === 'i' && size === 2) return view.getInt16(0, little);
-      if (kind === 'i' && size === 4) return view.getInt32(0, little);
-      if (kind === 'u' && size === 1) return view.getUint8(0);
-      if (kind === 'u' && size === 2) return view.getUint16(0, little);
-      if (kind === 'u' && size === 4) return view.getUint32(0, little);
-      if (kind === 'i' && size === 8) return view.getBigInt64(0, little);
-      if (kind === 'u' && size === 8) return view.getBigUint64(0, little);
-      return undefined;
-    };
-    const v = read();
-    if (v === undefined) throw this.invalid(`numpy scalar of dtype ${dtype.spec} is not supported`);
-    if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
-    return v;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The inert values a torch pickle turns into: storage types and dtypes named by the pickle,
  * storages (references to zip entries), tensors (a storage plus offset, shape and stride), and
- * the few numpy values Lightning checkpoints carry. None of them does anything.
+ * (numpy's own inert values are in numpy-values.ts). None of them does anything.
  */
 import { PyOpaque } from './pickle/values.js';
 import type { StoredDType } from './tensor-source.js';
@@ -124,27 +124,5 @@ export class TorchTensor extends PyOpaque {
   }
   describe(): string {
     return `tensor ${this.dtype}[${this.shape.join(', ')}]`;
-  }
-}
-
-/** numpy.dtype('<f8') and friends: kind letter and size, byte order set by BUILD. */
-export class NumpyDType extends PyOpaque {
-  byteOrder = '=';
-  constructor(readonly spec: string) {
-    super();
-  }
-  describe(): string {
-    return `numpy.dtype('${this.spec}')`;
-  }
-}
-
-/** numpy.ndarray as numpy pickles it (_reconstruct, then BUILD with shape, dtype and raw bytes). */
-export class NumpyArray extends PyOpaque {
-  shape: readonly number[] = [];
-  dtype: NumpyDType | undefined = undefined;
-  fortranOrder = false;
-  data: Uint8Array | undefined = undefined;
-  describe(): string {
-    return `numpy array ${this.dtype?.spec ?? '?'}[${this.shape.join(', ')}]`;
   }
 }

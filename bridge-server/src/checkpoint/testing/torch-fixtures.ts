@@ -134,6 +134,19 @@ bare = randn(3, 2)
 torch.save(bare, out + '/bare.pt')
 dump_expected(out, 'bare', {'': bare})
 
+# -- tensors rebuilt from numpy arrays (how torch saves device tensors without storages; A1111 allows it)
+class FromNumpy:
+    def __init__(self, array, dtype):
+        self.array, self.dtype = array, dtype
+    def __reduce__(self):
+        return (torch._utils._rebuild_device_tensor_from_numpy, (self.array, self.dtype, 'cpu', False))
+c_order = np.arange(6, dtype=np.float32).reshape(2, 3) / 7
+f_order = np.asfortranarray(np.arange(12, dtype=np.float64).reshape(3, 4) / 3)
+torch.save({'c_order': FromNumpy(c_order, torch.float32), 'f_order': FromNumpy(f_order, torch.float64),
+            'halves': FromNumpy(np.array([1.5, -2.0], dtype=np.float16), torch.float16)}, out + '/numpy-tensors.pt')
+torch.save({'converted': FromNumpy(c_order, torch.float16)}, out + '/numpy-converted.pt')
+dump_expected(out, 'numpy-tensors', torch.load(out + '/numpy-tensors.pt'))
+
 # -- the plain checkpoint re-zipped: deflated entries, and ZIP64 records throughout
 names_and_data = []
 with zipfile.ZipFile(out + '/plain.ckpt') as src:
