@@ -79,6 +79,12 @@ test('integers, doubles and booleans widen or round like torch .float()', () => 
   const b = new Float32Array(3);
   toFloat32('BOOL', new Uint8Array([0, 1, 2]), b);
   assert.deepEqual([...b], [0, 1, 1]);
+  // A misaligned view of someone else's buffer converts the same.
+  const shifted = new Uint8Array(33);
+  shifted.set(new Uint8Array(f64.buffer), 1);
+  const o64b = new Float32Array(4);
+  toFloat32('F64', shifted.subarray(1), o64b);
+  assert.deepEqual(o64b, o64);
   const i8 = new Float32Array(2);
   toFloat32('I8', new Uint8Array([0xff, 0x7f]), i8);
   assert.deepEqual([...i8], [-1, 127]);

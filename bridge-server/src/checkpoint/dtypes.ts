@@ -124,14 +124,13 @@ function convertByTable(src: Uint8Array, table: Float32Array, out: Float32Array)
   for (let i = 0; i < n; i++) out[i] = table[src[i]!]!;
 }
 
-/**
- * Converts `src` (stored little-endian bytes of `count` elements of `dtype`) into `out`.
- * `src` must start on a multiple of the element size (our own read buffers always do).
- */
-export function toFloat32(dtype: StoredDType, src: Uint8Array, out: Float32Array): void {
+/** Converts `bytes` (stored little-endian bytes of `out.length` elements of `dtype`) into `out`. */
+export function toFloat32(dtype: StoredDType, bytes: Uint8Array, out: Float32Array): void {
   const count = out.length;
   const size = DTYPE_SIZE[dtype];
-  if (src.byteLength < count * size) throw new RangeError(`toFloat32: ${src.byteLength} bytes for ${count} ${dtype}`);
+  if (bytes.byteLength < count * size) throw new RangeError(`toFloat32: ${bytes.byteLength} bytes for ${count} ${dtype}`);
+  // Typed views need element alignment; our own read buffers have it, a caller's slice may not.
+  const src = bytes.byteOffset % size === 0 ? bytes : bytes.slice(0, count * size);
   const buf = src.buffer;
   const at = src.byteOffset;
   switch (dtype) {

@@ -93,6 +93,14 @@ test('A1111 embeddings: string_to_param nesting becomes dotted keys, name and st
   } finally {
     await emb.close();
   }
+  // The original textual-inversion code saved string_to_param as an nn.ParameterDict.
+  const old = await openTorchCheckpoint(join(dir, 'embedding-parameterdict.pt'));
+  try {
+    await assertMatchesTorch(old, await loadExpected(dir, 'embedding-parameterdict'));
+    assert.deepEqual(Object.fromEntries(old.values), { 'string_to_token.*': 265, name: 'old-ti', step: 500 });
+  } finally {
+    await old.close();
+  }
   for (const name of ['emb-params', 'bare']) {
     const ckpt = await openTorchCheckpoint(join(dir, `${name}.pt`));
     try {

@@ -7,7 +7,7 @@
  * keys (`string_to_param.*`), lists and tuples their indices.
  */
 import { invalidCheckpoint } from './checkpoint-error.js';
-import { PyDict, PyGlobal, PyTuple, type PyValue } from './pickle/values.js';
+import { PyDict, PyGlobal, PyObject, PyTuple, type PyValue } from './pickle/values.js';
 import { TorchTensor } from './torch-values.js';
 
 export type CheckpointValue = string | number | bigint | boolean | null;
@@ -67,7 +67,12 @@ class Walker {
     } else if (Array.isArray(value) || value instanceof PyTuple) {
       const items = Array.isArray(value) ? value : value.items;
       items.forEach((v, i) => children.push([String(i), v]));
-    } else return; // bytes, sets, inert objects: neither tensors nor scalar values
+    } else if (value instanceof PyObject && value.state instanceof PyDict && value.state.get('_parameters') instanceof PyDict) {
+      // nn.ParameterDict (the original textual-inversion code saved string_to_param as one): its
+      // parameters, at its own path, as A1111 reads them (getattr(param_dict, '_parameters')).
+      this.walk(value.state.get('_parameters') ?? null, path, depth);
+      return;
+    } else return; // bytes, sets, other inert objects: neither tensors nor scalar values
     if (this.ancestors.has(value)) return; // a container inside itself
     this.ancestors.add(value);
     for (const [seg, v] of children) this.walk(v, path === '' ? seg : `${path}.${seg}`, depth + 1);

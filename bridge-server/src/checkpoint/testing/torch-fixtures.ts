@@ -130,6 +130,10 @@ dump_expected(out, 'embedding', {'string_to_param.*': vec})
 emb2 = {'emb_params': randn(4, 1024, dtype=torch.float16)}
 torch.save(emb2, out + '/emb-params.pt')
 dump_expected(out, 'emb-params', emb2)
+old_vec = torch.nn.Parameter(randn(3, 768))
+torch.save({'string_to_token': {'*': 265}, 'string_to_param': torch.nn.ParameterDict({'*': old_vec}), 'name': 'old-ti', 'step': 500},
+           out + '/embedding-parameterdict.pt')
+dump_expected(out, 'embedding-parameterdict', {'string_to_param.*': old_vec})
 bare = randn(3, 2)
 torch.save(bare, out + '/bare.pt')
 dump_expected(out, 'bare', {'': bare})
