@@ -9,3 +9,5 @@ export { openTorchCheckpoint, TorchCheckpoint, type CheckpointValue, type TorchT
 export { openCheckpoint, detectCheckpointFormat, type CheckpointFormat } from './open-checkpoint.js';
 export type { SniffedFormat } from './sniff.js';
 export { a1111NetworkShortHash, a1111ShortHash, hashModelFile, legacyModelHash, type HashOptions, type ModelHashes } from './model-hash.js';
+export { PyDict, PyGlobal, PyObject, PySet, PyTuple, type PyValue } from './pickle/values.js';
+export { TorchStorage, TorchTensor } from './torch-values.js';

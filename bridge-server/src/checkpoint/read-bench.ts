@@ -8,7 +8,8 @@
  */
 import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { convertF16 } from './dtypes.js';
 import { openSafetensors } from './safetensors.js';
 import { writeSafetensors, type SafetensorsTensorToWrite } from './safetensors-writer.js';
@@ -165,7 +166,7 @@ function report(r: ReadBenchResult): void {
   console.log(`${'peak RSS'.padEnd(44)} ${(r.peakRssBytes / 1024 ** 2).toFixed(0)} MiB (largest tensor ${(r.largestTensorBytes / 1024 ** 2).toFixed(0)} MiB fp16, ${((r.largestTensorBytes * 2) / 1024 ** 2).toFixed(0)} MiB as f32)`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\/dist\//, '/dist/'))) {
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   benchCheckpointRead(Number(process.argv[2] ?? '1.7'))
     .then(report)
     .catch((err: unknown) => {

@@ -84,7 +84,8 @@ export function flattenCheckpoint(file: string, root: PyValue): FlatCheckpoint {
   const out: FlatCheckpoint = { tensors: new Map(), values: new Map(), unwrapped: undefined };
   const stateDict = root instanceof PyDict ? root.get('state_dict') : undefined;
   if (stateDict instanceof PyDict) {
-    new Walker(file, out, true, undefined).walk(stateDict, '', 0);
+    // A state_dict nested in the state_dict is dropped, as A1111's get_state_dict_from_checkpoint does.
+    new Walker(file, out, true, 'state_dict').walk(stateDict, '', 0);
     new Walker(file, out, false, 'state_dict').walk(root, '', 0);
     return { ...out, unwrapped: 'state_dict' };
   }
