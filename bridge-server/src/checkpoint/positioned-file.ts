@@ -3,6 +3,7 @@
  * tensors may overlap in time, and nothing but the bytes asked for is ever in memory.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { BridgeError } from '@latent-bridge/shared';
 import { invalidCheckpoint } from './checkpoint-error.js';
 
 /** Largest single read node's fs accepts comfortably; longer reads loop. */
@@ -16,7 +17,13 @@ export class PositionedFile {
   ) {}
 
   static async open(file: string): Promise<PositionedFile> {
-    const handle = await open(file, 'r');
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BridgeError('model_not_found', `${file}: no such file`);
+      throw err;
+    }
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw invalidCheckpoint(file, 'not a regular file');

@@ -23,7 +23,7 @@ import {
   TorchTensor,
 } from './torch-values.js';
 
-type Emulation = 'ordered_dict' | 'set' | 'rebuild_tensor' | 'rebuild_tensor_v2' | 'rebuild_tensor_v3' | 'rebuild_parameter'
+type Emulation = 'ordered_dict' | 'set' | 'frozenset' | 'bytearray' | 'rebuild_tensor' | 'rebuild_tensor_v2' | 'rebuild_tensor_v3' | 'rebuild_parameter'
   | 'rebuild_from_type' | 'rebuild_from_numpy' | 'tensor_type' | 'np_scalar' | 'np_dtype' | 'np_reconstruct' | 'np_ndarray'
   | 'codecs_encode' | 'inert_class' | 'inert_module';
 
@@ -50,6 +50,10 @@ const ALLOWED: ReadonlyMap<string, Emulation> = new Map<string, Emulation>([
   ['pytorch_lightning.callbacks.model_checkpoint', 'inert_module'],
   ['__builtin__.set', 'set'],
   ['builtins.set', 'set'],
+  ['__builtin__.frozenset', 'frozenset'],
+  ['builtins.frozenset', 'frozenset'],
+  ['__builtin__.bytearray', 'bytearray'],
+  ['builtins.bytearray', 'bytearray'],
 ]);
 
 /** Callables a pickle may name as a tensor's rebuild function inside _rebuild_from_type_v2. */
@@ -89,9 +93,9 @@ export class TorchPicklePolicy implements PicklePolicy {
     return new CheckpointError(
       'checkpoint_unsafe',
       this.options.file,
-      `${message}; refused, and nothing from the file was run. A checkpoint should hold only tensors, ` +
-        'dicts, numbers and strings (what A1111\'s safe loader allows); load it only if you trust its source, ' +
-        'and convert it to .safetensors.',
+      `${message}; refused, and nothing from the file was run. A checkpoint needs only tensors, dicts, ` +
+        "numbers and strings (what A1111's safe loader allows). Do not load this file in Python unless you " +
+        'trust its source; a trusted one can be converted to .safetensors and imported.',
       this.options.entry,
     );
   }
@@ -117,7 +121,8 @@ export class TorchPicklePolicy implements PicklePolicy {
       case 'ordered_dict':
         return this.makeDict(args);
       case 'set':
-        return this.makeSet(args);
+      case 'frozenset':
+        return this.makeSet(args, callable.emulation === 'frozenset');
       case 'rebuild_tensor':
       case 'rebuild_tensor_v2': {
         const [storage, offset, size, stride] = args;
@@ -159,6 +164,12 @@ export class TorchPicklePolicy implements PicklePolicy {
         const stride = rowMajorStrides(array.fortranOrder ? [...shape].reverse() : shape);
         return new TorchTensor(new InlineBytes(array.data), dtype.dtype, 0, shape, array.fortranOrder ? stride.reverse() : stride);
       }
+      case 'bytearray': {
+        const init = args[0];
+        if (init === undefined) return new Uint8Array(0);
+        if (init instanceof Uint8Array) return init.slice();
+        throw this.invalid(`bytearray(${typeName(init)})`);
+      }
       case 'np_scalar':
         return this.numpyScalar(args);
       case 'np_dtype': {
@@ -199,7 +210,7 @@ export class TorchPicklePolicy implements PicklePolicy {
   newObject(cls: PyValue, args: readonly PyValue[]): PyValue {
     if (cls instanceof EmulatedGlobal) {
       if (cls.emulation === 'ordered_dict') return this.makeDict([]);
-      if (cls.emulation === 'set') return this.makeSet([]);
+      if (cls.emulation === 'set' || cls.emulation === 'frozenset') return this.makeSet([], cls.emulation === 'frozenset');
       if (cls.emulation === 'inert_class') return new PyObject(cls, args);
     }
     throw this.unsafe(`the pickle creates a ${this.callName(cls)} object, which a state dict never holds`);
@@ -275,11 +286,11 @@ export class TorchPicklePolicy implements PicklePolicy {
     return dict;
   }
 
-  private makeSet(args: readonly PyValue[]): PySet {
+  private makeSet(args: readonly PyValue[], frozen: boolean): PySet {
     const init = args[0];
-    if (init === undefined) return new PySet([], false);
-    if (Array.isArray(init)) return new PySet([...init], false);
-    if (init instanceof PyTuple) return new PySet([...init.items], false);
+    if (init === undefined) return new PySet([], frozen);
+    if (Array.isArray(init)) return new PySet([...init], frozen);
+    if (init instanceof PyTuple) return new PySet([...init.items], frozen);
     throw this.invalid(`set(${typeName(init)})`);
   }
 

@@ -85,9 +85,14 @@ export class ZipArchive {
       const recordOffset = u64(file, tail, locator + 8, 'ZIP64 record offset');
       const record = await reader.read(recordOffset, 56, 'zip ZIP64 end of central directory');
       if (u32(record, 0) !== SIG_ZIP64_EOCD) throw invalidCheckpoint(file, 'the ZIP64 locator points at no ZIP64 end-of-central-directory record');
-      count = u64(file, record, 32, 'entry count');
-      cdSize = u64(file, record, 40, 'central directory size');
-      cdOffset = u64(file, record, 48, 'central directory offset');
+      const count64 = u64(file, record, 32, 'entry count');
+      const size64 = u64(file, record, 40, 'central directory size');
+      const offset64 = u64(file, record, 48, 'central directory offset');
+      // 32-bit fields that are not saturated must say the same as the ZIP64 ones.
+      if ((count !== 0xffff && count !== count64) || (cdSize !== 0xffffffff && cdSize !== size64) || (cdOffset !== 0xffffffff && cdOffset !== offset64)) {
+        throw invalidCheckpoint(file, 'the zip end records disagree about the central directory (corrupt file)');
+      }
+      [count, cdSize, cdOffset] = [count64, size64, offset64];
     } else if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
       throw invalidCheckpoint(file, 'the zip needs ZIP64 records that are missing (truncated?)');
     }
@@ -106,15 +111,15 @@ export class ZipArchive {
   }
 
   /** File offset of an entry's data, from its local header (read once, then remembered). */
-  async dataOffset(entry: ZipEntry): Promise<number> {
+  async dataOffset(entry: ZipEntry, what = entry.name): Promise<number> {
     const known = this.dataOffsets.get(entry.name);
     if (known !== undefined) return known;
     const file = this.file;
-    const header = await this.reader.read(entry.localHeaderOffset, 30, entry.name);
-    if (u32(header, 0) !== SIG_LOCAL) throw invalidCheckpoint(file, `no local zip header at offset ${entry.localHeaderOffset}`, entry.name);
+    const header = await this.reader.read(entry.localHeaderOffset, 30, what);
+    if (u32(header, 0) !== SIG_LOCAL) throw invalidCheckpoint(file, `no local zip header for ${entry.name} at offset ${entry.localHeaderOffset}`, what);
     const offset = entry.localHeaderOffset + 30 + u16(header, 26) + u16(header, 28);
     if (offset + entry.compressedSize > this.centralOffset) {
-      throw invalidCheckpoint(file, `zip entry data [${offset}, ${offset + entry.compressedSize}) runs into the central directory at ${this.centralOffset}`, entry.name);
+      throw invalidCheckpoint(file, `zip entry ${entry.name} data [${offset}, ${offset + entry.compressedSize}) runs into the central directory at ${this.centralOffset}`, what);
     }
     this.dataOffsets.set(entry.name, offset);
     return offset;
@@ -128,27 +133,27 @@ export class ZipArchive {
     if (position < 0 || position + target.byteLength > entry.size) {
       throw invalidCheckpoint(this.file, `needs bytes [${position}, ${position + target.byteLength}) of zip entry "${entry.name}", which holds ${entry.size}`, what);
     }
-    if (entry.method === 0) return this.reader.readInto(target, (await this.dataOffset(entry)) + position, what);
-    const whole = await this.readEntry(entry);
+    if (entry.method === 0) return this.reader.readInto(target, (await this.dataOffset(entry, what)) + position, what);
+    const whole = await this.readEntry(entry, what);
     target.set(whole.subarray(position, position + target.byteLength));
     return target;
   }
 
   /** The whole uncompressed entry, its CRC checked. For small entries (data.pkl) and deflated ones. */
-  async readEntry(entry: ZipEntry): Promise<Uint8Array> {
+  async readEntry(entry: ZipEntry, what = entry.name): Promise<Uint8Array> {
     const file = this.file;
-    const raw = await this.reader.read(await this.dataOffset(entry), entry.compressedSize, entry.name);
+    const raw = await this.reader.read(await this.dataOffset(entry, what), entry.compressedSize, what);
     let data: Uint8Array;
     if (entry.method === 0) data = raw;
     else {
       try {
         data = new Uint8Array(await inflateRawAsync(raw, { maxOutputLength: Math.max(1, entry.size) }));
       } catch (err) {
-        throw invalidCheckpoint(file, `the deflated zip entry does not inflate (${err instanceof Error ? err.message : String(err)})`, entry.name);
+        throw invalidCheckpoint(file, `deflated zip entry ${entry.name} does not inflate (${err instanceof Error ? err.message : String(err)})`, what);
       }
     }
-    if (data.byteLength !== entry.size) throw invalidCheckpoint(file, `zip entry holds ${data.byteLength} bytes, its directory says ${entry.size}`, entry.name);
-    if (crc32(data) !== entry.crc32) throw invalidCheckpoint(file, 'zip entry fails its CRC-32 check (corrupt file)', entry.name);
+    if (data.byteLength !== entry.size) throw invalidCheckpoint(file, `zip entry ${entry.name} holds ${data.byteLength} bytes, its directory says ${entry.size}`, what);
+    if (crc32(data) !== entry.crc32) throw invalidCheckpoint(file, `zip entry ${entry.name} fails its CRC-32 check (corrupt file)`, what);
     return data;
   }
 }
