@@ -18,6 +18,11 @@ export interface SdpaOptions {
    * in float16 graphs, where scores are upcast before the mask and softmax.
    */
   mask?: string;
+  /**
+   * diffusers' `upcast_attention` (SD 2.1's UNet): in float16 graphs q and k are cast to float32
+   * before their product, whose entries can pass float16's range.
+   */
+  upcast?: boolean;
   variant?: GraphVariant;
 }
 
@@ -35,8 +40,15 @@ export function scaledDotProductAttention(g: OpBuilder, q: string, k: string, v:
     if (heads === 1) return asKey ? g.transpose(t, [0, 2, 1]) : t;
     return g.transpose(g.reshape(t, [0, 0, heads, headDim]), asKey ? [0, 2, 3, 1] : [0, 2, 1, 3]);
   };
-  let scores = g.matmul(toHeads(g.scale(q, 1 / Math.sqrt(headDim)), false), toHeads(k, true));
-  if (upcast) scores = g.cast(scores, 'float32');
+  const scale = 1 / Math.sqrt(headDim);
+  let scores: string;
+  if (upcast && o.upcast === true) {
+    const q32 = g.mul(g.cast(q, 'float32'), g.constant('float32', scale));
+    scores = g.matmul(toHeads(q32, false), toHeads(g.cast(k, 'float32'), true));
+  } else {
+    scores = g.matmul(toHeads(g.scale(q, scale), false), toHeads(k, true));
+    if (upcast) scores = g.cast(scores, 'float32');
+  }
   if (o.mask !== undefined) scores = g.add(scores, o.mask);
   let probs = g.softmax(scores, -1);
   if (upcast) probs = g.cast(probs, 'float16');
@@ -52,6 +64,8 @@ export interface AttentionOptions {
   headDim: number;
   /** The UNet's attention has no q/k/v biases; the VAE's has. */
   qkvBias: boolean;
+  /** See SdpaOptions.upcast. */
+  upcast?: boolean;
   variant?: GraphVariant;
 }
 
@@ -61,6 +75,11 @@ export function diffusersAttention(p: Params, x: string, context: string, o: Att
   const q = p.module('to_q', (m) => linear(m, x, o.queryDim, inner, o.qkvBias));
   const k = p.module('to_k', (m) => linear(m, context, o.contextDim, inner, o.qkvBias));
   const v = p.module('to_v', (m) => linear(m, context, o.contextDim, inner, o.qkvBias));
-  const attended = scaledDotProductAttention(p.g, q, k, v, { heads: o.heads, headDim: o.headDim, ...(o.variant === undefined ? {} : { variant: o.variant }) });
+  const attended = scaledDotProductAttention(p.g, q, k, v, {
+    heads: o.heads,
+    headDim: o.headDim,
+    ...(o.upcast === undefined ? {} : { upcast: o.upcast }),
+    ...(o.variant === undefined ? {} : { variant: o.variant }),
+  });
   return p.module('to_out.0', (m) => linear(m, attended, inner, o.queryDim));
 }
