@@ -15,6 +15,8 @@ export const ERROR_CATALOG = {
   execution_provider_unavailable: { status: 501, summary: 'The requested execution provider is not available.' },
   inference_failed: { status: 500, summary: 'A model run failed inside onnxruntime.' },
   tokenizer_invalid: { status: 422, summary: 'Tokenizer files are missing or malformed.' },
+  checkpoint_invalid: { status: 422, summary: 'A checkpoint file is truncated, corrupt or in a format that cannot be read.' },
+  checkpoint_unsafe: { status: 422, summary: 'A checkpoint refers to code it has no reason to contain; it was refused and nothing in it was run.' },
   unknown_scheduler: { status: 400, summary: 'No scheduler with that name.' },
   scheduler_config_invalid: { status: 400, summary: 'A scheduler configuration value is not supported.' },
   prompt_syntax: { status: 400, summary: 'A prompt has a syntax error (weights, mixing).' },

@@ -13,6 +13,7 @@ JOB_ID_RE = re.compile(r'^[A-Za-z0-9._:-]{1,64}$')
 ERROR_CODES = frozenset((
     'invalid_field', 'limit_exceeded', 'model_not_found', 'model_invalid', 'model_load_failed',
     'tensor_mismatch', 'execution_provider_unavailable', 'inference_failed', 'tokenizer_invalid',
+    'checkpoint_invalid', 'checkpoint_unsafe',
     'unknown_scheduler', 'scheduler_config_invalid', 'prompt_syntax', 'checkpoint_unsupported', 'import_failed', 'download_failed',
     'download_not_found', 'download_size_mismatch', 'image_invalid', 'mask_invalid', 'protocol_version',
     'malformed_message', 'unknown_message_type', 'frame_invalid', 'frame_missing', 'hello_required',
