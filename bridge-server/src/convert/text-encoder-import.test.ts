@@ -15,7 +15,7 @@ import { diffusersTextWeights, findComponentWeights } from './layouts/diffusers.
 import type { ComponentWeights } from './layouts/mapping.js';
 import { openClipTextWeights } from './layouts/open-clip.js';
 import { assertClose } from './testing/compare.js';
-import { MemorySafetensors } from './testing/memory-safetensors.js';
+import { openCheckpoint } from '../checkpoint/index.js';
 import { textVaeFixture, torchUnavailable, type FixtureCase, type FixtureDtype, type TextVaeFixture } from './testing/text-vae-fixtures.js';
 import { deriveClipTextConfig } from './text-config.js';
 import type { TextEncoderLayout } from './detect-checkpoint.js';
@@ -42,14 +42,16 @@ const ENCODERS: Record<FixtureCase, Encoder[]> = {
   ],
 };
 
-async function weightsFrom(fixture: TextVaeFixture, format: 'safetensors' | 'diffusers', e: Encoder, dtype: FixtureDtype): Promise<{ source: TensorSource; mapped: ComponentWeights }> {
+type Format = 'safetensors' | 'ckpt' | 'diffusers';
+
+async function weightsFrom(fixture: TextVaeFixture, format: Format, e: Encoder, dtype: FixtureDtype): Promise<{ source: TensorSource; mapped: ComponentWeights }> {
   if (format === 'diffusers') {
     const files = await findComponentWeights(join(fixture.dir, 'diffusers'), e.name, dtype === 'fp16' ? 'fp16' : undefined);
     assert.equal(files.length, 1);
-    const source = await MemorySafetensors.open(files[0] ?? '');
+    const source = await openCheckpoint(files[0] ?? '');
     return { source, mapped: diffusersTextWeights(source, e.name) };
   }
-  const source = await MemorySafetensors.open(join(fixture.dir, 'model.safetensors'));
+  const source = await openCheckpoint(join(fixture.dir, format === 'ckpt' ? 'model.ckpt' : 'model.safetensors'));
   const mapped =
     e.layout === 'clip'
       ? clipTextWeights(source, e.prefix, { component: e.name })
@@ -57,15 +59,16 @@ async function weightsFrom(fixture: TextVaeFixture, format: 'safetensors' | 'dif
   return { source, mapped };
 }
 
-async function checkEncoder(t: TestContext, c: FixtureCase, dtype: FixtureDtype, format: 'safetensors' | 'diffusers', e: Encoder): Promise<void> {
+async function checkEncoder(t: TestContext, c: FixtureCase, dtype: FixtureDtype, format: Format, e: Encoder): Promise<void> {
   const fixture = await textVaeFixture(c, dtype);
-  const { mapped } = await weightsFrom(fixture, format, e, dtype);
-  if (e.layout === 'clip' && format === 'safetensors') assert.ok(mapped.ignored.some((k) => k.endsWith('position_ids')), 'position_ids ignored');
+  const { source, mapped } = await weightsFrom(fixture, format, e, dtype);
+  if (e.layout === 'clip' && format !== 'diffusers') assert.ok(mapped.ignored.some((k) => k.endsWith('position_ids')), 'position_ids ignored');
   const config = deriveClipTextConfig(mapped.weights, { layout: e.layout, projection: e.projection });
   const floatType = dtype === 'fp16' ? 'float16' : 'float32';
   const g = buildClipText(config, mapped.weights, { floatType, hiddenStates: true, projection: e.projection, component: e.name });
   const dir = join(work, `${c}-${dtype}-${format}-${e.name}`);
   await g.write(dir, 'model.onnx', { location: 'model.onnx_data', thresholdBytes: 1024 });
+  await source.close();
 
   const model = await OnnxModel.open(join(dir, 'model.onnx'));
   try {
@@ -98,7 +101,7 @@ async function checkEncoder(t: TestContext, c: FixtureCase, dtype: FixtureDtype,
 describe('text encoders against torch', { skip }, () => {
   for (const c of ['sd1', 'sd2', 'sdxl'] as const) {
     for (const dtype of ['fp32', 'fp16'] as const) {
-      for (const format of ['safetensors', 'diffusers'] as const) {
+      for (const format of ['safetensors', 'ckpt', 'diffusers'] as const) {
         for (const e of ENCODERS[c]) {
           test(`${c} ${e.name} from ${format}, ${dtype}`, (t) => checkEncoder(t, c, dtype, format, e));
         }

@@ -13,8 +13,9 @@ import { float32ArrayToFloat16 } from '../numeric/float16.js';
 import { diffusersVaeWeights, findComponentWeights } from './layouts/diffusers.js';
 import { ldmVaeWeights } from './layouts/ldm-vae.js';
 import type { ComponentWeights } from './layouts/mapping.js';
+import type { TensorSource } from '../checkpoint/tensor-source.js';
 import { assertClose } from './testing/compare.js';
-import { MemorySafetensors } from './testing/memory-safetensors.js';
+import { openCheckpoint } from '../checkpoint/index.js';
 import { textVaeFixture, torchUnavailable, type FixtureCase, type FixtureDtype } from './testing/text-vae-fixtures.js';
 import { deriveVaeConfig } from './vae-config.js';
 
@@ -22,14 +23,16 @@ const skip = torchUnavailable();
 const work = await mkdtemp(join(tmpdir(), 'lb-vae-import-'));
 after(() => rm(work, { recursive: true, force: true }));
 
-type Format = 'safetensors' | 'diffusers';
+type Format = 'safetensors' | 'ckpt' | 'diffusers';
 
-async function vaeWeights(dir: string, format: Format, dtype: FixtureDtype): Promise<ComponentWeights> {
+async function vaeWeights(dir: string, format: Format, dtype: FixtureDtype): Promise<{ source: TensorSource; mapped: ComponentWeights }> {
   if (format === 'diffusers') {
     const [file] = await findComponentWeights(join(dir, 'diffusers'), 'vae', dtype === 'fp16' ? 'fp16' : undefined);
-    return diffusersVaeWeights(await MemorySafetensors.open(file ?? ''));
+    const source = await openCheckpoint(file ?? '');
+    return { source, mapped: diffusersVaeWeights(source) };
   }
-  return ldmVaeWeights(await MemorySafetensors.open(join(dir, 'model.safetensors')), 'first_stage_model.');
+  const source = await openCheckpoint(join(dir, format === 'ckpt' ? 'model.ckpt' : 'model.safetensors'));
+  return { source, mapped: ldmVaeWeights(source, 'first_stage_model.') };
 }
 
 /** Moments [B, 2C, H, W] → the mean, and the logvar clamped to [-30, 20] as diffusers' distribution does. */
@@ -48,7 +51,7 @@ function splitMoments(moments: Float32Array, dims: readonly number[]): { mean: F
 async function checkVae(t: TestContext, c: FixtureCase, dtype: FixtureDtype, format: Format): Promise<void> {
   const fixture = await textVaeFixture(c, dtype);
   const ref = fixture.reference;
-  const mapped = await vaeWeights(fixture.dir, format, dtype);
+  const { source, mapped } = await vaeWeights(fixture.dir, format, dtype);
   const config = deriveVaeConfig(mapped.weights, { family: c });
   const floatType = dtype === 'fp16' ? 'float16' : 'float32';
   const tolerance = dtype === 'fp16' ? 1e-2 : 1e-4;
@@ -60,6 +63,7 @@ async function checkVae(t: TestContext, c: FixtureCase, dtype: FixtureDtype, for
   const dir = join(work, `${c}-${dtype}-${format}`);
   await buildVaeEncoder(config, mapped.weights, { floatType }).write(join(dir, 'vae_encoder'), 'model.onnx', { location: 'model.onnx_data', thresholdBytes: 1024 });
   await buildVaeDecoder(config, mapped.weights, { floatType }).write(join(dir, 'vae_decoder'), 'model.onnx', { location: 'model.onnx_data', thresholdBytes: 1024 });
+  await source.close();
   assert.deepEqual(mapped.weights.unused(), [], 'encoder and decoder take every weight');
 
   const encoder = await OnnxModel.open(join(dir, 'vae_encoder/model.onnx'));
@@ -96,7 +100,7 @@ async function checkVae(t: TestContext, c: FixtureCase, dtype: FixtureDtype, for
 describe('VAEs against torch', { skip }, () => {
   for (const c of ['sd1', 'sd2', 'sdxl'] as const) {
     for (const dtype of ['fp32', 'fp16'] as const) {
-      for (const format of ['safetensors', 'diffusers'] as const) {
+      for (const format of ['safetensors', 'ckpt', 'diffusers'] as const) {
         test(`${c} VAE from ${format}, ${dtype}`, (t) => checkVae(t, c, dtype, format));
       }
     }

@@ -9,14 +9,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MemorySafetensors } from './memory-safetensors.js';
+import { openCheckpoint } from '../../checkpoint/index.js';
+import type { TensorSource } from '../../checkpoint/tensor-source.js';
 
 export type FixtureCase = 'sd1' | 'sd2' | 'sdxl';
 export type FixtureDtype = 'fp32' | 'fp16';
 
 export interface TextVaeFixture {
   dir: string;
-  reference: MemorySafetensors;
+  reference: TensorSource;
 }
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -54,7 +55,7 @@ export function textVaeFixture(c: FixtureCase, dtype: FixtureDtype): Promise<Tex
   const dir = join(ROOT, '.cache/text-vae-fixtures', version, `${c}-${dtype}`);
   let made = pending.get(dir);
   if (made === undefined) {
-    made = generate(dir, c, dtype).then(async () => ({ dir, reference: await MemorySafetensors.open(join(dir, 'reference.safetensors')) }));
+    made = generate(dir, c, dtype).then(async () => ({ dir, reference: await openCheckpoint(join(dir, 'reference.safetensors')) }));
     pending.set(dir, made);
   }
   return made;
