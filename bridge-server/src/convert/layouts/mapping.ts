@@ -14,7 +14,8 @@ import type { WeightSet } from '../../onnx/weight-set.js';
  * How a stored tensor becomes the diffusers one(s):
  * - copy: as stored;
  * - transpose: a [a, b] matrix stored the other way round (OpenCLIP's text_projection);
- * - conv-to-linear: a 1×1 conv [C, C, 1, 1] (LDM VAE attention) as a Linear [C, C];
+ * - conv-to-linear: a 1×1 conv [C, C, 1, 1] (LDM VAE attention) as a Linear [C, C] (Linear
+ *   weights and biases pass through);
  * - split-rows: packed rows split in equal parts, one per target (OpenCLIP's in_proj q, k, v).
  */
 export type Transform = 'copy' | 'transpose' | 'conv-to-linear' | 'split-rows';
@@ -78,7 +79,7 @@ function transformed(tensor: LazyTensor, transform: Transform, key: string): Laz
       return transposed2d(tensor);
     case 'conv-to-linear': {
       const [out, inp, kh, kw] = tensor.shape;
-      if (tensor.shape.length === 2) return tensor;
+      if (tensor.shape.length <= 2) return tensor;
       if (out === undefined || inp === undefined || (kh ?? 1) !== 1 || (kw ?? 1) !== 1 || tensor.shape.length > 4) {
         throw new BridgeError('model_invalid', `${tensor.origin}: ${key} should be a 1×1 conv weight, has shape [${tensor.shape.join(', ')}]`, key);
       }
