@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { openCheckpoint } from '../checkpoint/open-checkpoint.js';
+import type { TensorSource } from '../checkpoint/tensor-source.js';
+import { diffusersUnetWeights } from '../convert/layouts/diffusers-unet.js';
+import { ldmUnetWeights } from '../convert/layouts/ldm-unet.js';
+import { readOriginalConfig } from '../convert/ldm-yaml.js';
+import { deriveUnetConfig, type UnetConfigOptions } from '../convert/unet-config.js';
+import type { ModelFamily } from '../models/families.js';
+import type { FloatType } from '../onnx/graph-builder.js';
+import type { WeightSet } from '../onnx/weight-set.js';
+import { OnnxModel, type FeedValue } from '../runtime/index.js';
+import { torchUnetCase, type CaseDType, type TorchUnetCase, type UnetCase } from './testing/torch-unet.js';
+import { buildUnet } from './unet.js';
+
+const FAMILY: Record<UnetCase, ModelFamily> = {
+  sd1: 'sd1',
+  'sd1-inpaint': 'sd1',
+  'sd1-pix2pix': 'sd1',
+  sd2: 'sd2',
+  'sd2-v': 'sd2',
+  sdxl: 'sdxl',
+  'sdxl-inpaint': 'sdxl',
+};
+
+type Format = 'safetensors' | 'ckpt' | 'diffusers' | 'yaml' | 'ema';
+
+async function tensor(c: TorchUnetCase, key: string): Promise<{ data: Float32Array; dims: number[] }> {
+  const entry = c.reference.entry(key);
+  if (entry === undefined) throw new Error(`reference has no ${key}`);
+  return { data: await c.reference.readFloat32(key), dims: [...entry.shape] };
+}
+
+/** max |a - b| / max |b|: the error relative to the reference's scale. */
+function relativeError(got: Float32Array, want: Float32Array): number {
+  assert.equal(got.length, want.length);
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i] ?? 0));
+    err = Math.max(err, Math.abs((got[i] ?? NaN) - (want[i] ?? 0)));
+  }
+  return err / scale;
+}
+
+/** The weights and config the importer would make from the case's files in `format`. */
+async function imported(c: TorchUnetCase, name: UnetCase, dtype: CaseDType, format: Format): Promise<{ source: TensorSource; weights: WeightSet; options: UnetConfigOptions }> {
+  const options: UnetConfigOptions = { family: FAMILY[name], prediction: name === 'sd2-v' ? 'v_prediction' : 'epsilon' };
+  if (format === 'diffusers') {
+    const unet = join(c.dir, 'diffusers/unet');
+    const source = await openCheckpoint(join(unet, dtype === 'fp16' ? 'diffusion_pytorch_model.fp16.safetensors' : 'diffusion_pytorch_model.safetensors'));
+    const configJson: unknown = JSON.parse(await readFile(join(unet, 'config.json'), 'utf8'));
+    return { source, weights: diffusersUnetWeights(source).weights, options: { ...options, configJson } };
+  }
+  const source = await openCheckpoint(join(c.dir, format === 'ckpt' ? 'model.ckpt' : 'model.safetensors'));
+  const weights = ldmUnetWeights(source, format === 'ema' ? { ema: true } : {}).weights;
+  if (format !== 'yaml') return { source, weights, options };
+  return { source, weights, options: { ...options, original: await readOriginalConfig(join(c.dir, 'model.yaml')) } };
+}
+
+async function runCase(t: TestContext, name: UnetCase, dtype: CaseDType, format: Format): Promise<number | undefined> {
+  const c = await torchUnetCase(t, name, dtype);
+  if (c === undefined) return undefined;
+  const floatType: FloatType = dtype === 'fp16' ? 'float16' : 'float32';
+  const { source, weights, options } = await imported(c, name, dtype, format);
+  const dir = await mkdtemp(join(tmpdir(), 'lb-unet-'));
+  try {
+    const graph = buildUnet(deriveUnetConfig(weights, options), weights, { floatType });
+    await graph.write(dir, 'model.onnx', { location: 'model.onnx_data', thresholdBytes: 1024 });
+    const model = await OnnxModel.open(join(dir, 'model.onnx'));
+    try {
+      const feeds: Record<string, FeedValue> = {};
+      for (const input of model.inputs) feeds[input.name] = await tensor(c, `unet.in.${input.name}`);
+      const got = (await model.run(feeds))['out_sample'];
+      const want = await tensor(c, format === 'ema' ? 'unet.out.ema_out_sample' : 'unet.out.out_sample');
+      assert.deepEqual(got?.dims, want.dims);
+      return relativeError(got?.data as Float32Array, want.data);
+    } finally {
+      await model.release();
+    }
+  } finally {
+    await source.close();
+    await c.reference.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const FP32: [UnetCase, Format][] = [
+  ['sd1', 'safetensors'],
+  ['sd1', 'ckpt'],
+  ['sd1', 'diffusers'],
+  ['sd1', 'ema'],
+  ['sd1-inpaint', 'safetensors'],
+  ['sd1-pix2pix', 'yaml'],
+  ['sd2', 'safetensors'],
+  ['sd2-v', 'yaml'],
+  ['sdxl', 'safetensors'],
+  ['sdxl', 'ckpt'],
+  ['sdxl', 'yaml'],
+  ['sdxl-inpaint', 'diffusers'],
+];
+
+for (const [name, format] of FP32) {
+  test(`UNet ${name} from ${format}, fp32 graph, matches the torch LDM UNetModel within 1e-4 of max|ref|`, async (t) => {
+    const err = await runCase(t, name, 'fp32', format);
+    if (err !== undefined) assert.ok(err < 1e-4, `relative error ${err}`);
+  });
+}
+
+const FP16: [UnetCase, Format][] = [
+  ['sd1', 'safetensors'],
+  ['sd2-v', 'safetensors'],
+  ['sdxl', 'diffusers'],
+];
+
+for (const [name, format] of FP16) {
+  test(`UNet ${name} from fp16 ${format}, fp16 graph (weights, I/O and compute), matches torch within 1e-2 of max|ref|`, async (t) => {
+    const err = await runCase(t, name, 'fp16', format);
+    if (err !== undefined) assert.ok(err < 1e-2, `relative error ${err}`);
+  });
+}
