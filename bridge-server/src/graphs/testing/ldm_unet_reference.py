@@ -55,12 +55,14 @@ def normalization(channels):
 
 
 class TimestepEmbedSequential(nn.Sequential):
-    def forward(self, x, emb, context):
+    def forward(self, x, emb, context, size=None):
         for layer in self:
             if isinstance(layer, ResBlock):
                 x = layer(x, emb)
             elif isinstance(layer, SpatialTransformer):
                 x = layer(x, context)
+            elif isinstance(layer, Upsample):
+                x = layer(x, size)
             else:
                 x = layer(x)
         return x
@@ -97,8 +99,10 @@ class Upsample(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(channels, channels, 3, padding=1)
 
-    def forward(self, x):
-        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+    def forward(self, x, size=None):
+        # size: diffusers' forward_upsample_size (latent sides the UNet's stride does not divide).
+        up = F.interpolate(x, scale_factor=2, mode="nearest") if size is None else F.interpolate(x, size=size, mode="nearest")
+        return self.conv(up)
 
 
 class CrossAttention(nn.Module):
@@ -240,7 +244,7 @@ class UNetModel(nn.Module):
                 self.output_blocks.append(TimestepEmbedSequential(*layers))
         self.out = nn.Sequential(normalization(ch), nn.SiLU(), nn.Conv2d(model_channels, out_channels, 3, padding=1))
 
-    def forward(self, x, timesteps, context, y=None):
+    def forward(self, x, timesteps, context, y=None, match_skips=False):
         emb = self.time_embed(timestep_embedding(timesteps, self.model_channels).to(x.dtype))
         if self.adm:
             emb = emb + self.label_emb(y)
@@ -251,7 +255,8 @@ class UNetModel(nn.Module):
             hs.append(h)
         h = self.middle_block(h, emb, context)
         for module in self.output_blocks:
-            h = module(torch.cat([h, hs.pop()], dim=1), emb, context)
+            h = torch.cat([h, hs.pop()], dim=1)
+            h = module(h, emb, context, hs[-1].shape[-2:] if match_skips and hs else None)
         return self.out(h)
 
 
@@ -452,8 +457,13 @@ def main():
         time_ids = torch.tensor([[768, 1024, 0, 16, 1024, 1024], [1024, 896, 32, 0, 1024, 1024]], dtype=torch.float64)
         y = torch.cat([text_embeds, timestep_embedding(time_ids.flatten(), 256).reshape(batch, -1)], dim=-1)
         ins += [("unet.in.text_embeds", text_embeds), ("unet.in.time_ids", time_ids)]
+    # Latent sides the total stride does not divide (13×10: 13 → 7 → 4 on the way down), run as
+    # diffusers does: each upsampler interpolates to the size of the skip connection it meets.
+    odd = torch.randn(batch, cfg["in_channels"], 13, 10, generator=gen).to(store).to(torch.float64)
+    ins.append(("unet.in.sample_odd", odd))
     with torch.no_grad():
-        outs = [("unet.out.out_sample", model(sample, timestep.expand(batch), context, y))]
+        outs = [("unet.out.out_sample", model(sample, timestep.expand(batch), context, y)),
+                ("unet.out.out_sample_odd", model(odd, timestep.expand(batch), context, y, match_skips=True))]
         if ema is not None:
             outs.append(("unet.out.ema_out_sample", ema(sample, timestep.expand(batch), context, y)))
     write_safetensors(os.path.join(out, "reference.safetensors"), [(k, v.to(torch.float32)) for k, v in ins + outs])
