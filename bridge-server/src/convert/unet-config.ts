@@ -74,6 +74,8 @@ function transformerLayers(s: UnetShapes): Pick<UNet2DConditionConfig, 'transfor
 export function configFromShapes(s: UnetShapes, family: ModelFamily, prediction?: PredictionType): UNet2DConditionConfig {
   const attention = (d: readonly number[]) => d.some((x) => x > 0);
   const text = s.addEmbeddingInputDim !== undefined;
+  const layers = transformerLayers(s);
+  // Keys in the order diffusers' to_json_string (sort_keys=True) writes them.
   return {
     _class_name: 'UNet2DConditionModel',
     _diffusers_version: DIFFUSERS_VERSION,
@@ -114,13 +116,14 @@ export function configFromShapes(s: UnetShapes, family: ModelFamily, prediction?
     resnet_out_scale_factor: 1.0,
     resnet_skip_time_act: false,
     resnet_time_scale_shift: 'default',
-    ...transformerLayers(s),
+    reverse_transformer_layers_per_block: layers.reverse_transformer_layers_per_block,
     sample_size: sampleSize(family, prediction),
     time_cond_proj_dim: s.timeCondProjDim ?? null,
     time_embedding_act_fn: null,
     time_embedding_dim: s.timeEmbedDim === 4 * (s.blockOutChannels[0] ?? 0) ? null : s.timeEmbedDim,
     time_embedding_type: 'positional',
     timestep_post_act: null,
+    transformer_layers_per_block: layers.transformer_layers_per_block,
     up_block_types: s.upDepths.map((d) => (attention(d) ? 'CrossAttnUpBlock2D' : 'UpBlock2D')),
     upcast_attention: family === 'sd2',
     use_linear_projection: s.linearProjection,

@@ -88,6 +88,8 @@ describe('LDM UNet table at full size', () => {
         upcast_attention: false,
       },
     );
+    const keys = Object.keys(config);
+    assert.deepEqual(keys, [...keys].sort(), 'keys in the order diffusers writes config.json (sorted)');
     buildUnet(config, weights, { floatType: 'float16' });
     assert.deepEqual(weights.unused(), []);
     assert.equal(weights.parameterCount(), 859_520_964);
