@@ -21,6 +21,7 @@ const FAMILY: Record<UnetCase, ModelFamily> = {
   sd1: 'sd1',
   'sd1-inpaint': 'sd1',
   'sd1-pix2pix': 'sd1',
+  'sd1-lcm': 'sd1',
   sd2: 'sd2',
   'sd2-v': 'sd2',
   sdxl: 'sdxl',
@@ -50,6 +51,25 @@ async function imported(c: TorchUnetCase, name: UnetCase, dtype: CaseDType, form
   return { source, weights, options: { ...options, original: await readOriginalConfig(join(c.dir, 'model.yaml')) } };
 }
 
+/** Inputs as optimum's UNetOnnxConfig orders, names and types them. */
+const SIGNATURES: Partial<Record<UnetCase, string[]>> = {
+  sd1: ['sample', 'timestep', 'encoder_hidden_states'],
+  sdxl: ['sample', 'timestep', 'encoder_hidden_states', 'text_embeds', 'time_ids'],
+  'sd1-lcm': ['sample', 'timestep', 'encoder_hidden_states', 'timestep_cond'],
+};
+
+function checkSignature(model: OnnxModel, name: UnetCase, floatType: FloatType): void {
+  const names = SIGNATURES[name];
+  if (names !== undefined) assert.deepEqual(model.inputs.map((i) => i.name), names);
+  const dims = Object.fromEntries(model.inputs.map((i) => [i.name, i.dims]));
+  assert.deepEqual(dims['sample'], ['batch_size', name.endsWith('inpaint') ? 9 : name.endsWith('pix2pix') ? 8 : 4, 'height', 'width']);
+  assert.deepEqual(dims['timestep'], []);
+  assert.deepEqual(dims['encoder_hidden_states']?.slice(0, 2), ['batch_size', 'sequence_length']);
+  if (dims['time_ids'] !== undefined) assert.deepEqual(dims['time_ids'], ['batch_size', 6]);
+  for (const input of model.inputs) assert.equal(input.dtype, floatType, input.name);
+  assert.deepEqual(model.outputs.map((o) => [o.name, o.dtype, o.dims]), [['out_sample', floatType, ['batch_size', 4, 'height', 'width']]]);
+}
+
 async function runCase(t: TestContext, name: UnetCase, dtype: CaseDType, format: Format, odd = false): Promise<number | undefined> {
   const c = await torchUnetCase(t, name, dtype);
   if (c === undefined) return undefined;
@@ -61,6 +81,7 @@ async function runCase(t: TestContext, name: UnetCase, dtype: CaseDType, format:
     await graph.write(dir, 'model.onnx', { location: 'model.onnx_data', thresholdBytes: 1024 });
     const model = await OnnxModel.open(join(dir, 'model.onnx'));
     try {
+      checkSignature(model, name, floatType);
       const feeds: Record<string, FeedValue> = {};
       for (const input of model.inputs) feeds[input.name] = await tensor(c, `unet.in.${input.name}${odd && input.name === 'sample' ? '_odd' : ''}`);
       const got = (await model.run(feeds))['out_sample'];
@@ -91,6 +112,7 @@ const FP32: [UnetCase, Format][] = [
   ['sdxl', 'ckpt'],
   ['sdxl', 'yaml'],
   ['sdxl-inpaint', 'diffusers'],
+  ['sd1-lcm', 'diffusers'],
 ];
 
 for (const [name, format] of FP32) {

@@ -5,8 +5,11 @@
  * `encoder_hidden_states` [batch_size, sequence_length, cross_attention_dim], for SDXL
  * `text_embeds` [batch_size, pooled] and `time_ids` [batch_size, 6], for LCM UNets
  * `timestep_cond` [batch_size, time_cond_proj_dim]; output `out_sample` [batch_size, out, height,
- * width]. All of them in the model's float type: optimum exports an fp16 model with fp16 dummy
- * inputs, the timestep included.
+ * width]. Symbolic dims as optimum names them; the rest fixed. All of them in the model's float
+ * type: optimum exports an fp16 model with fp16 dummy inputs, the timestep included
+ * (DummyTimestepInputGenerator: a rank-0 float of float_dtype). Inside, fp16 graphs keep in float32
+ * what would overflow or lose precision: the timestep sinusoids (as diffusers computes them),
+ * GroupNorm statistics, the attention softmax, and q·kᵀ where upcast_attention asks for it.
  */
 import type { FloatType } from '../onnx/graph-builder.js';
 import { OpBuilder } from '../onnx/ops.js';
@@ -38,11 +41,12 @@ function declareInputs(g: OpBuilder, arch: UnetArchitecture): UnetInputs {
   const sample = g.input('sample', t, ['batch_size', arch.inChannels, 'height', 'width']);
   const timestep = g.input('timestep', t, []);
   const context = g.input('encoder_hidden_states', t, ['batch_size', 'sequence_length', arch.crossAttentionDim]);
+  // optimum's order: the forward signature's (timestep_cond among them), then added_cond_kwargs.
+  const cond = arch.timeCondProjDim;
+  const timestepCond = cond === undefined ? undefined : g.input('timestep_cond', t, ['batch_size', cond]);
   const add = arch.addition;
   const textEmbeds = add === undefined ? undefined : g.input('text_embeds', t, ['batch_size', add.textEmbedsDim]);
   const timeIds = add === undefined ? undefined : g.input('time_ids', t, ['batch_size', add.timeIds]);
-  const cond = arch.timeCondProjDim;
-  const timestepCond = cond === undefined ? undefined : g.input('timestep_cond', t, ['batch_size', cond]);
   return { sample, timestep, context, textEmbeds, timeIds, timestepCond };
 }
 

@@ -40,6 +40,8 @@ CASES["sd1-inpaint"] = dict(CASES["sd1"], in_channels=9)
 CASES["sd1-pix2pix"] = dict(CASES["sd1"], in_channels=8)
 CASES["sd2-v"] = dict(CASES["sd2"])
 CASES["sdxl-inpaint"] = dict(CASES["sdxl"], in_channels=9)
+# LCM-distilled SD 1.x UNet (diffusers only: time_embedding.cond_proj adds the guidance embedding).
+CASES["sd1-lcm"] = dict(CASES["sd1"], time_cond_proj_dim=256)
 POOLED = 32
 
 
@@ -195,13 +197,16 @@ class SpatialTransformer(nn.Module):
 class UNetModel(nn.Module):
     def __init__(self, in_channels, model_channels, channel_mult, attention_resolutions, num_res_blocks,
                  num_heads, num_head_channels, transformer_depth, context_dim, use_linear, adm_in_channels,
-                 out_channels=4):
+                 out_channels=4, time_cond_proj_dim=None):
         super().__init__()
         if isinstance(transformer_depth, int):
             transformer_depth = len(channel_mult) * [transformer_depth]
         self.model_channels = model_channels
         ted = model_channels * 4
         self.time_embed = nn.Sequential(nn.Linear(model_channels, ted), nn.SiLU(), nn.Linear(ted, ted))
+        if time_cond_proj_dim is not None:
+            # diffusers' TimestepEmbedding.cond_proj (no LDM original; LCM UNets ship as diffusers folders).
+            self.time_embed_cond = nn.Linear(time_cond_proj_dim, model_channels, bias=False)
         self.adm = adm_in_channels is not None
         if self.adm:
             self.label_emb = nn.Sequential(nn.Sequential(nn.Linear(adm_in_channels, ted), nn.SiLU(), nn.Linear(ted, ted)))
@@ -244,8 +249,11 @@ class UNetModel(nn.Module):
                 self.output_blocks.append(TimestepEmbedSequential(*layers))
         self.out = nn.Sequential(normalization(ch), nn.SiLU(), nn.Conv2d(model_channels, out_channels, 3, padding=1))
 
-    def forward(self, x, timesteps, context, y=None, match_skips=False):
-        emb = self.time_embed(timestep_embedding(timesteps, self.model_channels).to(x.dtype))
+    def forward(self, x, timesteps, context, y=None, match_skips=False, cond=None):
+        t_emb = timestep_embedding(timesteps, self.model_channels).to(x.dtype)
+        if cond is not None:
+            t_emb = t_emb + self.time_embed_cond(cond)
+        emb = self.time_embed(t_emb)
         if self.adm:
             emb = emb + self.label_emb(y)
         hs = []
@@ -301,7 +309,8 @@ def to_diffusers(unet_sd, layers_per_block):
     new = {}
     for d, l in [("time_embedding.linear_1", "time_embed.0"), ("time_embedding.linear_2", "time_embed.2"),
                  ("conv_in", "input_blocks.0.0"), ("conv_norm_out", "out.0"), ("conv_out", "out.2"),
-                 ("add_embedding.linear_1", "label_emb.0.0"), ("add_embedding.linear_2", "label_emb.0.2")]:
+                 ("add_embedding.linear_1", "label_emb.0.0"), ("add_embedding.linear_2", "label_emb.0.2"),
+                 ("time_embedding.cond_proj", "time_embed_cond")]:
         for p in ("weight", "bias"):
             if f"{l}.{p}" in unet_sd:
                 new[f"{d}.{p}"] = unet_sd[f"{l}.{p}"]
@@ -369,7 +378,7 @@ def diffusers_config(cfg, sample_size, upcast):
         "num_attention_heads": None, "num_class_embeds": None, "only_cross_attention": False, "out_channels": 4,
         "projection_class_embeddings_input_dim": cfg["adm_in_channels"], "resnet_out_scale_factor": 1.0,
         "resnet_skip_time_act": False, "resnet_time_scale_shift": "default", "reverse_transformer_layers_per_block": None,
-        "sample_size": sample_size, "time_cond_proj_dim": None, "time_embedding_act_fn": None, "time_embedding_dim": None,
+        "sample_size": sample_size, "time_cond_proj_dim": cfg.get("time_cond_proj_dim"), "time_embedding_act_fn": None, "time_embedding_dim": None,
         "time_embedding_type": "positional", "timestep_post_act": None,
         "transformer_layers_per_block": cfg["transformer_depth"], "up_block_types": up, "upcast_attention": upcast,
         "use_linear_projection": cfg["use_linear"],
@@ -452,6 +461,10 @@ def main():
     context = torch.randn(batch, seq, cfg["context_dim"], generator=gen).to(store).to(torch.float64)
     ins = [("unet.in.sample", sample), ("unet.in.timestep", timestep), ("unet.in.encoder_hidden_states", context)]
     y = None
+    cond = None
+    if cfg.get("time_cond_proj_dim") is not None:
+        cond = torch.randn(batch, cfg["time_cond_proj_dim"], generator=gen).to(store).to(torch.float64)
+        ins.append(("unet.in.timestep_cond", cond))
     if cfg["adm_in_channels"] is not None:
         text_embeds = torch.randn(batch, POOLED, generator=gen).to(store).to(torch.float64)
         time_ids = torch.tensor([[768, 1024, 0, 16, 1024, 1024], [1024, 896, 32, 0, 1024, 1024]], dtype=torch.float64)
@@ -462,8 +475,8 @@ def main():
     odd = torch.randn(batch, cfg["in_channels"], 13, 10, generator=gen).to(store).to(torch.float64)
     ins.append(("unet.in.sample_odd", odd))
     with torch.no_grad():
-        outs = [("unet.out.out_sample", model(sample, timestep.expand(batch), context, y)),
-                ("unet.out.out_sample_odd", model(odd, timestep.expand(batch), context, y, match_skips=True))]
+        outs = [("unet.out.out_sample", model(sample, timestep.expand(batch), context, y, cond=cond)),
+                ("unet.out.out_sample_odd", model(odd, timestep.expand(batch), context, y, match_skips=True, cond=cond))]
         if ema is not None:
             outs.append(("unet.out.ema_out_sample", ema(sample, timestep.expand(batch), context, y)))
     write_safetensors(os.path.join(out, "reference.safetensors"), [(k, v.to(torch.float32)) for k, v in ins + outs])

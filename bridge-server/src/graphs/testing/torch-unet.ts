@@ -10,7 +10,7 @@ import { openCheckpoint } from '../../checkpoint/open-checkpoint.js';
 import type { TensorSource } from '../../checkpoint/tensor-source.js';
 import { cachedTorchOutputs, repoRoot, requireTorch } from '../../checkpoint/testing/torch-python.js';
 
-export type UnetCase = 'sd1' | 'sd1-inpaint' | 'sd1-pix2pix' | 'sd2' | 'sd2-v' | 'sdxl' | 'sdxl-inpaint';
+export type UnetCase = 'sd1' | 'sd1-inpaint' | 'sd1-pix2pix' | 'sd1-lcm' | 'sd2' | 'sd2-v' | 'sdxl' | 'sdxl-inpaint';
 export type CaseDType = 'fp32' | 'fp16';
 
 export interface TorchUnetCase {
