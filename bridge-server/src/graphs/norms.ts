@@ -2,7 +2,10 @@
  * Normalization layers. GroupNorm is one function with a variant switch: today the opset-17
  * pattern torch.onnx writes (Reshape → InstanceNormalization → Reshape → affine); fused kernels
  * (com.microsoft GroupNorm / SkipGroupNorm, issue 17) are added as further variants here, so every
- * model picks them up at once.
+ * model picks them up at once. The InstanceNormalization pattern is also the faster one on
+ * onnxruntime 1.23's CPU provider: at UNet sizes ([2, 320, 64, 64] … [2, 1280, 8, 8], fp32 and fp16)
+ * it took 0.4–1.0× the time of opset-18 GroupNormalization (+ affine) and of opset-21's
+ * per-channel GroupNormalization.
  */
 import { reshaped } from '../onnx/lazy-tensor.js';
 import type { Params } from './params.js';
