@@ -90,7 +90,7 @@ export function midBlock(p: Params, x: Features, b: BlockInputs): Features {
  * total stride this is exactly ×2; for other sides it is diffusers' `forward_upsample_size` path
  * (interpolate to the skip's size), so any latent size runs.
  */
-export function upsample2D(p: Params, x: Features, like: string): Features {
+export function upsample2DLike(p: Params, x: Features, like: string): Features {
   const g = p.g;
   const sizes = g.concat([g.slice(g.shape(x.value), [0], [2], [0]), g.slice(g.shape(like), [2], [4], [0])], 0);
   const resized = g.op('Resize', [x.value, '', '', sizes], {
@@ -121,5 +121,5 @@ export function upBlock(p: Params, x: Features, index: number, b: BlockInputs, s
   if (index === levels - 1) return h;
   if (next === undefined) throw new RangeError(`up block ${index}: no skip connection to size its upsampler`);
   const input = h;
-  return p.module('upsamplers.0', (m) => upsample2D(m, input, next.value));
+  return p.module('upsamplers.0', (m) => upsample2DLike(m, input, next.value));
 }

@@ -23,6 +23,12 @@ import { downBlock, midBlock, upBlock, type BlockInputs, type Features } from '.
 
 export interface UnetGraphOptions {
   floatType: FloatType;
+  /**
+   * The `timestep` input's type; default the float type, as optimum exports it. An fp16 timestep
+   * rounds fractional timesteps (Karras/Euler schedules) to 0.5 near t = 1000, where diffusers'
+   * torch pipelines keep them in float32: 'float32' here keeps them exact in fp16 graphs.
+   */
+  timestepType?: FloatType;
   /** How attention, GroupNorm and GEGLU are expressed; 'standard' (plain opset 17) by default. */
   variant?: GraphVariant;
 }
@@ -36,10 +42,10 @@ interface UnetInputs {
   timestepCond: string | undefined;
 }
 
-function declareInputs(g: OpBuilder, arch: UnetArchitecture): UnetInputs {
+function declareInputs(g: OpBuilder, arch: UnetArchitecture, timestepType: FloatType): UnetInputs {
   const t = g.floatType;
   const sample = g.input('sample', t, ['batch_size', arch.inChannels, 'height', 'width']);
-  const timestep = g.input('timestep', t, []);
+  const timestep = g.input('timestep', timestepType, []);
   const context = g.input('encoder_hidden_states', t, ['batch_size', 'sequence_length', arch.crossAttentionDim]);
   // optimum's order: the forward signature's (timestep_cond among them), then added_cond_kwargs.
   const cond = arch.timeCondProjDim;
@@ -84,7 +90,7 @@ export function buildUnet(config: UNet2DConditionConfig, weights: WeightSet, o: 
   const arch = unetArchitecture(config);
   const g = new OpBuilder('unet', o.floatType);
   const p = new Params(g, weights);
-  const inputs = declareInputs(g, arch);
+  const inputs = declareInputs(g, arch, o.timestepType ?? o.floatType);
   const variant = o.variant === undefined ? {} : { variant: o.variant };
   const blocks: BlockInputs = { arch, temb: timeEmbedding(p, arch, inputs), context: inputs.context, ...variant };
 
