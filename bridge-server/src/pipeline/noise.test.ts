@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TorchGenerator } from '../random/torch-generator.js';
-import { BatchNoise, initialNoise, lerp, slerp, slerpPerImage } from './noise.js';
+import { A1111_NOISE_CASES } from './testing/a1111-noise-reference.js';
+import { a1111InitialNoise, a1111Slerp, BatchNoise, initialNoise, lerp, slerp } from './noise.js';
 
 const norm = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
 
@@ -20,11 +21,45 @@ test('slerp: exact ends, norm kept mid-way where lerp shrinks it', () => {
   assert.ok(p.every(Number.isFinite));
 });
 
-test('slerpPerImage interpolates each image on its own', () => {
-  const a = new TorchGenerator(3).randn([2, 64]);
-  const b = new TorchGenerator(4).randn([2, 64]);
-  const both = slerpPerImage(a, b, 0.3, 2);
-  assert.deepEqual(both.subarray(64), slerp(a.subarray(64), b.subarray(64), 0.3));
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+test("A1111's ImageRNG.first(): variation slerp per (channel, column), seed resize, generators continue (torch reference)", () => {
+  for (const c of A1111_NOISE_CASES) {
+    const [ch, h, w] = c.shape;
+    const shape = [c.seeds.length, ch, h, w] as const;
+    const noise = BatchNoise.forSeeds(c.seeds);
+    const resizeFrom = c.rh > 0 && c.rw > 0 ? { width: c.rw, height: c.rh } : undefined;
+    const first = a1111InitialNoise(noise, shape, { subseeds: c.subseeds, strength: c.strength, resizeFrom });
+    const label = JSON.stringify({ seeds: c.seeds, subseeds: c.subseeds, strength: c.strength, rh: c.rh, rw: c.rw });
+    assert.ok(maxDiff(first, c.first) < 2e-6, `${label}: first ${maxDiff(first, c.first)}`);
+    // The generators continue bit for bit (ancestral samplers draw from them).
+    assert.deepEqual(Array.from(noise.randn(shape)), c.next, `${label}: next`);
+  }
+});
+
+test('a1111Slerp: per-column angles differ from a whole-tensor slerp; identical inputs take the swapped lerp', () => {
+  const a = new TorchGenerator(3).randn([4, 6, 8]);
+  const b = new TorchGenerator(4).randn([4, 6, 8]);
+  assert.ok(maxDiff(a1111Slerp(0.3, a, b, 4, 6, 8), slerp(a, b, 0.3)) > 1e-3, 'A1111 angles are per (channel, column)');
+  assert.deepEqual(a1111Slerp(1, a, b, 4, 6, 8), b);
+  const twice = a.map((v) => 2 * v);
+  // mean cosine 1: low·val + high·(1 − val)
+  const p = a1111Slerp(0.25, a, twice, 4, 6, 8);
+  assert.ok(Math.abs((p[0] as number) - 1.75 * (a[0] as number)) < 1e-5);
+});
+
+test('initialNoise: the protocol variation is A1111\'s subseed: image i = ImageRNG with seed + i and variation seed + i', () => {
+  const shape = [2, 4, 6, 8] as const;
+  const viaProtocol = initialNoise(new BatchNoise(7, 2, 'per-image'), shape, { seedMode: 'per-image', variation: { seed: 20, strength: 0.3 } });
+  for (let i = 0; i < 2; i++) {
+    const alone = a1111InitialNoise(BatchNoise.forSeeds([7 + i]), [1, 4, 6, 8], { subseeds: [20 + i], strength: 0.3 });
+    assert.deepEqual(viaProtocol.subarray(i * 192, (i + 1) * 192), alone);
+  }
 });
 
 test('initialNoise: no variation is the plain draw; a variation keeps later draws on the main seed', () => {

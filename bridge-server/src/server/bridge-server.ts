@@ -105,7 +105,7 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
   const origins = new OriginPolicy(options.allowOrigins ?? [], isLoopbackAddress(host), token !== null);
   const protocolRange = options.protocolRange ?? { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION };
 
-  const app = createHttpApp({ core, token, serverName: SERVER_NAME, origins });
+  const app = createHttpApp({ core, token, serverName: SERVER_NAME, origins, configDir });
   const server = createServer(app);
   const wss = new WebSocketServer({
     noServer: true,

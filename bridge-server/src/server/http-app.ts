@@ -6,6 +6,7 @@ import {
   toBridgeError,
   type GenerateMessage,
 } from '@latent-bridge/shared';
+import { createA1111Router } from '../a1111/index.js';
 import { tokenMatches } from '../config/token.js';
 import { decodeImage, type Mask, type RgbaImage } from '../image/index.js';
 import type { BridgeCore } from './bridge-core.js';
@@ -17,6 +18,8 @@ export interface HttpAppOptions {
   token: string | null;
   serverName: string;
   origins: OriginPolicy;
+  /** Where the A1111 API keeps its settings and styles.csv (in memory only when absent). */
+  configDir?: string;
 }
 
 interface HttpResult {
@@ -45,6 +48,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.get('/health', (_req, res) => {
     res.json({ ok: true, server: options.serverName, protocol: PROTOCOL_VERSION, state: core.state() });
   });
+
+  // A1111's /sdapi/v1 API checks the token itself: its clients send it as an HTTP Basic password.
+  app.use(createA1111Router({ core, token: options.token, configDir: options.configDir }));
 
   app.use((req, res, next) => {
     if (options.token === null) return next();

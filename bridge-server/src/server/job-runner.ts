@@ -52,7 +52,9 @@ export async function runJob(spec: JobSpec, events: JobEvents, signal: AbortSign
           ? await runAnimation(seq, spec.sequence)
           : spec.sequence?.kind === 'prompts'
             ? await runPromptList(seq, spec.sequence.entries)
-            : await runSingle(seq);
+            : spec.sequence?.kind === 'custom'
+              ? await spec.sequence.run(seq)
+              : await runSingle(seq);
       // Previews and results still encoding must reach the client before `done`.
       await out.flush();
       return made;

@@ -1,6 +1,8 @@
 import type { BridgeError, FrameFormat, PromptEntry } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
 import type { GenerateRequest } from '../pipeline/generate.js';
+import type { PipelineTimings } from './job-runner.js';
+import type { SequenceContext } from './sequence-runner.js';
 
 /** What the pipeline is asked for: exactly pipeline/generate.ts's request. */
 export type ServerGenerateRequest = GenerateRequest;
@@ -12,7 +14,17 @@ export type ServerGenerateRequest = GenerateRequest;
  */
 export type JobSequence =
   | { kind: 'animation'; frames: number; toPrompt?: string; toSeed?: number; chainStrength?: number }
-  | { kind: 'prompts'; entries: PromptEntry[] };
+  | { kind: 'prompts'; entries: PromptEntry[] }
+  | CustomJob;
+
+/**
+ * Work of another front (the A1111 API) that runs in the same queue on the loaded model: `run`
+ * gets the model and the job's signal and hands its results back itself.
+ */
+export interface CustomJob {
+  kind: 'custom';
+  run(ctx: SequenceContext): Promise<PipelineTimings>;
+}
 
 /** A validated job, ready for the queue: its model resolved, its images decoded. */
 export interface JobSpec {
