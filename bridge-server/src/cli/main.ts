@@ -8,6 +8,7 @@ const USAGE = `latent-bridge <command>
   generate ...          text to image from the command line (--help for options)
   batch ...             one image per line of a prompt file, with a summary (--help for options)
   animate ...           frames between two prompts and/or seeds as an animated PNG or WebP (--help)
+  import SOURCE ...      convert a .safetensors/.ckpt checkpoint or diffusers folder into the model store (--help)
   models ...            list | pull | verify | make-test
   token [--config-dir DIR]  print the access token plugins need`;
 
@@ -18,6 +19,10 @@ async function main(argv: string[]): Promise<void> {
       return generateCommand(rest);
     case 'models':
       return modelsCommand(rest);
+    case 'import': {
+      const { importCommand } = await import('./import-command.js');
+      return importCommand(rest);
+    }
     case 'batch': {
       const { batchCommand } = await import('./batch-command.js');
       return batchCommand(rest);

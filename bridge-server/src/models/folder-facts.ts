@@ -43,7 +43,7 @@ export function forceZerosOf(json: ReadonlyMap<string, unknown>, family: ModelFa
  * name and scheduler config tell them apart. Turbo and Lightning run without guidance; LCM with its
  * own scheduler at guidance 1..2.
  */
-function fewStepDefaults(name: string, scheduler: unknown): Partial<JobDefaults> | undefined {
+export function fewStepDefaults(name: string, scheduler: unknown): Partial<JobDefaults> | undefined {
   const className = field(scheduler, '_class_name');
   if (className === 'LCMScheduler' || /(^|[^a-z])lcm([^a-z]|$)/i.test(name)) return { steps: 4, guidance: 1, scheduler: 'lcm' };
   if (/turbo/i.test(name)) return { steps: 1, guidance: 0, scheduler: 'euler_a' };
