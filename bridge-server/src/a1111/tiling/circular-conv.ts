@@ -6,27 +6,11 @@
  * stride-2 convs, which A1111 leaves alone) stay as they are. Slice + Concat rather than
  * Pad(mode="wrap"): wrap needs opset 19, and raising a model's opset changes other ops' meaning.
  *
- * The file is rewritten as a stream: every field but the graph's nodes is copied byte for byte
- * (weights, external-data references), so the rewrite costs one pass over the file and the new
- * model, written next to the original, finds its external weights where the original does.
+ * The file is rewritten as a stream (onnx-rewrite/graph-stream.ts): only the nodes change.
  */
-import { open, rename, rm } from 'node:fs/promises';
-import { decodeString, fieldsIn, FileWindow, payload, WireType, type ProtoField } from '../../models/protobuf-reader.js';
-import { readOnnxOutline } from '../../models/index.js';
-import { concatBytes, int64Tensor, intsAttr, intAttr, lengthHeader, nodeBytes, ONNX, tagBytes, tensorAttr, varintBytes } from './proto-bytes.js';
-
-/** A piece of the output: bytes made here, or a range of the source file copied as it is. */
-type Piece = Uint8Array | { start: number; end: number };
-
-function pieceLength(p: Piece): number {
-  return p instanceof Uint8Array ? p.length : p.end - p.start;
-}
-
-/** A field re-emitted unchanged: its header, then its value's bytes from the source. */
-function copyField(f: ProtoField): Piece[] {
-  const header = f.wire === WireType.bytes ? lengthHeader(f.field, f.end - f.start) : tagBytes(f.field, f.wire);
-  return [header, { start: f.start, end: f.end }];
-}
+import { decodeString, fieldsIn, payload, WireType, type ProtoField } from '../../models/protobuf-reader.js';
+import { rewriteGraph } from '../../onnx-rewrite/graph-stream.js';
+import { concatBytes, int64Tensor, intsAttr, intAttr, lengthHeader, nodeBytes, ONNX, tagBytes, tensorAttr, varintBytes } from '../../onnx-rewrite/proto-bytes.js';
 
 interface ConvNode {
   fields: Array<{ f: ProtoField; bytes: Uint8Array }>;
@@ -146,74 +130,23 @@ export interface RewriteResult {
 
 /** Writes `dst` (through a temporary file) as `src` with circular padding in its Conv nodes. */
 export async function rewriteCircular(src: string, dst: string): Promise<RewriteResult> {
-  const outline = await readOnnxOutline(src);
-  const opset = outline.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 13;
-  const win = await FileWindow.open(src);
-  const top: Piece[] = [];
   let convs = 0;
-  try {
-    for await (const f of win.fields(0, win.size)) {
-      if (f.field !== ONNX.model.graph || f.wire !== WireType.bytes) {
-        top.push(...copyField(f));
+  await rewriteGraph(src, dst, (graphNodes, { opset }) => {
+    const out: Uint8Array[] = [];
+    for (const { bytes } of graphNodes) {
+      const conv = parseConv(bytes);
+      if (conv === undefined) {
+        out.push(bytes);
         continue;
       }
-      const graph: Piece[] = [];
-      for await (const g of win.fields(f.start, f.end)) {
-        if (g.field !== ONNX.graph.node || g.wire !== WireType.bytes) {
-          graph.push(...copyField(g));
-          continue;
-        }
-        const node = (await win.bytes(g.start, g.end - g.start)).slice();
-        const conv = parseConv(node);
-        if (conv === undefined) {
-          graph.push(lengthHeader(g.field, node.length), node);
-          continue;
-        }
-        const prefix = `a1111_circular_${convs++}`;
-        const nodes: Uint8Array[] = [];
-        const [ph, pw] = conv.pads as [number, number];
-        let x = conv.inputs[0] ?? '';
-        if (pw > 0) x = wrapAxis(nodes, x, 3, pw, prefix, opset);
-        if (ph > 0) x = wrapAxis(nodes, x, 2, ph, prefix, opset);
-        nodes.push(rewrittenConv(conv, x));
-        for (const n of nodes) graph.push(lengthHeader(ONNX.graph.node, n.length), n);
-      }
-      top.push(lengthHeader(ONNX.model.graph, graph.reduce((s, p) => s + pieceLength(p), 0)), ...graph);
+      const prefix = `a1111_circular_${convs++}`;
+      const [ph, pw] = conv.pads as [number, number];
+      let x = conv.inputs[0] ?? '';
+      if (pw > 0) x = wrapAxis(out, x, 3, pw, prefix, opset);
+      if (ph > 0) x = wrapAxis(out, x, 2, ph, prefix, opset);
+      out.push(rewrittenConv(conv, x));
     }
-  } finally {
-    await win.close();
-  }
-  await writePieces(src, dst, top);
+    return { nodes: out };
+  });
   return { convs };
-}
-
-async function writePieces(src: string, dst: string, pieces: readonly Piece[]): Promise<void> {
-  const tmp = `${dst}.${process.pid}.tmp`;
-  const input = await open(src, 'r');
-  const output = await open(tmp, 'w');
-  try {
-    const chunk = Buffer.alloc(8 * 1024 * 1024);
-    for (const p of pieces) {
-      if (p instanceof Uint8Array) {
-        await output.write(p);
-        continue;
-      }
-      for (let at = p.start; at < p.end; ) {
-        const n = Math.min(chunk.length, p.end - at);
-        const { bytesRead } = await input.read(chunk, 0, n, at);
-        if (bytesRead <= 0) throw new Error(`${src}: unexpected end of file at byte ${at}`);
-        await output.write(chunk.subarray(0, bytesRead));
-        at += bytesRead;
-      }
-    }
-    await output.sync();
-  } catch (err) {
-    await output.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  } finally {
-    await input.close();
-  }
-  await output.close();
-  await rename(tmp, dst);
 }
