@@ -28,6 +28,8 @@ export interface GraphContext {
   readonly opset: number;
   /** Names of the graph's inputs, in order. */
   readonly inputs: readonly string[];
+  /** Their element types ('float32', 'float16', ...), in the same order. */
+  readonly inputTypes: readonly string[];
 }
 
 export interface GraphEdit {
@@ -95,17 +97,20 @@ export async function rewriteGraph(src: string, dst: string, edit: (nodes: reado
       const nodes: GraphNode[] = [];
       const rest: Piece[] = [];
       const inputs: string[] = [];
+      const inputTypes: string[] = [];
       for await (const g of win.fields(f.start, f.end)) {
         if (g.field === ONNX.graph.node && g.wire === WireType.bytes) {
           nodes.push(parseNode((await win.bytes(g.start, g.end - g.start)).slice()));
           continue;
         }
         if (g.field === ONNX.graph.input && g.wire === WireType.bytes) {
-          inputs.push(parseValueInfo((await win.bytes(g.start, g.end - g.start)).slice()).name);
+          const info = parseValueInfo((await win.bytes(g.start, g.end - g.start)).slice());
+          inputs.push(info.name);
+          inputTypes.push(info.dtype);
         }
         rest.push(...copyField(g));
       }
-      const edited = edit(nodes, { opset, inputs });
+      const edited = edit(nodes, { opset, inputs, inputTypes });
       const graph: Piece[] = [];
       for (const n of edited.nodes) graph.push(lengthHeader(ONNX.graph.node, n.length), n);
       graph.push(...rest);

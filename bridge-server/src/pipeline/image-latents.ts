@@ -21,7 +21,7 @@ export async function imageLatents(
   params: ResolvedParams,
   noise: NoiseGenerator,
 ): Promise<Float32Array> {
-  const encoded = await encodeImage(await model.vaeEncoder(), chw, width, height);
+  const encoded = await encodeImage(await model.vaeEncoder(), chw, width, height, model.encoderTiles());
   const [, , h, w] = encoded.dims;
   const per = 4 * h * w;
   const out = new Float32Array(per * params.batch);

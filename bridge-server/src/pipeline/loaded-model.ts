@@ -1,11 +1,16 @@
 import { BridgeError } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
+import { groupNormStatsCopy } from '../onnx-rewrite/index.js';
 import { OnnxModel, type ExecutionProvider } from '../runtime/index.js';
 import { ClipTokenizer } from '../tokenizer/index.js';
+import type { VaeTiles } from './vae.js';
+import { resolveTiling, type VaeTilingOptions } from './vae-tiling/tiling-options.js';
 
 export interface LoadOptions {
   provider?: ExecutionProvider;
   threads?: number;
+  /** When and how the VAE runs in tiles (default: above 1024² images, see DEFAULT_VAE_TILING). */
+  vaeTiling?: Partial<VaeTilingOptions>;
 }
 
 /**
@@ -18,6 +23,7 @@ export class LoadedModel {
   /** SDXL's second tokenizer (same vocabulary, pads with "!"). */
   readonly tokenizer2: ClipTokenizer | undefined;
   private readonly options: LoadOptions;
+  private readonly tiling: VaeTilingOptions;
   private readonly sessions = new Map<string, Promise<OnnxModel>>();
 
   private constructor(info: ModelInfo, tokenizer: ClipTokenizer, tokenizer2: ClipTokenizer | undefined, options: LoadOptions) {
@@ -25,6 +31,7 @@ export class LoadedModel {
     this.tokenizer = tokenizer;
     this.tokenizer2 = tokenizer2;
     this.options = options;
+    this.tiling = resolveTiling(options.vaeTiling);
   }
 
   static async load(info: ModelInfo, options: LoadOptions = {}): Promise<LoadedModel> {
@@ -54,6 +61,35 @@ export class LoadedModel {
 
   vaeEncoder(): Promise<OnnxModel> {
     return this.open('vae_encoder', this.info.components.vaeEncoder);
+  }
+
+  /** Tiled decoding for large latents: the decoder's GroupNorm-statistics variant, made on first use. */
+  decoderTiles(signal?: AbortSignal): VaeTiles {
+    return this.tiles('vae_decoder', this.info.components.vaeDecoder, signal);
+  }
+
+  /** Tiled encoding for large images: the encoder's GroupNorm-statistics variant. */
+  encoderTiles(signal?: AbortSignal): VaeTiles {
+    return this.tiles('vae_encoder', this.info.components.vaeEncoder, signal);
+  }
+
+  private tiles(label: string, file: string | undefined, signal: AbortSignal | undefined): VaeTiles {
+    const variant = (): Promise<OnnxModel> => {
+      let session = this.sessions.get(`${label}#gn-stats`);
+      if (!session) {
+        session = (async () => {
+          if (file === undefined) return openComponent(label, file, this.info, this.options);
+          const copy = await groupNormStatsCopy(file).catch((err: unknown) => {
+            throw new BridgeError('model_load_failed', `${this.info.name}/${label}: could not write its tiling variant: ${err instanceof Error ? err.message : String(err)}`, file);
+          });
+          return openComponent(`${label} (tiled)`, copy, this.info, this.options);
+        })();
+        this.sessions.set(`${label}#gn-stats`, session);
+        session.catch(() => this.sessions.delete(`${label}#gn-stats`));
+      }
+      return session;
+    };
+    return { options: this.tiling, variant, signal };
   }
 
   /** Sessions opened so far, for timing and memory accounting. */

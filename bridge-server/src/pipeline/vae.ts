@@ -1,6 +1,19 @@
 import { BridgeError } from '@latent-bridge/shared';
 import { chwToRgb, chwToRgba, type RgbaImage, type RgbImage } from '../image/index.js';
 import type { OnnxModel } from '../runtime/index.js';
+import { decodeTiled } from './vae-tiling/tiled-decode.js';
+import { encodeTiled } from './vae-tiling/tiled-encode.js';
+import { usesTiles, type VaeTilingOptions } from './vae-tiling/tiling-options.js';
+
+/**
+ * How a VAE half runs in tiles when the image is large: the tiling options and the
+ * GroupNorm-statistics variant of the model (opened only when tiles are used).
+ */
+export interface VaeTiles {
+  readonly options: VaeTilingOptions;
+  variant(): Promise<OnnxModel>;
+  readonly signal?: AbortSignal | undefined;
+}
 
 /**
  * latents / scaling_factor through the VAE decoder, one image at a time as diffusers' ONNX pipeline
@@ -11,7 +24,11 @@ export async function decodeLatents(
   latents: Float32Array,
   shape: readonly [number, number, number, number],
   scalingFactor: number,
+  tiles?: VaeTiles,
 ): Promise<RgbaImage[]> {
+  if (tiles !== undefined && usesTiles(tiles.options, shape[2], shape[3])) {
+    return (await decodeItemsTiled(tiles, latents, shape, scalingFactor, 4)).map((data) => ({ width: shape[3] * 8, height: shape[2] * 8, data }));
+  }
   const planes = await decodePlanes(decoder, latents, shape, scalingFactor);
   return planes.map((p) => chwToRgba(p.data, p.width, p.height));
 }
@@ -22,9 +39,34 @@ export async function decodeLatentsRgb(
   latents: Float32Array,
   shape: readonly [number, number, number, number],
   scalingFactor: number,
+  tiles?: VaeTiles,
 ): Promise<RgbImage[]> {
+  if (tiles !== undefined && usesTiles(tiles.options, shape[2], shape[3])) {
+    return (await decodeItemsTiled(tiles, latents, shape, scalingFactor, 3)).map((data) => ({ width: shape[3] * 8, height: shape[2] * 8, data }));
+  }
   const planes = await decodePlanes(decoder, latents, shape, scalingFactor);
   return planes.map((p) => ({ width: p.width, height: p.height, data: chwToRgb(p.data, p.width, p.height) }));
+}
+
+/** Each batch item through the tiled decoder (latents / scaling_factor, as the untiled path). */
+async function decodeItemsTiled(
+  tiles: VaeTiles,
+  latents: Float32Array,
+  shape: readonly [number, number, number, number],
+  scalingFactor: number,
+  channels: 3 | 4,
+): Promise<Uint8Array[]> {
+  const [batch, c, h, w] = shape;
+  const per = c * h * w;
+  const inv = Math.fround(1 / scalingFactor);
+  const model = await tiles.variant();
+  const out: Uint8Array[] = [];
+  for (let b = 0; b < batch; b++) {
+    const scaled = new Float32Array(per);
+    for (let i = 0; i < per; i++) scaled[i] = (latents[b * per + i] as number) * inv;
+    out.push(await decodeTiled(model, { data: scaled, channels: c, height: h, width: w }, tiles.options, channels, tiles.signal));
+  }
+  return out;
 }
 
 async function decodePlanes(
@@ -71,10 +113,16 @@ export function encoderDrawsNoise(encoder: OnnxModel): boolean {
   return out?.name === 'latent_parameters' || out?.dims[1] === 8;
 }
 
-/** One image, 3×H×W in [-1, 1], through the VAE encoder (one image per run, like the decoder). */
-export async function encodeImage(encoder: OnnxModel, chw: Float32Array, width: number, height: number): Promise<EncodedImage> {
-  const out = await encoder.run({ sample: { data: chw, dims: [1, 3, height, width] } });
-  const result = out['latent_parameters'] ?? out['latent_sample'] ?? Object.values(out)[0];
+/** One image, 3×H×W in [-1, 1], through the VAE encoder (one image per run, like the decoder; in tiles when large). */
+export async function encodeImage(encoder: OnnxModel, chw: Float32Array, width: number, height: number, tiles?: VaeTiles): Promise<EncodedImage> {
+  let result;
+  if (tiles !== undefined && usesTiles(tiles.options, height / 8, width / 8)) {
+    const planes = await encodeTiled(await tiles.variant(), { data: chw, channels: 3, height, width }, tiles.options, tiles.signal);
+    result = { data: planes.data, dims: [1, planes.channels, planes.height, planes.width] as readonly number[] };
+  } else {
+    const out = await encoder.run({ sample: { data: chw, dims: [1, 3, height, width] } });
+    result = out['latent_parameters'] ?? out['latent_sample'] ?? Object.values(out)[0];
+  }
   if (!result) throw new BridgeError('inference_failed', 'VAE encoder returned no output', 'vae_encoder');
   const [n, c, h, w] = result.dims;
   if (n !== 1 || (c !== 4 && c !== 8) || h === undefined || w === undefined) {

@@ -99,7 +99,7 @@ export async function encodeImages(model: LoadedModel, chws: readonly Float32Arr
 }
 
 export async function decode(model: LoadedModel, latents: Float32Array, shape: LatentShape): Promise<RgbaImage[]> {
-  return decodeLatents(await model.vaeDecoder(), latents, shape, model.info.scalingFactor);
+  return decodeLatents(await model.vaeDecoder(), latents, shape, model.info.scalingFactor, model.decoderTiles());
 }
 
 /**
