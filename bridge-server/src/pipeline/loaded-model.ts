@@ -3,6 +3,7 @@ import type { ModelInfo } from '../models/index.js';
 import { groupNormStatsCopy } from '../onnx-rewrite/index.js';
 import { OnnxModel, type ExecutionProvider } from '../runtime/index.js';
 import { ClipTokenizer } from '../tokenizer/index.js';
+import { findTaesdDecoder } from './preview-decoder.js';
 import type { VaeTiles } from './vae.js';
 import { resolveTiling, type VaeTilingOptions } from './vae-tiling/tiling-options.js';
 
@@ -25,6 +26,7 @@ export class LoadedModel {
   private readonly options: LoadOptions;
   private readonly tiling: VaeTilingOptions;
   private readonly sessions = new Map<string, Promise<OnnxModel>>();
+  private preview: Promise<OnnxModel | undefined> | undefined;
 
   private constructor(info: ModelInfo, tokenizer: ClipTokenizer, tokenizer2: ClipTokenizer | undefined, options: LoadOptions) {
     this.info = info;
@@ -61,6 +63,20 @@ export class LoadedModel {
 
   vaeEncoder(): Promise<OnnxModel> {
     return this.open('vae_encoder', this.info.components.vaeEncoder);
+  }
+
+  /**
+   * The TAESD decoder installed for this model's latent space (its own folder or the store's
+   * previews folder), opened on first use; undefined when none is installed or it fails to open
+   * (previews then fall back to the linear map: a preview never fails a job).
+   */
+  previewDecoder(): Promise<OnnxModel | undefined> {
+    this.preview ??= (async () => {
+      const file = await findTaesdDecoder(this.info);
+      if (file === undefined) return undefined;
+      return OnnxModel.open(file, { ...this.options, label: `${this.info.name}/taesd_decoder` }).catch(() => undefined);
+    })();
+    return this.preview;
   }
 
   /** Tiled decoding for large latents: the decoder's GroupNorm-statistics variant, made on first use. */
@@ -102,6 +118,9 @@ export class LoadedModel {
   async release(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    const preview = this.preview;
+    this.preview = undefined;
+    await (await preview)?.release();
     await Promise.all(all.map(async (s) => (await s).release()));
   }
 

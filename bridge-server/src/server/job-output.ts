@@ -1,7 +1,7 @@
 import { encodeJpeg, encodePng, type RgbaImage } from '../image/index.js';
 import type { ProgressEvent } from '../pipeline/txt2img.js';
 import type { EncodedImage, JobEvents, JobSpec } from './job-types.js';
-import { latentPreview } from './latent-preview.js';
+import { latentPreview, stepPreview, type PreviewDecoder } from './latent-preview.js';
 
 export function rawResult(image: RgbaImage): EncodedImage {
   return { format: 'raw-rgba', width: image.width, height: image.height, channels: 4, bitDepth: 8, payload: image.data };
@@ -55,6 +55,9 @@ export class JobOutput {
   private sentCount = 0;
   /** Milliseconds spent encoding and handing over results. */
   resultMs = 0;
+  /** Milliseconds spent decoding previews with the preview decoder (TAESD). */
+  previewMs = 0;
+  private previewDecoder: PreviewDecoder | undefined;
 
   constructor(
     private readonly spec: JobSpec,
@@ -67,10 +70,37 @@ export class JobOutput {
     return this.sentCount;
   }
 
+  /** Whether this job sends previews at all (so a preview decoder is worth opening). */
+  get wantsPreviews(): boolean {
+    return this.spec.previewEvery !== undefined;
+  }
+
+  /** Previews from now on decode with `decoder` (TAESD) instead of the linear latent map. */
+  usePreviewDecoder(decoder: PreviewDecoder | undefined): void {
+    this.previewDecoder = decoder;
+  }
+
   /** Latent previews of step `e`, every n-th step; batch item i goes out as index `indexOf(i)`. */
   maybePreview(e: ProgressEvent, indexOf: (batchItem: number) => number = (i) => i): void {
     const every = this.spec.previewEvery;
     if (every === undefined || e.step % every !== 0 || !this.events.wantsPreview()) return;
+    const decoder = this.previewDecoder;
+    if (decoder !== undefined) {
+      // The loop reuses its latent buffers: the decode, which runs later on the chain, gets a copy.
+      const [, c, h, w] = e.shape;
+      const per = c * h * w;
+      for (let item = 0; item < e.shape[0]; item++) {
+        const latents = e.latents.slice(item * per, (item + 1) * per);
+        const index = indexOf(item);
+        this.then(async () => {
+          const started = performance.now();
+          const image = await stepPreview(decoder, latents, [1, c, h, w], 0);
+          this.previewMs += performance.now() - started;
+          await this.sendPreview(index, e.step, image);
+        });
+      }
+      return;
+    }
     for (let item = 0; item < e.shape[0]; item++) {
       const image = latentPreview(e.latents, e.shape, item);
       const index = indexOf(item);
@@ -85,6 +115,15 @@ export class JobOutput {
         });
       }
     }
+  }
+
+  private async sendPreview(index: number, step: number, image: RgbaImage): Promise<void> {
+    if (this.spec.previewFormat === 'raw-rgba') {
+      this.events.preview(index, step, rawResult(image));
+      return;
+    }
+    const payload = await encodeJpeg(image, { quality: 80 }).catch(() => undefined);
+    if (payload !== undefined) this.events.preview(index, step, { format: 'jpeg', width: image.width, height: image.height, channels: 3, bitDepth: 8, payload });
   }
 
   result(index: number, seed: number, parameters: string, image: RgbaImage): void {

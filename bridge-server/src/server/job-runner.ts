@@ -3,6 +3,7 @@ import { parametersText } from '../metadata/parameters-text.js';
 import type { JobEvents, JobSpec } from './job-types.js';
 import { JobOutput, ProgressReporter } from './job-output.js';
 import type { ModelCache } from './model-cache.js';
+import { taesdPreview } from '../pipeline/preview-decoder.js';
 import { pipelineLimits, runPipeline } from './pipeline-entry.js';
 import { runAnimation, runPromptList, type SequenceContext } from './sequence-runner.js';
 
@@ -46,6 +47,10 @@ export async function runJob(spec: JobSpec, events: JobEvents, signal: AbortSign
       loaded = true;
       if (needsLoad) ctx.onLoading?.(false);
       if (signal.aborted) throw new BridgeError('cancelled', 'The job was cancelled.');
+      if (out.wantsPreviews) {
+        const taesd = await model.previewDecoder();
+        if (taesd !== undefined) out.usePreviewDecoder((latents, shape, index) => taesdPreview(taesd, latents, shape, index));
+      }
       const seq: SequenceContext = { model, spec, out, progress, options: { signal, limits: pipelineLimits(ctx.limits) } };
       const made =
         spec.sequence?.kind === 'animation'

@@ -1,6 +1,27 @@
 import type { RgbaImage } from '../image/index.js';
 
 /**
+ * A decoder that turns one batch item of [batch, 4, h, w] latents into a full-size preview (TAESD,
+ * pipeline/preview-decoder.ts). When a model has one, step previews use it; otherwise, or when it
+ * fails, the linear map below.
+ */
+export type PreviewDecoder = (latents: Float32Array, shape: readonly [number, number, number, number], index: number) => Promise<RgbaImage>;
+
+/** The preview of one batch item: the decoder's when there is one and it succeeds, else the linear map's. */
+export async function stepPreview(
+  decoder: PreviewDecoder | undefined,
+  latents: Float32Array,
+  shape: readonly [number, number, number, number],
+  index: number,
+): Promise<RgbaImage> {
+  if (decoder !== undefined) {
+    const image = await decoder(latents, shape, index).catch(() => undefined);
+    if (image !== undefined) return image;
+  }
+  return latentPreview(latents, shape, index);
+}
+
+/**
  * The widely published linear map from SD 1.x latent channels to RGB (rows: latent channel
  * 1–4, columns: R, G, B), fitted on decoded images by keturn. It turns latents into a rough
  * colour picture at 1/8 of the image size without running the VAE: microseconds, not seconds.
