@@ -3,6 +3,7 @@ import { BridgeError } from '@latent-bridge/shared';
 import { ModelStore, pullModel, validateModelFolder } from '../models/index.js';
 import { makeTestModel } from '../testmodels/index.js';
 import { requireOption } from './args.js';
+import { addTaesd } from './taesd-command.js';
 import { createProgressBar } from './progress-bar.js';
 
 const USAGE = `latent-bridge models <command>
@@ -10,7 +11,11 @@ const USAGE = `latent-bridge models <command>
   pull REPO [--revision REV]    download a Hugging Face ONNX repo (e.g. --revision onnx)
   verify DIR|NAME               check a model folder and report what is missing or corrupt
   make-test oracle|tiny-random DIR [--inpaint] [--fp16]
-                                build one of the project's own test models`;
+                                build one of the project's own test models
+  add-taesd FILE [--model NAME] [--variant taesd|taesdxl]
+                                install a TAESD decoder (.safetensors/.pth, original or diffusers keys)
+                                for step previews: into one model's folder, or without --model for
+                                every model of its latent space (taesd: SD 1.x/2.x, taesdxl: SDXL)`;
 
 export async function modelsCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
@@ -67,6 +72,13 @@ export async function modelsCommand(argv: string[]): Promise<void> {
       const dir = requireOption('dir', positionals[1]);
       await makeTestModel(kind, dir, { inpaint: values.inpaint === true, fp16: values.fp16 === true });
       console.log(`wrote ${kind} model to ${dir}`);
+      return;
+    }
+    case 'add-taesd': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { model: { type: 'string' }, variant: { type: 'string' } } });
+      const file = requireOption('file', positionals[0]);
+      const result = await addTaesd(store, file, values.model, values.variant);
+      console.log(`installed ${result.variant} (${result.layout} layout) into ${result.dir}`);
       return;
     }
     default:
