@@ -2,6 +2,7 @@ import { benchEdit } from './edit-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchTransport } from './transport-bench.js';
 import { benchPreviews } from './preview-bench.js';
+import { benchVae } from './vae-bench.js';
 
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same run. */
 async function main(): Promise<void> {
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   await benchEdit();
   await benchTransport();
   await benchPreviews();
+  if (process.env['LATENT_BRIDGE_BENCH_SKIP_VAE'] !== '1') await benchVae();
 }
 
 main().catch((err: unknown) => {
