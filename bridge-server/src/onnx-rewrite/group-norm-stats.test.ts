@@ -52,7 +52,7 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 }
 
 for (const half of ['dec', 'enc'] as const) {
-  test(`${half}: α = 0 is the original; the image's own statistics given back reproduce it`, async () => {
+  test(`${half}: α = 0 is the original (to float32 rounding); the image's own statistics given back reproduce it`, async () => {
     const src = path.join(dir, half, 'model.onnx');
     const { groupNorms } = await rewriteGroupNormStats(src, path.join(dir, half, 'gn.onnx'));
     // tiny AutoencoderKL: 2 per ResNet, 1 in the attention, 1 before conv_out.
@@ -64,7 +64,8 @@ for (const half of ['dec', 'enc'] as const) {
     const x = { data: field(h, w, c, 1), dims: [1, c, h, w] };
     const expected = (await orig.run({ [input]: x }))[output]?.data as Float32Array;
     const local = await variant.run({ [input]: x, ...statsFeeds(groupNorms, 0, [0, 0, h, w]) });
-    assert.deepEqual(local[output]?.data, expected, 'α = 0 must be bit-identical');
+    const localErr = maxDiff(local[output]?.data as Float32Array, expected);
+    assert.ok(localErr < 1e-4, `α = 0: max |Δ| ${localErr}`);
     const mean: Float32Array[] = [];
     const variance: Float32Array[] = [];
     for (let k = 0; k < groupNorms; k++) {

@@ -76,6 +76,13 @@ class Emitter {
   }
 }
 
+function intAttrOf(node: GraphNode, name: string): number | undefined {
+  const attr = node.attributes.get(name);
+  if (attr === undefined) return undefined;
+  for (const f of fieldsIn(attr)) if (f.field === 3 && f.wire === WireType.varint) return f.value;
+  return undefined;
+}
+
 function epsilonOf(node: GraphNode): number {
   const attr = node.attributes.get('epsilon');
   if (attr === undefined) return 1e-5;
@@ -94,19 +101,37 @@ interface Shared {
 }
 
 /** The replacement of one InstanceNormalization `node` (input x3 = Reshape(x4, shape)), emitted into `e`. */
-function replaceGroupNorm(e: Emitter, k: number, node: GraphNode, reshape: GraphNode, shared: Shared, backType: number | 'like'): void {
+function replaceGroupNorm(e: Emitter, k: number, node: GraphNode, reshape: GraphNode, shared: Shared, backType: number | 'like' | 'none'): void {
   const [x3, scale, bias] = node.inputs as [string, string, string];
   const [x4, groupShape] = reshape.inputs as [string, string];
   const out = node.outputs[0] as string;
-  const xf = e.cast(x3, FLOAT);
-  // Local statistics over each group (what InstanceNormalization computes).
-  const localMean = e.reduce('ReduceMean', xf, [2], true);
-  const centred = e.op('Sub', [xf, localMean]);
-  const localVar = e.reduce('ReduceMean', e.op('Mul', [centred, centred]), [2], true);
-  // Given statistics, blended in by α.
+  // Float32 graphs compute in place; float16 ones are widened here and narrowed back at the end.
+  const toFloat = (x: string): string => (backType === 'none' ? x : e.cast(x, FLOAT));
   const perGroup = e.int64([1, -1, 1]);
   const givenMean = e.op('Reshape', [gnMeanInput(k), perGroup]);
   const givenVar = e.op('Reshape', [gnVarInput(k), perGroup]);
+
+  // First the sums over the core box at this GroupNorm's resolution, so their temporaries (and
+  // the extra reader of x4) are gone before the full-size normalization runs.
+  const hw = e.slice(e.op('Shape', [x4]), e.int64([2]), e.int64([4]), [0]);
+  const starts = e.op('Div', [e.op('Mul', [shared.boxStart, hw]), shared.inputHW]);
+  const ends = e.op('Div', [e.op('Mul', [shared.boxEnd, hw]), shared.inputHW]);
+  const core = e.op('Reshape', [e.slice(x4, starts, ends, [2, 3]), groupShape]);
+  const shifted = e.op('Sub', [toFloat(core), givenMean]);
+  const s1 = e.reduce('ReduceSum', shifted, [2], false);
+  const s2 = e.reduce('ReduceSumSquare', shifted, [2], false);
+  const count = e.cast(e.slice(e.op('Shape', [core]), e.int64([2]), e.int64([3]), [0]), FLOAT);
+  const counts = e.op('Expand', [count, e.op('Shape', [s1])]);
+  e.op('Concat', [s1, s2, counts], [intAttr('axis', 0)], gnSumsOutput(k));
+
+  // Local statistics over each group (what InstanceNormalization computes), without a full-size
+  // temporary: var = E[x²] − E[x]² (these only serve α < 1 runs: the estimate and per-tile mode).
+  const xf = toFloat(x3);
+  const localMean = e.reduce('ReduceMean', xf, [2], true);
+  const groupSize = e.cast(e.slice(e.op('Shape', [x3]), e.int64([2]), e.int64([3]), [0]), FLOAT);
+  const meanSquare = e.op('Div', [e.reduce('ReduceSumSquare', xf, [2], true), groupSize]);
+  const localVar = e.op('Relu', [e.op('Sub', [meanSquare, e.op('Mul', [localMean, localMean])])]);
+  // Given statistics, blended in by α.
   const mean = e.op('Add', [localMean, e.op('Mul', [shared.alpha, e.op('Sub', [givenMean, localMean])])]);
   const variance = e.op('Add', [localVar, e.op('Mul', [shared.alpha, e.op('Sub', [givenVar, localVar])])]);
   // y = x·a + c with a = scale/√(var+ε), c = bias − mean·a: two passes over x.
@@ -114,21 +139,13 @@ function replaceGroupNorm(e: Emitter, k: number, node: GraphNode, reshape: Graph
   const beta = e.unsqueeze(e.cast(bias, FLOAT), [1]);
   const a = e.op('Mul', [e.op('Reciprocal', [e.op('Sqrt', [e.op('Add', [variance, e.float(epsilonOf(node))])])]), gamma]);
   const c = e.op('Sub', [beta, e.op('Mul', [mean, a])]);
-  const y = e.op('Add', [e.op('Mul', [xf, a]), c]);
-  if (backType === 'like') e.op('CastLike', [y, x3], [], out);
-  else e.op('Cast', [y], [intAttr('to', backType)], out);
-
-  // Sums over the core box at this GroupNorm's resolution.
-  const hw = e.slice(e.op('Shape', [x4]), e.int64([2]), e.int64([4]), [0]);
-  const starts = e.op('Div', [e.op('Mul', [shared.boxStart, hw]), shared.inputHW]);
-  const ends = e.op('Div', [e.op('Mul', [shared.boxEnd, hw]), shared.inputHW]);
-  const core = e.op('Reshape', [e.slice(x4, starts, ends, [2, 3]), groupShape]);
-  const shifted = e.op('Sub', [e.cast(core, FLOAT), givenMean]);
-  const s1 = e.reduce('ReduceSum', shifted, [2], false);
-  const s2 = e.reduce('ReduceSumSquare', shifted, [2], false);
-  const count = e.cast(e.slice(e.op('Shape', [core]), e.int64([2]), e.int64([3]), [0]), FLOAT);
-  const counts = e.op('Expand', [count, e.op('Shape', [s1])]);
-  e.op('Concat', [s1, s2, counts], [intAttr('axis', 0)], gnSumsOutput(k));
+  if (backType === 'none') {
+    e.op('Add', [e.op('Mul', [xf, a]), c], [], out);
+  } else {
+    const y = e.op('Add', [e.op('Mul', [xf, a]), c]);
+    if (backType === 'like') e.op('CastLike', [y, x3], [], out);
+    else e.op('Cast', [y], [intAttr('to', backType)], out);
+  }
 }
 
 export interface GroupNormStatsResult {
@@ -143,7 +160,14 @@ export function groupNormStatsEdit(nodes: readonly GraphNode[], ctx: GraphContex
   const image = ctx.inputs[0];
   if (image === undefined) throw new RangeError('the model has no inputs');
   const inputType = ctx.inputTypes[0] === 'float16' ? FLOAT16 : FLOAT;
-  const backType: number | 'like' = ctx.opset >= 15 ? 'like' : inputType;
+  // A GroupNorm computes in float32 when the graph is float32 or when its input was just cast to
+  // float32 (graphs/norms.ts in float16 graphs); otherwise widen it and narrow the result back.
+  const castsToFloat = (value: string): boolean => {
+    const p = producer.get(value);
+    return p !== undefined && isOnnxOp(p, 'Cast') && intAttrOf(p, 'to') === FLOAT;
+  };
+  const backTypeOf = (reshape: GraphNode): number | 'like' | 'none' =>
+    inputType === FLOAT || castsToFloat(reshape.inputs[0] ?? '') ? 'none' : ctx.opset >= 15 ? 'like' : inputType;
 
   const head = new Emitter('gnstats', ctx.opset);
   const box = GN_BOX_INPUT;
@@ -164,7 +188,7 @@ export function groupNormStatsEdit(nodes: readonly GraphNode[], ctx: GraphContex
       continue;
     }
     const e = new Emitter(`gnstats_${k}`, ctx.opset);
-    replaceGroupNorm(e, k, node, reshape, shared, backType);
+    replaceGroupNorm(e, k, node, reshape, shared, backTypeOf(reshape));
     out.push(...e.nodes);
     addInputs.push(valueInfoBytes(gnMeanInput(k), 'float32', [`gn${k}_groups`]), valueInfoBytes(gnVarInput(k), 'float32', [`gn${k}_groups`]));
     addOutputs.push(valueInfoBytes(gnSumsOutput(k), 'float32', [3, `gn${k}_groups`]));
