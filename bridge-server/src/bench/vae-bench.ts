@@ -6,8 +6,9 @@
  * The VAE has SD's AutoencoderKL structure with random weights. By default its channels are a
  * quarter of SD's ([32, 64, 128, 128], about 1/16 of the compute) so the section runs in minutes
  * on a small machine; LATENT_BRIDGE_BENCH_VAE=full uses SD's real widths ([128, 256, 512, 512]).
- * LATENT_BRIDGE_BENCH_UNET_STEP_MS (a full-size SD 1.5 UNet step at 512², batch 2, measured on the
- * same machine) turns the TAESD time into the preview share of a 20-step job with a preview every step.
+ * LATENT_BRIDGE_BENCH_UNET=1 also builds a full-size SD 1.5 UNet (zero weights, 3.4 GB on disk) and
+ * measures one step at 512², batch 2, beside a TAESD decode in the same process: the preview share
+ * of a job with a preview every step.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -57,12 +58,14 @@ export async function benchVae(): Promise<void> {
     const taesd128 = await runCase('taesd', join(dir, 'taesd', 'model.onnx'), 128, 128);
     row('TAESD preview, 64² latent (512²)', `${fmtMs(taesd64.ms)} = ${fmtRatio(taesd64.ms / base.ms)} of the 512² decode`);
     row('TAESD preview, 128² latent (1024²)', `${fmtMs(taesd128.ms)}, peak RSS ${taesd128.maxRssMb.toFixed(0)} MiB`);
-    const unetStep = Number(process.env['LATENT_BRIDGE_BENCH_UNET_STEP_MS'] ?? Number.NaN);
-    if (Number.isFinite(unetStep) && unetStep > 0) {
-      const share = taesd64.ms / (unetStep + taesd64.ms);
-      row('preview share of a 512² job, a preview every step', `${(share * 100).toFixed(2)} % (UNet step ${fmtMs(unetStep)})`);
+    if (process.env['LATENT_BRIDGE_BENCH_UNET'] === '1') {
+      const script = join(import.meta.dirname, 'unet-step-case.js');
+      const { stdout } = await run(process.execPath, [script, join(dir, 'taesd', 'model.onnx'), dir], { maxBuffer: 1 << 20, timeout: 3600_000 });
+      const r = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { unetMs: number; taesdMs: number };
+      row('SD 1.5 UNet step, 512², batch 2 (same process as:)', fmtMs(r.unetMs));
+      row('TAESD preview, 64² latent', `${fmtMs(r.taesdMs)}: ${((r.taesdMs / (r.unetMs + r.taesdMs)) * 100).toFixed(2)} % of a job with a preview every step`);
     } else {
-      row('preview share of a job', 'set LATENT_BRIDGE_BENCH_UNET_STEP_MS (full-size UNet step) to report it');
+      row('preview share of a job', 'LATENT_BRIDGE_BENCH_UNET=1 measures a full-size UNet step beside it');
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
