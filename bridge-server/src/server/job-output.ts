@@ -43,6 +43,9 @@ export class ProgressReporter {
   }
 }
 
+/** The share of a job's time that decoded (TAESD) previews may take. */
+export const PREVIEW_BUDGET = 0.05;
+
 /**
  * Previews and results of one job, sent in the order they were made. Encoding (JPEG previews, PNG
  * results) runs off the step path on one chain, so a frame's previews still reach the client
@@ -58,6 +61,8 @@ export class JobOutput {
   /** Milliseconds spent decoding previews with the preview decoder (TAESD). */
   previewMs = 0;
   private previewDecoder: PreviewDecoder | undefined;
+  private decoderSince = 0;
+  private decoding = 0;
 
   constructor(
     private readonly spec: JobSpec,
@@ -78,13 +83,17 @@ export class JobOutput {
   /** Previews from now on decode with `decoder` (TAESD) instead of the linear latent map. */
   usePreviewDecoder(decoder: PreviewDecoder | undefined): void {
     this.previewDecoder = decoder;
+    this.decoderSince = performance.now();
   }
 
   /** Latent previews of step `e`, every n-th step; batch item i goes out as index `indexOf(i)`. */
   maybePreview(e: ProgressEvent, indexOf: (batchItem: number) => number = (i) => i): void {
     const every = this.spec.previewEvery;
     if (every === undefined || e.step % every !== 0 || !this.events.wantsPreview()) return;
-    const decoder = this.previewDecoder;
+    // Decoded previews may take PREVIEW_BUDGET of the job's time, one step's at a time; a step past
+    // the budget, or while one is still decoding, gets the linear map.
+    const affordable = this.decoding === 0 && this.previewMs <= PREVIEW_BUDGET * (performance.now() - this.decoderSince);
+    const decoder = affordable ? this.previewDecoder : undefined;
     if (decoder !== undefined) {
       // The loop reuses its latent buffers: the decode, which runs later on the chain, gets a copy.
       const [, c, h, w] = e.shape;
@@ -92,11 +101,16 @@ export class JobOutput {
       for (let item = 0; item < e.shape[0]; item++) {
         const latents = e.latents.slice(item * per, (item + 1) * per);
         const index = indexOf(item);
+        this.decoding++;
         this.then(async () => {
           const started = performance.now();
-          const image = await stepPreview(decoder, latents, [1, c, h, w], 0);
-          this.previewMs += performance.now() - started;
-          await this.sendPreview(index, e.step, image);
+          try {
+            const image = await stepPreview(decoder, latents, [1, c, h, w], 0);
+            this.previewMs += performance.now() - started;
+            await this.sendPreview(index, e.step, image);
+          } finally {
+            this.decoding--;
+          }
         });
       }
       return;

@@ -74,6 +74,29 @@ test('a TAESD decoder in the model folder gives full-size previews of that step'
   assert.ok(out.previewMs > 0);
 });
 
+test('decoded previews stay within 5 % of the job: a step past the budget or during a decode gets the linear map', async () => {
+  const { events, previews } = collector();
+  const out = new JobOutput(spec(), events, new AbortController().signal);
+  let calls = 0;
+  const slow = async (l: Float32Array, s: readonly [number, number, number, number], i: number) => {
+    calls++;
+    await new Promise((r) => setTimeout(r, 40));
+    return latentPreview(l, s, i);
+  };
+  out.usePreviewDecoder(slow);
+  const shape = [1, 4, 8, 8] as const;
+  const latents = new Float32Array(4 * 64);
+  const step = (n: number) => out.maybePreview({ step: n, total: 9, latents, shape, elapsedMs: 0 } as Parameters<JobOutput['maybePreview']>[0]);
+  step(1);
+  step(2); // the first is still decoding
+  await out.flush();
+  step(3); // 40 ms of decoding after ~40 ms of job: far over 5 %
+  await out.flush();
+  assert.equal(calls, 1);
+  assert.equal(previews.length, 3, 'every step still gets a preview');
+  assert.ok(out.previewMs >= 30);
+});
+
 test('a failing decoder falls back to the linear map; no decoder found for a bare model', async () => {
   const { events, previews } = collector();
   const out = new JobOutput(spec(), events, new AbortController().signal);
