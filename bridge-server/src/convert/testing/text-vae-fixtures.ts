@@ -46,8 +46,19 @@ async function generate(dir: string, c: FixtureCase, dtype: FixtureDtype): Promi
   await mkdir(staging, { recursive: true });
   const res = spawnSync(PYTHON, [SCRIPT, '--case', c, '--dtype', dtype, '--out', staging], { encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`torch fixture ${c}/${dtype} failed: ${res.stderr}`);
-  await rm(dir, { recursive: true, force: true });
-  await rename(staging, dir);
+  // Another test process may have finished the same fixture meanwhile and be reading it: keep
+  // theirs (never remove a complete fixture), drop ours.
+  if (existsSync(join(dir, 'reference.safetensors'))) {
+    await rm(staging, { recursive: true, force: true });
+    return;
+  }
+  await mkdir(join(dir, '..'), { recursive: true });
+  try {
+    await rename(staging, dir);
+  } catch (error) {
+    if (!existsSync(join(dir, 'reference.safetensors'))) throw error;
+    await rm(staging, { recursive: true, force: true });
+  }
 }
 
 export function textVaeFixture(c: FixtureCase, dtype: FixtureDtype): Promise<TextVaeFixture> {
