@@ -89,6 +89,17 @@ export const promptEntrySchema = named(
 
 const sideSchema = z.number().int().min(64).max(8192).multipleOf(8);
 
+export const MAX_LORAS = 16;
+
+export const loraRequestSchema = named(
+  z
+    .strictObject({
+      name: z.string().min(1).max(256).describe('A LoRA the bridge lists (capabilities.loras[].name or alias).'),
+      weight: z.number().min(-10).max(10).describe('Multiplier, as in <lora:name:weight>; negative values subtract.'),
+    }),
+  'LoraRequest',
+);
+
 export const generateSchema = named(
   z
     .strictObject({
@@ -96,7 +107,9 @@ export const generateSchema = named(
       id: jobIdSchema,
       mode: z.enum(GENERATE_MODES),
       model: z.string().min(1).max(256),
-      prompt: z.string().describe('Prompt text; weights like (word:1.2) live inside the text.'),
+      prompt: z
+        .string()
+        .describe('Prompt text; weights like (word:1.2), <lora:name:weight> tags and embedding names live inside the text.'),
       negative: z.string().default(GENERATE_DEFAULTS.negative),
       steps: positiveInt,
       guidance: z.number().min(0).max(50).describe('Classifier-free guidance scale.'),
@@ -135,6 +148,11 @@ export const generateSchema = named(
         .optional()
         .describe('How "a :0.7 | b :0.3" prompts combine: blended text embeddings (default) or combined noise predictions.'),
       animation: animationSchema.optional(),
+      loras: z
+        .array(loraRequestSchema)
+        .max(MAX_LORAS)
+        .optional()
+        .describe('LoRAs applied to this job, on top of any <lora:…> tags in the prompt.'),
       prompts: z
         .array(promptEntrySchema)
         .min(1)
@@ -160,9 +178,32 @@ export const statusQuerySchema = named(
   'StatusQuery',
 );
 
+export const importModelSchema = named(
+  z
+    .strictObject({
+      type: z.literal('import-model'),
+      id: jobIdSchema,
+      source: z
+        .string()
+        .min(1)
+        .max(255)
+        .regex(/^[^/\\]+$/)
+        .describe("A file in the bridge's checkpoints folder (capabilities.checkpoints[].name); never a path."),
+      name: z
+        .string()
+        .min(1)
+        .max(128)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/)
+        .optional()
+        .describe('Name to install the model under; default: the file name without its extension.'),
+    })
+    .describe('Import a .safetensors/.ckpt checkpoint into the model store, as a job on the queue.'),
+  'ImportModel',
+);
+
 export const clientMessageSchema = named(
   z
-    .discriminatedUnion('type', [helloSchema, generateSchema, cancelSchema, listModelsSchema, statusQuerySchema]),
+    .discriminatedUnion('type', [helloSchema, generateSchema, cancelSchema, listModelsSchema, statusQuerySchema, importModelSchema]),
   'ClientMessage',
 );
 
@@ -173,6 +214,8 @@ export type GenerateMessageInput = z.input<typeof generateSchema>;
 export type CancelMessage = z.output<typeof cancelSchema>;
 export type ListModelsMessage = z.output<typeof listModelsSchema>;
 export type StatusQueryMessage = z.output<typeof statusQuerySchema>;
+export type ImportModelMessage = z.output<typeof importModelSchema>;
+export type LoraRequest = z.output<typeof loraRequestSchema>;
 export type ClientMessage = z.output<typeof clientMessageSchema>;
 export type ClientMessageInput = z.input<typeof clientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
@@ -182,4 +225,4 @@ export type Variation = z.output<typeof variationSchema>;
 export type Animation = z.output<typeof animationSchema>;
 export type PromptEntry = z.output<typeof promptEntrySchema>;
 
-export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['hello', 'generate', 'cancel', 'list-models', 'status'];
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['hello', 'generate', 'cancel', 'list-models', 'status', 'import-model'];

@@ -3,6 +3,9 @@ import { named } from './schema-ids.js';
 import { ERROR_CATALOG, type ErrorCode } from '../errors.js';
 import { JOB_ID_PATTERN, MAX_FRAME_ID, MAX_SEED } from './constants.js';
 
+const positiveInt = z.number().int().min(1);
+const nonNegativeInt = z.number().int().min(0);
+
 export const jobIdSchema = z
   .string()
   .regex(JOB_ID_PATTERN)
@@ -20,8 +23,25 @@ export const frameRefSchema = named(
   'FrameRef',
 );
 
-const positiveInt = z.number().int().min(1);
-const nonNegativeInt = z.number().int().min(0);
+
+export const MODEL_FAMILIES = ['sd1', 'sd2', 'sdxl'] as const;
+export type ModelFamilyName = (typeof MODEL_FAMILIES)[number];
+export const modelFamilySchema = z.enum(MODEL_FAMILIES).describe('sd1: SD 1.x; sd2: SD 2.x; sdxl: SDXL.');
+
+const sizeSchema = z.object({ width: positiveInt, height: positiveInt });
+
+export const modelDefaultsSchema = named(
+  z
+    .object({
+      steps: positiveInt,
+      guidance: z.number().min(0),
+      scheduler: z.string().min(1),
+      width: positiveInt,
+      height: positiveInt,
+    })
+    .describe("What a client pre-fills when the user picks the model (from the model's own config: Turbo models start at 1 step and guidance 0)."),
+  'ModelDefaults',
+);
 
 export const modelSummarySchema = named(
   z
@@ -39,8 +59,47 @@ export const modelSummarySchema = named(
         .describe(
           "Generation sides the model's UNet runs at are multiples of this (64 for Stable Diffusion: its ONNX exports fail on other sizes). Absent from older bridges: take 8.",
         ),
+      family: modelFamilySchema.optional().describe('Model family; absent from older bridges and for models of no family (the demo models).'),
+      prediction: z.enum(['epsilon', 'v_prediction']).optional().describe("What the UNet predicts (SD 2.x 768-v models: v_prediction)."),
+      defaults: modelDefaultsSchema.optional(),
+      sizes: z
+        .array(sizeSchema)
+        .max(64)
+        .optional()
+        .describe('Width × height pairs the model was trained at (SDXL aspect buckets); offer them as presets.'),
+      hash: z.string().regex(/^[0-9a-f]{10}$/).optional().describe("AUTOMATIC1111's short model hash (first 10 hex digits of the file's sha256)."),
     }),
   'ModelSummary',
+);
+
+export const loraSummarySchema = named(
+  z
+    .object({
+      name: z.string().min(1).describe('File stem, as written in <lora:NAME:weight> and in generate.loras.'),
+      family: modelFamilySchema.optional().describe('Family of the base model the LoRA was trained on, when the file tells.'),
+      alias: z.string().min(1).optional().describe('Alias stored in the file (kohya ss_output_name), also accepted in prompts.'),
+    }),
+  'LoraSummary',
+);
+
+export const embeddingSummarySchema = named(
+  z
+    .object({
+      name: z.string().min(1).describe('Trigger word: the file stem (A1111), typed in a prompt or negative prompt.'),
+      family: modelFamilySchema.optional(),
+      vectors: positiveInt.describe('Token positions it takes in the prompt.'),
+    }),
+  'EmbeddingSummary',
+);
+
+export const checkpointSummarySchema = named(
+  z
+    .object({
+      name: z.string().min(1).describe("File name inside the bridge's checkpoints folder; the source of import-model."),
+      bytes: nonNegativeInt,
+      imported: z.string().min(1).optional().describe('Name of the installed model made from this file, when there is one.'),
+    }),
+  'CheckpointSummary',
 );
 
 export const limitsSchema = named(

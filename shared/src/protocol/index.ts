@@ -6,7 +6,18 @@ export { checkGenerate } from './generate-rules.js';
 export { codePoints, utf8ByteLength } from './text-measure.js';
 export { errorMessage } from './error-message.js';
 export { formatFieldPath } from './zod-issues.js';
-export { ERROR_CODES, frameRefSchema, modelSummarySchema, limitsSchema } from './common-schemas.js';
+export {
+  ERROR_CODES,
+  frameRefSchema,
+  modelSummarySchema,
+  modelDefaultsSchema,
+  loraSummarySchema,
+  embeddingSummarySchema,
+  checkpointSummarySchema,
+  limitsSchema,
+  MODEL_FAMILIES,
+  type ModelFamilyName,
+} from './common-schemas.js';
 export {
   helloSchema,
   generateSchema,
@@ -19,6 +30,9 @@ export {
   variationSchema,
   animationSchema,
   promptEntrySchema,
+  loraRequestSchema,
+  importModelSchema,
+  MAX_LORAS,
   GENERATE_MODES,
   GENERATE_DEFAULTS,
   CLIENT_MESSAGE_TYPES,
@@ -29,6 +43,8 @@ export {
   type CancelMessage,
   type ListModelsMessage,
   type StatusQueryMessage,
+  type ImportModelMessage,
+  type LoraRequest,
   type ClientMessage,
   type ClientMessageInput,
   type ClientMessageType,
@@ -53,9 +69,14 @@ export {
   serverMessageSchema,
   SERVER_STATES,
   SERVER_MESSAGE_TYPES,
+  PROGRESS_PHASES,
   type WelcomeMessage,
   type Capabilities,
   type ModelSummary,
+  type ModelDefaults,
+  type LoraSummary,
+  type EmbeddingSummary,
+  type CheckpointSummary,
   type QueuedMessage,
   type StartedMessage,
   type ProgressMessage,

@@ -11,7 +11,7 @@ test('every message has a named $def, and the two directions are unions of them'
     assert.equal(defs[name]?.['title'], name, name);
     assert.equal('id' in (defs[name] ?? {}), false, `${name} keeps zod's non-standard "id"`);
   }
-  assert.equal((defs['ClientMessage']?.['anyOf'] as unknown[]).length, 5);
+  assert.equal((defs['ClientMessage']?.['anyOf'] as unknown[]).length, 6);
   assert.equal((defs['ServerMessage']?.['anyOf'] as unknown[]).length, 11);
   assert.equal(defs['Generate']?.['additionalProperties'], false);
   assert.equal(defs['Hello']?.['additionalProperties'], undefined);

@@ -6,6 +6,9 @@ import {
   jobIdSchema,
   limitsSchema,
   modelSummarySchema,
+  loraSummarySchema,
+  embeddingSummarySchema,
+  checkpointSummarySchema,
   nonNegativeInt,
   positiveInt,
   seedSchema,
@@ -13,6 +16,15 @@ import {
 
 // Server messages are plain (non-strict) objects: unknown fields are dropped, so a server that
 // adds an informative field does not break plug-ins already in the field.
+
+const extraNetworks = {
+  loras: z.array(loraSummarySchema).optional().describe('LoRA files the bridge can apply (absent from older bridges).'),
+  embeddings: z.array(embeddingSummarySchema).optional().describe('Textual-inversion embeddings, triggered by name in a prompt.'),
+  checkpoints: z
+    .array(checkpointSummarySchema)
+    .optional()
+    .describe("Checkpoint files in the bridge's checkpoints folder that import-model can install."),
+};
 
 export const welcomeSchema = named(
   z
@@ -22,6 +34,7 @@ export const welcomeSchema = named(
       protocol: positiveInt.describe('The protocol version both sides now speak.'),
       capabilities: z.object({
         models: z.array(modelSummarySchema),
+        ...extraNetworks,
         schedulers: z.array(z.string().min(1)),
         limits: limitsSchema,
       }),
@@ -40,6 +53,8 @@ export const startedSchema = named(
   'Started',
 );
 
+export const PROGRESS_PHASES = ['denoise', 'import'] as const;
+
 export const progressSchema = named(
   z
     .object({
@@ -47,6 +62,10 @@ export const progressSchema = named(
       id: jobIdSchema,
       step: nonNegativeInt.describe('Denoising steps finished, counted over the whole batch.'),
       total: positiveInt,
+      phase: z
+        .enum(PROGRESS_PHASES)
+        .optional()
+        .describe("What step/total count: 'denoise' (absent: the same) or 'import' (tensors written, of import-model)."),
       etaMs: nonNegativeInt.optional().describe('Estimated milliseconds left; absent while unknown.'),
     }),
   'Progress',
@@ -103,13 +122,14 @@ export const doneSchema = named(
       timings: z
         .record(z.string(), z.number().min(0))
         .describe('Milliseconds per phase, e.g. {queueMs, loadMs, encodeMs, denoiseMs, decodeMs, totalMs}.'),
+      model: z.string().min(1).optional().describe('import-model: the name the imported model is installed under.'),
     }),
   'Done',
 );
 
 export const modelsSchema = named(
   z
-    .object({ type: z.literal('models'), models: z.array(modelSummarySchema) }),
+    .object({ type: z.literal('models'), models: z.array(modelSummarySchema), ...extraNetworks }),
   'Models',
 );
 
@@ -157,6 +177,10 @@ export const serverMessageSchema = named(
 export type WelcomeMessage = z.output<typeof welcomeSchema>;
 export type Capabilities = WelcomeMessage['capabilities'];
 export type ModelSummary = z.output<typeof modelSummarySchema>;
+export type ModelDefaults = NonNullable<ModelSummary['defaults']>;
+export type LoraSummary = z.output<typeof loraSummarySchema>;
+export type EmbeddingSummary = z.output<typeof embeddingSummarySchema>;
+export type CheckpointSummary = z.output<typeof checkpointSummarySchema>;
 export type QueuedMessage = z.output<typeof queuedSchema>;
 export type StartedMessage = z.output<typeof startedSchema>;
 export type ProgressMessage = z.output<typeof progressSchema>;
