@@ -98,13 +98,13 @@ export function outputPaths(out: string, count: number): string[] {
 export async function writeResults(
   result: GenerateResult,
   out: string,
-  modelName: string,
+  model: string | { name: string; hash?: string | undefined },
   config: Record<string, unknown>,
   strength?: number,
 ): Promise<string[]> {
   const paths = outputPaths(out, result.images.length);
   for (const [i, item] of result.images.entries()) {
-    const text = parametersText(result.params, item.seed, result.scheduler, modelName, config, {}, strength);
+    const text = parametersText(result.params, item.seed, result.scheduler, model, config, {}, strength);
     const png = insertTextChunk(await encodePng(item.image), 'parameters', text);
     await writeFile(paths[i] as string, png);
   }
@@ -167,7 +167,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
       { onProgress: (e) => bar.update(e.step, e.total) },
     );
     bar.finish();
-    const paths = await writeResults(result, values.out, info.name, { ...info.schedulerConfig }, result.strength);
+    const paths = await writeResults(result, values.out, { name: info.name, hash: info.provenance?.shortHash }, { ...info.schedulerConfig }, result.strength);
     for (const [i, p] of paths.entries()) console.log(`${p}  seed ${result.images[i]?.seed}`);
     console.log(`${result.scheduler}, ${result.params.steps} steps, ${(result.timings.totalMs / 1000).toFixed(2)} s`);
   } finally {

@@ -10,6 +10,9 @@ const USAGE = `latent-bridge serve [options]
   --host HOST           interface to listen on (default ${DEFAULT_HOST}: this machine only)
   --port N              port (default ${DEFAULT_PORT}; 0 picks a free one)
   --models DIR          model folder (default: $LATENT_BRIDGE_MODELS or the per-user data folder)
+  --checkpoints DIR     .safetensors/.ckpt files clients may import and use (an A1111 models/Stable-diffusion or
+                        ComfyUI models/checkpoints folder; default: $LATENT_BRIDGE_CHECKPOINTS, else "checkpoints"
+                        beside the model folder)
   --token TOKEN         token clients must send (default: $LATENT_BRIDGE_TOKEN, else the one in the config dir)
   --no-token            accept clients without a token (only for trusted, local set-ups)
   --config-dir DIR      where the token and demo models live (default: $LATENT_BRIDGE_CONFIG_DIR or ~/.config/latent-bridge)
@@ -25,6 +28,7 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       host: { type: 'string' },
       port: { type: 'string' },
       models: { type: 'string' },
+      checkpoints: { type: 'string' },
       token: { type: 'string' },
       'no-token': { type: 'boolean' },
       'config-dir': { type: 'string' },
@@ -54,6 +58,7 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     ...(token !== undefined ? { token } : {}),
     configDir: values['config-dir'] ?? defaultConfigDir(env),
     ...(values.models !== undefined ? { modelsDir: values.models } : {}),
+    ...((values.checkpoints ?? env['LATENT_BRIDGE_CHECKPOINTS']) ? { checkpointsDir: values.checkpoints ?? env['LATENT_BRIDGE_CHECKPOINTS'] } : {}),
     demo: values.demo === true ? true : 'auto',
     allowOrigins: values['allow-origin'] ?? [],
     ...(provider !== undefined ? { provider: provider as ExecutionProvider } : {}),

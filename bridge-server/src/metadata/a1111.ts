@@ -13,6 +13,8 @@ export interface GenerationParameters {
   width: number;
   height: number;
   model?: string;
+  /** A1111's short hash of the checkpoint file (first 10 hex digits of its sha256). */
+  modelHash?: string;
   strength?: number;
   extra?: Record<string, string | number>;
 }
@@ -31,6 +33,8 @@ export function formatParameters(p: GenerationParameters): string {
     ['Seed', p.seed],
     ['Size', `${p.width}x${p.height}`],
   ];
+  // A1111's order: the hash before the name (sites such as civitai match models by it).
+  if (p.modelHash !== undefined) fields.push(['Model hash', p.modelHash]);
   if (p.model !== undefined) fields.push(['Model', p.model]);
   if (p.strength !== undefined) fields.push(['Denoising strength', p.strength]);
   for (const [k, v] of Object.entries(p.extra ?? {})) fields.push([k, v]);

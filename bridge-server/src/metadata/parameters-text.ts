@@ -10,7 +10,7 @@ export function parametersText(
   params: ResolvedParams,
   seed: number,
   schedulerClass: string,
-  model: string,
+  model: string | { name: string; hash?: string | undefined },
   schedulerConfig: Record<string, unknown> = {},
   extra: Record<string, string | number> = {},
   strength?: number,
@@ -31,7 +31,8 @@ export function parametersText(
     seed,
     width: params.width,
     height: params.height,
-    model,
+    model: typeof model === 'string' ? model : model.name,
+    ...(typeof model !== 'string' && model.hash !== undefined ? { modelHash: model.hash } : {}),
     ...(strength !== undefined ? { strength } : {}),
     extra: { ...fields, ...extra },
   });

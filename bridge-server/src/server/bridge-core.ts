@@ -4,6 +4,7 @@ import {
   toBridgeError,
   type Capabilities,
   type GenerateMessage,
+  type ImportModelMessage,
   type Limits,
   type ServerState,
 } from '@latent-bridge/shared';
@@ -13,7 +14,10 @@ import { SCHEDULER_NAMES } from '../pipeline/schedulers/index.js';
 import { JobQueue, type QueuedJob } from './job-queue.js';
 import { checkCreativeFields, prepareSequence } from './job-sequence.js';
 import { runJob } from './job-runner.js';
-import type { JobSink, JobSpec, QueuedPayload, ServerGenerateRequest } from './job-types.js';
+import type { ImportTask, JobSink, JobSpec, QueuedPayload, ServerGenerateRequest } from './job-types.js';
+import type { CheckpointFolder } from './checkpoint-folder.js';
+import type { CheckpointImports } from './checkpoint-imports.js';
+import { checkModelName } from '../models/model-store.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelCatalog } from './model-catalog.js';
 
@@ -21,6 +25,13 @@ export interface BridgeCoreOptions {
   limits: Limits;
   catalog: ModelCatalog;
   cache: ModelCache;
+  /** The checkpoints folder clients may import from, with the importer into the store. */
+  checkpoints?: { folder: CheckpointFolder; imports: CheckpointImports };
+}
+
+/** Told when a generate imports the checkpoint it names before it can be queued. */
+export interface PrepareHooks {
+  onImportProgress?: (step: number, total: number) => void;
 }
 
 /**
@@ -33,6 +44,8 @@ export class BridgeCore {
   readonly cache: ModelCache;
   readonly queue: JobQueue<QueuedPayload>;
   readonly startedAt = Date.now();
+  readonly checkpoints: BridgeCoreOptions['checkpoints'];
+  private readonly modelListeners = new Set<() => void>();
   private stopping = false;
   private loading = false;
 
@@ -40,6 +53,7 @@ export class BridgeCore {
     this.limits = options.limits;
     this.catalog = options.catalog;
     this.cache = options.cache;
+    this.checkpoints = options.checkpoints;
     this.queue = new JobQueue<QueuedPayload>((job) => this.run(job), { maxQueuedPerClient: options.limits.maxQueuePerClient });
   }
 
@@ -59,7 +73,56 @@ export class BridgeCore {
   }
 
   async capabilities(): Promise<Capabilities> {
-    return { models: await this.catalog.list(), schedulers: [...SCHEDULER_NAMES], limits: { ...this.limits } };
+    return { ...(await this.modelLists()), schedulers: [...SCHEDULER_NAMES], limits: { ...this.limits } };
+  }
+
+  /** The lists of `welcome` and `models`: models, and the checkpoints that can be imported. */
+  async modelLists(): Promise<Pick<Capabilities, 'models' | 'checkpoints'>> {
+    const models = await this.catalog.list();
+    return this.checkpoints !== undefined ? { models, checkpoints: await this.checkpoints.folder.list() } : { models };
+  }
+
+  /** `listener` runs whenever the model lists change (an import finished); returns its remover. */
+  onModelsChanged(listener: () => void): () => void {
+    this.modelListeners.add(listener);
+    return () => this.modelListeners.delete(listener);
+  }
+
+  /** An import installed a model: listings are stale and every client hears of it. */
+  modelsChanged(): void {
+    this.catalog.invalidate();
+    for (const listener of this.modelListeners) listener();
+  }
+
+  /** The import an import-model asks for: the file must be in the checkpoints folder. */
+  async prepareImport(msg: ImportModelMessage): Promise<ImportTask> {
+    if (this.checkpoints === undefined) {
+      throw new BridgeError('model_not_found', 'source: this bridge has no checkpoints folder (start it with --checkpoints DIR).', 'source');
+    }
+    const file = await this.checkpoints.folder.find(msg.source, 'source');
+    const name = msg.name !== undefined ? checkModelName(msg.name, 'name') : undefined;
+    return { file, name };
+  }
+
+  /** Queues an import-model job (the same queue and fairness as generates). */
+  submitImport(clientId: string, id: string, importTask: ImportTask, sink: JobSink): { job: QueuedJob<QueuedPayload>; position: number } {
+    if (this.stopping) throw new BridgeError('shutting_down', 'The server is shutting down; no new jobs are taken.');
+    return this.queue.enqueue(clientId, id, { importTask, sink });
+  }
+
+  /**
+   * The model a generate names: an installed one, or a checkpoint in the checkpoints folder
+   * imported now, on first use, with its progress reported through `hooks`.
+   */
+  private async resolveModel(name: string, hooks: PrepareHooks): Promise<ModelInfo> {
+    try {
+      return await this.catalog.resolve(name);
+    } catch (err) {
+      const file = err instanceof BridgeError && err.code === 'model_not_found' ? await this.checkpoints?.folder.forModel(name) : undefined;
+      if (file === undefined || this.checkpoints === undefined) throw err;
+      const result = await this.checkpoints.imports.forFirstUse(file, hooks.onImportProgress);
+      return this.catalog.resolve(result.name);
+    }
   }
 
   /** Scheduler names are checked before a job is queued, so a typo does not wait its turn to fail. */
@@ -70,9 +133,9 @@ export class BridgeCore {
   }
 
   /** Resolves the model and builds the job; model_not_found, invalid_field, unknown_scheduler. */
-  async prepare(msg: GenerateMessage, image: RgbaImage | undefined, mask: Mask | undefined): Promise<JobSpec> {
+  async prepare(msg: GenerateMessage, image: RgbaImage | undefined, mask: Mask | undefined, hooks: PrepareHooks = {}): Promise<JobSpec> {
     this.checkScheduler(msg.scheduler);
-    const model = await this.catalog.resolve(msg.model);
+    const model = await this.resolveModel(msg.model, hooks);
     checkModelMode(model, msg);
     const request: ServerGenerateRequest = {
       mode: msg.mode,
@@ -125,8 +188,13 @@ export class BridgeCore {
     await this.cache.clear();
   }
 
+  private runImport(task: ImportTask, sink: JobSink, signal: AbortSignal, enqueuedAt: number): ReturnType<typeof runImportTask> {
+    if (this.checkpoints === undefined) throw new BridgeError('internal', 'An import job reached a bridge without a checkpoints folder.');
+    return runImportTask(this.checkpoints.imports, task, sink, signal, enqueuedAt);
+  }
+
   private async run(job: QueuedJob<QueuedPayload>): Promise<void> {
-    const { spec, sink } = job.payload;
+    const { sink } = job.payload;
     const signal = job.controller.signal;
     // The queue calls us synchronously from enqueue; yielding first lets the caller send `queued`
     // before `started`, and serves pending socket reads before the model takes the thread.
@@ -137,7 +205,12 @@ export class BridgeCore {
     }
     try {
       sink.started();
-      const outcome = await runJob(spec, sink, signal, {
+      if ('importTask' in job.payload) {
+        const outcome = await this.runImport(job.payload.importTask, sink, signal, job.enqueuedAt);
+        sink.finish(signal.aborted ? { kind: 'cancelled' } : { kind: 'done', ...outcome });
+        return;
+      }
+      const outcome = await runJob(job.payload.spec, sink, signal, {
         cache: this.cache,
         limits: this.limits,
         onLoading: (loading) => {
@@ -149,6 +222,21 @@ export class BridgeCore {
       sink.finish(signal.aborted ? { kind: 'cancelled' } : { kind: 'error', error: toBridgeError(err) });
     }
   }
+}
+
+/** An import-model job's run: the import with its progress, then the installed name. */
+export async function runImportTask(
+  imports: CheckpointImports,
+  task: ImportTask,
+  sink: JobSink,
+  signal: AbortSignal,
+  enqueuedAt: number,
+): Promise<{ results: number; timings: Record<string, number>; model: string }> {
+  const began = performance.now();
+  const queueMs = Math.max(0, Date.now() - enqueuedAt);
+  const result = await imports.run(task.file, task.name, { signal, onProgress: (step, total) => sink.progress(step, total, undefined, 'import') });
+  const importMs = Math.round(performance.now() - began);
+  return { results: 0, timings: { queueMs, importMs, totalMs: queueMs + importMs }, model: result.name };
 }
 
 /** What the chosen model can do for the requested mode, checked before the job waits in the queue. */

@@ -21,6 +21,8 @@ import { ensureDemoModels, type DemoModel } from './demo-models.js';
 import { createHttpApp } from './http-app.js';
 import { ModelCache } from './model-cache.js';
 import { ModelCatalog } from './model-catalog.js';
+import { CheckpointFolder } from './checkpoint-folder.js';
+import { CheckpointImports } from './checkpoint-imports.js';
 import { isLoopbackAddress, OriginPolicy } from './origin-policy.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
@@ -41,6 +43,8 @@ export interface BridgeServerOptions {
   configDir?: string;
   /** The model folder; default the model store's default root. */
   modelsDir?: string;
+  /** Checkpoint files clients may import (import-model) and name in generate (imported on first use); default "checkpoints" beside the model folder. */
+  checkpointsDir?: string;
   /** true: always offer the demo models; false: never; 'auto' (default): when the model folder has none. */
   demo?: boolean | 'auto';
   /** Web origins (http/https) allowed besides the non-browser ones, e.g. "http://localhost:5173". */
@@ -100,7 +104,13 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
     ...(options.provider !== undefined ? { provider: options.provider } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
-  const core = new BridgeCore({ limits, catalog, cache });
+  const checkpointFolder = new CheckpointFolder(options.checkpointsDir ?? path.join(path.dirname(store.root), 'checkpoints'), store);
+  let core: BridgeCore | undefined;
+  const imports = new CheckpointImports(store, (result) => {
+    log(`imported ${result.name} (${result.family}) into ${result.dir}`);
+    core?.modelsChanged();
+  });
+  core = new BridgeCore({ limits, catalog, cache, checkpoints: { folder: checkpointFolder, imports } });
   const host = options.host ?? DEFAULT_HOST;
   const origins = new OriginPolicy(options.allowOrigins ?? [], isLoopbackAddress(host), token !== null);
   const protocolRange = options.protocolRange ?? { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION };
@@ -134,7 +144,11 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
           previewBacklogBytes: 8 * 1024 * 1024,
         });
         connections.add(connection);
-        ws.on('close', () => connections.delete(connection));
+        const unsubscribe = core.onModelsChanged(() => connection.sendModels());
+        ws.on('close', () => {
+          connections.delete(connection);
+          unsubscribe();
+        });
       });
     } catch {
       socket.destroy();

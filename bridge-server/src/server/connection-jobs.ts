@@ -1,4 +1,4 @@
-import { BridgeError, toBridgeError, type GenerateMessage, type ServerMessage } from '@latent-bridge/shared';
+import { BridgeError, toBridgeError, type GenerateMessage, type ImportModelMessage, type ServerMessage } from '@latent-bridge/shared';
 import type { BridgeCore } from './bridge-core.js';
 import { BridgeErrorWithId, errorFields } from './connection-errors.js';
 import { imageFromFrame, maskFromFrame } from './frame-images.js';
@@ -47,15 +47,45 @@ export class ConnectionJobs {
     return this.jobs.has(id);
   }
 
+  /** What every new job must pass: a free id, a server taking work, room in this client's queue. */
+  private checkAdmission(id: string): void {
+    const { core } = this.options;
+    if (this.jobs.has(id)) throw new BridgeError('invalid_field', `id: job "${id}" is still unfinished on this connection`, 'id');
+    if (core.isStopping) throw new BridgeError('shutting_down', 'The server is shutting down; no new jobs are taken.');
+    if (this.jobs.size >= core.limits.maxQueuePerClient) {
+      throw new BridgeError('queue_full', `At most ${core.limits.maxQueuePerClient} unfinished jobs per client; wait for one to finish.`, 'id');
+    }
+  }
+
+  /** An import-model: checked, then queued like a generate; it reports progress with phase 'import'. */
+  importModel(msg: ImportModelMessage): void {
+    const { core } = this.options;
+    const id = msg.id;
+    try {
+      this.checkAdmission(id);
+    } catch (err) {
+      this.options.reportError(err, id);
+      return;
+    }
+    const entry: ConnJob = { state: 'preparing', handle: undefined, ended: false };
+    this.jobs.set(id, entry);
+    void (async () => {
+      const task = await core.prepareImport(msg);
+      if (entry.ended || this.options.isClosed()) return;
+      const { job, position } = core.submitImport(this.options.clientId, id, task, this.sinkFor(id, entry));
+      entry.state = 'queued';
+      entry.handle = job;
+      this.options.out.send({ type: 'queued', id, position });
+    })().catch((err: unknown) => {
+      if (!entry.ended) this.end(id, { type: 'error', id, ...errorFields(toBridgeError(err)) });
+    });
+  }
+
   generate(msg: GenerateMessage): void {
     const { core, frames } = this.options;
     const id = msg.id;
     try {
-      if (this.jobs.has(id)) throw new BridgeError('invalid_field', `id: job "${id}" is still unfinished on this connection`, 'id');
-      if (core.isStopping) throw new BridgeError('shutting_down', 'The server is shutting down; no new jobs are taken.');
-      if (this.jobs.size >= core.limits.maxQueuePerClient) {
-        throw new BridgeError('queue_full', `At most ${core.limits.maxQueuePerClient} unfinished jobs per client; wait for one to finish.`, 'id');
-      }
+      this.checkAdmission(id);
       core.checkScheduler(msg.scheduler);
     } catch (err) {
       frames.dropUnclaimed(id);
@@ -82,7 +112,12 @@ export class ConnectionJobs {
       if (image !== undefined && mask !== undefined && (image.width !== mask.width || image.height !== mask.height)) {
         throw new BridgeError('mask_invalid', `mask: ${mask.width}×${mask.height} does not match the image's ${image.width}×${image.height}`, 'mask');
       }
-      const spec = await core.prepare(msg, image, mask);
+      // A checkpoint imported on first use reports its progress before the job is queued.
+      const spec = await core.prepare(msg, image, mask, {
+        onImportProgress: (step, total) => {
+          if (!entry.ended && this.options.isReady()) this.options.out.send({ type: 'progress', id, step, total, phase: 'import' });
+        },
+      });
       if (entry.ended || this.options.isClosed()) return;
       const { job, position } = core.submit(this.options.clientId, id, spec, this.sinkFor(id, entry));
       entry.state = 'queued';
@@ -140,8 +175,8 @@ export class ConnectionJobs {
         entry.state = 'running';
         out.send({ type: 'started', id });
       },
-      progress: (step, total, etaMs) => {
-        if (live()) out.send({ type: 'progress', id, step, total, ...(etaMs !== undefined ? { etaMs } : {}) });
+      progress: (step, total, etaMs, phase) => {
+        if (live()) out.send({ type: 'progress', id, step, total, ...(phase !== undefined ? { phase } : {}), ...(etaMs !== undefined ? { etaMs } : {}) });
       },
       wantsPreview: () => live() && out.bufferedAmount <= previewBacklogBytes,
       preview: (index, step, image) => {
@@ -159,7 +194,9 @@ export class ConnectionJobs {
       },
       finish: (end: JobEnd) => {
         if (entry.ended) return;
-        if (end.kind === 'done') this.end(id, { type: 'done', id, results: end.results, timings: end.timings });
+        if (end.kind === 'done') {
+          this.end(id, { type: 'done', id, results: end.results, timings: end.timings, ...(end.model !== undefined ? { model: end.model } : {}) });
+        }
         else if (end.kind === 'cancelled') this.end(id, { type: 'cancelled', id });
         else this.end(id, { type: 'error', id, ...errorFields(end.error) });
       },

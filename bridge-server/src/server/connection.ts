@@ -152,10 +152,10 @@ export class ClientConnection {
         this.jobs.cancel(msg.id);
         return;
       case 'list-models':
-        void core.catalog.list().then(
-          (models) => this.out.send({ type: 'models', models }),
-          (err: unknown) => this.reportError(err, undefined),
-        );
+        this.sendModels();
+        return;
+      case 'import-model':
+        this.jobs.importModel(msg);
         return;
       case 'status':
         this.sendStatus();
@@ -169,6 +169,17 @@ export class ClientConnection {
     } catch (err) {
       this.reportError(err, clientFrameJobId(data));
     }
+  }
+
+  /** The `models` answer; also sent unasked when an import changed the lists. */
+  sendModels(): void {
+    if (this.phase !== 'ready') return;
+    void this.options.core.modelLists().then(
+      (lists) => {
+        if (this.phase === 'ready') this.out.send({ type: 'models', ...lists });
+      },
+      (err: unknown) => this.reportError(err, undefined),
+    );
   }
 
   private sendStatus(): void {

@@ -93,7 +93,7 @@ async function runSingle({ model, spec, out, progress, options }: SequenceContex
   });
   const config = { ...spec.model.schedulerConfig };
   for (const item of result.images) {
-    const parameters = parametersText(result.params, item.seed, result.scheduler, spec.model.name, config, {}, result.strength);
+    const parameters = parametersText(result.params, item.seed, result.scheduler, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config, {}, result.strength);
     out.result(item.index, item.seed, parameters, item.image);
   }
   const { encodeMs, denoiseMs, decodeMs } = result.timings;

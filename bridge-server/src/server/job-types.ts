@@ -3,6 +3,7 @@ import type { ModelInfo } from '../models/index.js';
 import type { GenerateRequest } from '../pipeline/generate.js';
 import type { PipelineTimings } from './job-runner.js';
 import type { SequenceContext } from './sequence-runner.js';
+import type { CheckpointFile } from './checkpoint-folder.js';
 
 /** What the pipeline is asked for: exactly pipeline/generate.ts's request. */
 export type ServerGenerateRequest = GenerateRequest;
@@ -50,7 +51,8 @@ export interface EncodedImage {
 /** What a running job reports, in this order: started, progress/preview…, result × n. */
 export interface JobEvents {
   started(): void;
-  progress(step: number, total: number, etaMs: number | undefined): void;
+  /** `phase` 'import': an import-model job (or a generate importing its checkpoint first). */
+  progress(step: number, total: number, etaMs: number | undefined, phase?: 'import'): void;
   /** False when the receiver is backed up; the job then skips previews (they are optional). */
   wantsPreview(): boolean;
   preview(index: number, step: number, image: EncodedImage): void;
@@ -58,7 +60,7 @@ export interface JobEvents {
 }
 
 export type JobEnd =
-  | { kind: 'done'; results: number; timings: Record<string, number> }
+  | { kind: 'done'; results: number; timings: Record<string, number>; model?: string }
   | { kind: 'cancelled' }
   | { kind: 'error'; error: BridgeError };
 
@@ -68,7 +70,11 @@ export interface JobSink extends JobEvents {
   finish(end: JobEnd): void;
 }
 
-export interface QueuedPayload {
-  spec: JobSpec;
-  sink: JobSink;
+/** An import-model job: a checkpoint from the checkpoints folder into the model store. */
+export interface ImportTask {
+  file: CheckpointFile;
+  /** Model name to install under; default the file's. */
+  name: string | undefined;
 }
+
+export type QueuedPayload = { spec: JobSpec; sink: JobSink } | { importTask: ImportTask; sink: JobSink };

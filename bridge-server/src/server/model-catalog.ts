@@ -19,6 +19,11 @@ export class ModelCatalog {
     private readonly demo: readonly DemoModel[] = [],
   ) {}
 
+  /** Forget the listing: a model was just installed. */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
   async list(): Promise<ModelSummary[]> {
     return (await this.snapshot()).summaries;
   }
@@ -69,5 +74,17 @@ export class ModelCatalog {
 }
 
 export function summarize(info: ModelInfo): ModelSummary {
-  return { name: info.name, nativeSize: info.nativeSize, inpainting: info.inpainting, img2img: info.hasVaeEncoder, sizeMultiple: info.sizeMultiple };
+  const shortHash = info.provenance?.shortHash;
+  return {
+    name: info.name,
+    nativeSize: info.nativeSize,
+    inpainting: info.inpainting,
+    img2img: info.hasVaeEncoder,
+    sizeMultiple: info.sizeMultiple,
+    family: info.family,
+    prediction: info.prediction,
+    defaults: { ...info.defaults },
+    sizes: info.sizes.slice(0, 64).map((s) => ({ width: s.width, height: s.height })),
+    ...(shortHash !== undefined && /^[0-9a-f]{10}$/.test(shortHash) ? { hash: shortHash } : {}),
+  };
 }

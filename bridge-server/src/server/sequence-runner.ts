@@ -81,7 +81,7 @@ export async function runAnimation(ctx: SequenceContext, sequence: Extract<JobSe
     onFrame: (frame) => {
       tracker.current = frame.index + 1;
       const extra = animationFields({ frames, toPrompt, toSeed, chainStrength: chain, t: frame.t });
-      out.result(frame.index, frame.seed, parametersText(resolved, frame.seed, className, spec.model.name, config, extra), frame.image);
+      out.result(frame.index, frame.seed, parametersText(resolved, frame.seed, className, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config, extra), frame.image);
     },
   });
   return {};
@@ -102,7 +102,7 @@ export async function runPromptList(ctx: SequenceContext, entries: readonly Prom
     for (const key of ['encodeMs', 'denoiseMs', 'decodeMs'] as const) timings[key] += result.timings[key];
     const image = result.images[0];
     if (image === undefined) continue;
-    out.result(index, image.seed, parametersText(result.params, image.seed, result.scheduler, spec.model.name, config), image.image);
+    out.result(index, image.seed, parametersText(result.params, image.seed, result.scheduler, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config), image.image);
   }
   return timings;
 }

@@ -193,7 +193,7 @@ export const importModelSchema = named(
         .string()
         .min(1)
         .max(128)
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
         .optional()
         .describe('Name to install the model under; default: the file name without its extension.'),
     })
