@@ -3,11 +3,13 @@
  * reproduced in torch (convert/testing/torch/pipeline_reference.py) on the same weights: text
  * encoding per family, SDXL's pooled embeddings, add_time_ids and zeros for an empty negative,
  * Euler timesteps and sigmas, guidance, seeded noise and the VAE decode, compared in pixels.
- * A few-step model (a Turbo name: trailing spacing) at guidance 0 runs one UNet call per step on
- * a batch of one.
+ * img2img (posterior sampled, then noise, add_noise at the first kept step) and 4-channel inpaint
+ * by masked blending go the same way; the inpaint reference takes the bridge's latent repaint grid
+ * (wider than diffusers' resized mask by design) and checks everything else. A few-step model (a
+ * Turbo name: trailing spacing) at guidance 0 runs one UNet call per step on a batch of one.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -17,6 +19,8 @@ import { importModel } from '../convert/import-model.js';
 import { checkpointFixture, type CheckpointCase } from '../convert/testing/checkpoint-fixtures.js';
 import { ModelStore } from '../models/model-store.js';
 import type { PredictionType } from '../models/families.js';
+import type { Mask, RgbaImage } from '../image/index.js';
+import { repaintMask } from './edit-mask.js';
 import { LoadedModel } from './loaded-model.js';
 import { generate } from './generate.js';
 
@@ -40,6 +44,31 @@ interface Case {
   /** UNet calls and their batch the job must make. */
   unetCalls: number;
   unetBatch: number;
+  /** img2img from a generated source at this strength. */
+  strength?: number;
+  /** Inpaint (4-channel UNet, strength 1) the square [x0, x1) × [y0, y1) of the source. */
+  repaint?: [number, number, number, number];
+}
+
+function repaintMaskOf(width: number, height: number, [x0, x1, y0, y1]: [number, number, number, number]): Mask {
+  const data = new Uint8Array(width * height);
+  for (let y = y0; y < y1; y++) data.fill(255, y * width + x0, y * width + x1);
+  return { width, height, data };
+}
+
+/** A source with structure in every channel, so the encoder's output matters. */
+function sourceImage(width: number, height: number): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i] = Math.round((255 * x) / (width - 1));
+      data[i + 1] = Math.round((255 * y) / (height - 1));
+      data[i + 2] = (x * 7 + y * 13) % 256;
+      data[i + 3] = 255;
+    }
+  }
+  return { width, height, data };
 }
 
 const CASES: Case[] = [
@@ -48,6 +77,9 @@ const CASES: Case[] = [
   { label: 'SD 2.x v-prediction', c: 'sd2', prompt: 'a blue car', negative: 'ugly', steps: 3, guidance: 6, width: 64, height: 96, seed: 5, prediction: 'v_prediction', unetCalls: 3, unetBatch: 2 },
   { label: 'SDXL, empty negative (zeros)', c: 'sdxl', prompt: 'a red house', negative: '', steps: 3, guidance: 5, width: 64, height: 64, seed: 11, unetCalls: 3, unetBatch: 2 },
   { label: 'SDXL, non-square with a negative prompt', c: 'sdxl', prompt: 'a red house', negative: 'blurry', steps: 2, guidance: 4, width: 96, height: 64, seed: 12, unetCalls: 2, unetBatch: 2 },
+  { label: 'SDXL img2img, strength 0.6', c: 'sdxl', prompt: 'a red house', negative: 'blurry', steps: 5, guidance: 5, width: 64, height: 64, seed: 21, strength: 0.6, unetCalls: 3, unetBatch: 2 },
+  { label: 'SD 1.x img2img, strength 0.5, non-square', c: 'sd1', prompt: 'a red house', negative: '', steps: 4, guidance: 7.5, width: 96, height: 64, seed: 22, strength: 0.5, unetCalls: 2, unetBatch: 2 },
+  { label: 'SDXL inpaint by masked blending (4-channel UNet)', c: 'sdxl', prompt: 'a red house', negative: 'blurry', steps: 3, guidance: 5, width: 64, height: 64, seed: 23, repaint: [16, 48, 16, 40], unetCalls: 3, unetBatch: 2 },
   {
     label: 'SDXL Turbo-named model, 1 step at guidance 0: one UNet call',
     c: 'sdxl',
@@ -92,7 +124,14 @@ describe('txt2img per family against diffusers in torch', () => {
       };
       let ours;
       try {
-        ours = await generate(model, { mode: 'txt2img', prompt: k.prompt, negative: k.negative, steps: k.steps, guidance: k.guidance, scheduler: 'euler', seed: k.seed, width: k.width, height: k.height });
+        const common = { prompt: k.prompt, negative: k.negative, steps: k.steps, guidance: k.guidance, scheduler: 'euler', seed: k.seed, width: k.width, height: k.height };
+        const image = sourceImage(k.width, k.height);
+        ours =
+          k.repaint !== undefined
+            ? await generate(model, { mode: 'inpaint', ...common, image, mask: repaintMaskOf(k.width, k.height, k.repaint), strength: 1, grow: 0, feather: 0, padding: 256 })
+            : k.strength === undefined
+              ? await generate(model, { mode: 'txt2img', ...common })
+              : await generate(model, { mode: 'img2img', ...common, image, strength: k.strength });
       } finally {
         await model.release();
       }
@@ -103,6 +142,23 @@ describe('txt2img per family against diffusers in torch', () => {
       const args = [fixture.dir, '--case', k.c, '--vocab', join(repoRoot(), 'bridge-server/assets/clip-tokenizer/vocab.json'), '--prompt', k.prompt, '--negative', k.negative];
       args.push('--seed', String(k.seed), '--steps', String(k.steps), '--guidance', String(k.guidance), '--width', String(k.width), '--height', String(k.height));
       args.push('--spacing', k.spacing ?? 'leading', '--prediction', k.prediction ?? 'epsilon', '--out', out);
+      if (k.strength !== undefined || k.repaint !== undefined) {
+        const raw = join(dir, 'source.rgba');
+        await writeFile(raw, sourceImage(k.width, k.height).data);
+        args.push('--init', raw, '--strength', String(k.strength ?? 1));
+      }
+      if (k.repaint !== undefined) {
+        const raw = join(dir, 'mask.raw');
+        await writeFile(raw, repaintMaskOf(k.width, k.height, k.repaint).data);
+        args.push('--mask', raw);
+        // The bridge's latent repaint cells (its seam rule widens diffusers' resized mask).
+        const cells = repaintMask(repaintMaskOf(k.width, k.height, k.repaint), { width: k.width, height: k.height });
+        const grid = new Uint8Array((k.width / 8) * (k.height / 8));
+        for (let y = 0; y < k.height / 8; y++) for (let x = 0; x < k.width / 8; x++) grid[y * (k.width / 8) + x] = cells.data[y * 8 * k.width + x * 8] ?? 0;
+        const latentRaw = join(dir, 'latent-mask.raw');
+        await writeFile(latentRaw, grid);
+        args.push('--latent-mask', latentRaw);
+      }
       await runTorchScript(`import runpy, sys\nsys.argv = [${JSON.stringify(script)}, *sys.argv[1:]]\nrunpy.run_path(${JSON.stringify(script)}, run_name='__main__')\n`, args);
       const ref = await openCheckpoint(out);
       try {
@@ -113,7 +169,14 @@ describe('txt2img per family against diffusers in torch', () => {
         const plane = k.width * k.height;
         let worst = 0;
         let spread = 0;
+        const inside = k.repaint === undefined ? undefined : repaintMaskOf(k.width, k.height, k.repaint).data;
+        const source = sourceImage(k.width, k.height).data;
         for (let i = 0; i < plane; i++) {
+          if (inside !== undefined && inside[i] === 0) {
+            // Outside the repaint area the user's pixels stay as they were.
+            for (let ch = 0; ch < 4; ch++) assert.equal(got.data[i * 4 + ch], source[i * 4 + ch], `kept pixel ${i}`);
+            continue;
+          }
           for (let ch = 0; ch < 3; ch++) {
             const expected = (image[ch * plane + i] ?? 0) * 255;
             worst = Math.max(worst, Math.abs((got.data[i * 4 + ch] ?? 0) - expected));
