@@ -9,7 +9,7 @@
 import { BridgeError, invalidField } from '@latent-bridge/shared';
 import { rgbaToChw, type RgbaImage } from '../image/index.js';
 import { conditioningWindows, encodeConditioning, type ConditioningRequest } from './conditioning.js';
-import { throwIfAborted } from './denoise.js';
+import { throwIfAborted, usesCfg } from './denoise.js';
 import { keptSteps } from './edit-run.js';
 import { imageLatents } from './image-latents.js';
 import type { LoadedModel } from './loaded-model.js';
@@ -92,7 +92,7 @@ export function frameTimes(frames: number): number[] {
 export async function animate(model: LoadedModel, request: AnimationRequest, options: AnimationOptions = {}): Promise<AnimationResult> {
   const started = performance.now();
   const { params, frames, toPrompt, toSeed, chain } = resolveAnimation(request, model.info.nativeSize, options.limits ?? DEFAULT_LIMITS);
-  const withCfg = params.guidance > 1;
+  const withCfg = usesCfg(await model.unet(), params.guidance);
   const stack = await TextStack.of(model);
   const start: ConditioningRequest = { ...params, mixMode: 'embeddings' };
   const end: ConditioningRequest = { ...start, prompt: toPrompt };

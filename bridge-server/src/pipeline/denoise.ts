@@ -4,6 +4,7 @@ import { joinRows, repeatRows, sliceRows, type ConditionRows } from './condition
 import { MixedGuidance, type WeightedEmbedding } from './conditioning.js';
 import type { PromptEmbedding } from './prompt-encoding.js';
 import type { NoiseGenerator, Scheduler } from './schedulers/types.js';
+import { guidanceRows, guidanceScaleEmbedding } from './guidance-embedding.js';
 
 export interface StepInfo {
   step: number;
@@ -136,6 +137,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const sampleChannels = channels + (options.extraChannels ? options.extraChannels.length / batch / (h * w) : 0);
   const mixed = options.mix && options.mix.length > 1 ? new MixedGuidance(options.mix, uncond, guidance, batch) : undefined;
   const added = addedConditioning(unet, options.timeIds);
+  const lcm = lcmConditioning(unet, guidance);
 
   const runUnet = async (sample: Float32Array, rows: ConditionRows, t: number) => {
     const n = rows.rows;
@@ -145,6 +147,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
         timestep: { data: new Float32Array([t]), dims: [1] },
         encoder_hidden_states: { data: rows.states, dims: [n, rows.tokens, rows.hidden] },
         ...added(rows),
+        ...lcm(n),
       })
       .catch((err: unknown) => {
         throw unevenSizeError(err, h, w) ?? err;
@@ -197,6 +200,26 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     options.onStep?.({ step: i + 1, total: timesteps.length, timestep: t, latents });
   }
   return latents;
+}
+
+/**
+ * An LCM UNet's `timestep_cond`: the guidance scale embedded for every row (the model was
+ * distilled with guidance inside, so the job runs no unconditional pass; see usesCfg).
+ */
+function lcmConditioning(unet: OnnxModel, guidance: number): (rows: number) => Record<string, { data: Float32Array; dims: number[] }> {
+  const input = unet.input('timestep_cond');
+  if (input === undefined) return () => ({});
+  const dim = input.dims[1];
+  if (typeof dim !== 'number' || dim < 2) {
+    throw new BridgeError('model_invalid', `unet: timestep_cond must have a fixed width (time_cond_proj_dim), got ${String(dim)}`, 'unet');
+  }
+  const embedding = guidanceScaleEmbedding(guidance, dim);
+  return (rows) => ({ timestep_cond: { data: guidanceRows(embedding, rows), dims: [rows, dim] } });
+}
+
+/** Whether a job runs an unconditional pass: guidance above 1, and a UNet without LCM's guidance input. */
+export function usesCfg(unet: OnnxModel, guidance: number): boolean {
+  return guidance > 1 && unet.input('timestep_cond') === undefined;
 }
 
 /**

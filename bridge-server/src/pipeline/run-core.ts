@@ -4,7 +4,7 @@
  * the timesteps they keep and what happens to the pixels afterwards.
  */
 import type { RgbaImage, RgbImage } from '../image/index.js';
-import { denoise, throwIfAborted } from './denoise.js';
+import { denoise, throwIfAborted, usesCfg } from './denoise.js';
 import type { LoadedModel } from './loaded-model.js';
 import { encodeConditioning, type WeightedEmbedding } from './conditioning.js';
 import { BatchNoise, initialNoise } from './noise.js';
@@ -49,7 +49,7 @@ export interface PromptRun {
 /** Scheduler, generator and prompt embeddings for params.width × params.height. */
 export async function startRun(model: LoadedModel, params: ResolvedParams, started = performance.now()): Promise<PromptRun> {
   const scheduler = schedulerFor(model, params.scheduler);
-  const { cond, uncond, mix } = await encodeConditioning(await TextStack.of(model), params, params.guidance > 1);
+  const { cond, uncond, mix } = await encodeConditioning(await TextStack.of(model), params, usesCfg(await model.unet(), params.guidance));
   const shape = [params.batch, 4, params.height / 8, params.width / 8] as const;
   const noise = new BatchNoise(params.seed, params.batch, params.seedMode);
   const now = performance.now();
