@@ -10,6 +10,7 @@ from .errors import BridgeClientError
 
 MAX_SAFE_INTEGER = 2 ** 53 - 1
 JOB_ID_RE = re.compile(r'^[A-Za-z0-9._:-]{1,64}$')
+SHORT_HASH_RE = re.compile(r'^[0-9a-f]{10}$')
 ERROR_CODES = frozenset((
     'invalid_field', 'limit_exceeded', 'model_not_found', 'model_invalid', 'model_load_failed',
     'tensor_mismatch', 'execution_provider_unavailable', 'inference_failed', 'tokenizer_invalid',
@@ -125,9 +126,53 @@ def _ge(minimum):
 _u32 = lambda v, f: _int(v, f, 0, 0xFFFFFFFF)  # noqa: E731
 _nonempty = lambda v, f: _str(v, f, 1)  # noqa: E731
 
+MODEL_FAMILIES = ('sd1', 'sd2', 'sdxl')
+_family = _enum(MODEL_FAMILIES)
+_SIZE = _object([('width', _ge(1), True), ('height', _ge(1), True)])
+
+
+def _number(minimum):
+    def check(value, field):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Invalid(field, '%s: must be a number' % field)
+        if value < minimum:
+            raise _Invalid(field, '%s: must be at least %s' % (field, minimum))
+        return value
+    return check
+
+
+def _short_hash(value, field):
+    if not isinstance(value, str) or not SHORT_HASH_RE.match(value):
+        raise _Invalid(field, '%s: must be 10 hex digits' % field)
+    return value
+
+
+def _bounded_array(item, maximum):
+    whole = _array(item)
+
+    def check(value, field):
+        if isinstance(value, list) and len(value) > maximum:
+            raise _Invalid(field, '%s: must have at most %d items' % (field, maximum))
+        return whole(value, field)
+    return check
+
+
+MODEL_DEFAULTS = _object([('steps', _ge(1), True), ('guidance', _number(0), True),
+                          ('scheduler', _nonempty, True), ('width', _ge(1), True), ('height', _ge(1), True)])
 MODEL_SUMMARY = _object([('name', _nonempty, True), ('nativeSize', _ge(64), True),
                          ('inpainting', _bool, True), ('img2img', _bool, True),
-                         ('sizeMultiple', lambda v, f: _int(v, f, 8, 512), False)])
+                         ('sizeMultiple', lambda v, f: _int(v, f, 8, 512), False),
+                         ('family', _family, False),
+                         ('prediction', _enum(('epsilon', 'v_prediction')), False),
+                         ('defaults', MODEL_DEFAULTS, False),
+                         ('sizes', _bounded_array(_SIZE, 64), False),
+                         ('hash', _short_hash, False)])
+LORA_SUMMARY = _object([('name', _nonempty, True), ('family', _family, False), ('alias', _nonempty, False)])
+EMBEDDING_SUMMARY = _object([('name', _nonempty, True), ('family', _family, False), ('vectors', _ge(1), True)])
+CHECKPOINT_SUMMARY = _object([('name', _nonempty, True), ('bytes', _ge(0), True), ('imported', _nonempty, False)])
+# Wave-2 lists: optional, absent from older bridges.
+_ASSET_LISTS = [('loras', _array(LORA_SUMMARY), False), ('embeddings', _array(EMBEDDING_SUMMARY), False),
+                ('checkpoints', _array(CHECKPOINT_SUMMARY), False)]
 LIMITS = _object([(name, _ge(0 if name == 'maxPendingFrames' else 1), True) for name in LIMIT_NAMES])
 _ID = ('id', _job_id, True)
 
@@ -135,10 +180,11 @@ SERVER_MESSAGES = {
     'welcome': _object([('server', _nonempty, True), ('protocol', _ge(1), True),
                         ('capabilities', _object([('models', _array(MODEL_SUMMARY), True),
                                                   ('schedulers', _array(_nonempty), True),
-                                                  ('limits', LIMITS, True)]), True)]),
+                                                  ('limits', LIMITS, True)] + _ASSET_LISTS), True)]),
     'queued': _object([_ID, ('position', _ge(0), True)]),
     'started': _object([_ID]),
-    'progress': _object([_ID, ('step', _ge(0), True), ('total', _ge(1), True), ('etaMs', _ge(0), False)]),
+    'progress': _object([_ID, ('step', _ge(0), True), ('total', _ge(1), True),
+                         ('phase', _enum(('denoise', 'import')), False), ('etaMs', _ge(0), False)]),
     'preview': _object([_ID, ('index', _ge(0), True), ('frame', _u32, True), ('width', _ge(1), True),
                         ('height', _ge(1), True), ('step', _ge(0), True)]),
     'result': _object([_ID, ('index', _ge(0), True), ('frame', _u32, True), ('width', _ge(1), True),
@@ -146,8 +192,8 @@ SERVER_MESSAGES = {
     'error': _object([('id', _job_id, False), ('code', _enum(ERROR_CODES), True), ('message', _str, True),
                       ('field', _str, False)]),
     'cancelled': _object([_ID]),
-    'done': _object([_ID, ('results', _ge(0), True), ('timings', _timings, True)]),
-    'models': _object([('models', _array(MODEL_SUMMARY), True)]),
+    'done': _object([_ID, ('results', _ge(0), True), ('timings', _timings, True), ('model', _nonempty, False)]),
+    'models': _object([('models', _array(MODEL_SUMMARY), True)] + _ASSET_LISTS),
     'status': _object([('state', _enum(('idle', 'busy', 'loading', 'stopping')), True),
                        ('queueLength', _ge(0), True),
                        ('jobs', _array(_object([_ID, ('state', _enum(('queued', 'running')), True),
@@ -198,7 +244,7 @@ def cancel(job_id):
 
 GENERATE_FIELDS = ('mode', 'model', 'prompt', 'negative', 'steps', 'guidance', 'scheduler', 'seed', 'strength',
                    'width', 'height', 'batch', 'image', 'mask', 'grow', 'feather', 'padding', 'expand', 'fill',
-                   'preview', 'resultFormat', 'previewFormat', 'variation', 'mixMode', 'animation', 'prompts')
+                   'preview', 'resultFormat', 'previewFormat', 'variation', 'mixMode', 'animation', 'prompts', 'loras')
 
 
 def generate(job_id, **fields):
@@ -210,6 +256,14 @@ def generate(job_id, **fields):
     for name in GENERATE_FIELDS:
         if fields.get(name) is not None:
             msg[name] = fields[name]
+    return msg
+
+
+def import_model(job_id, source, name=None):
+    """Ask the bridge to import a checkpoint file from its checkpoints folder (a queued job)."""
+    msg = {'type': 'import-model', 'id': job_id, 'source': source}
+    if name:
+        msg['name'] = name
     return msg
 
 
