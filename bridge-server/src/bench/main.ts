@@ -1,17 +1,33 @@
 import { benchEdit } from './edit-bench.js';
+import { benchFamilies } from './families-bench.js';
+import { benchImport } from './import-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchTransport } from './transport-bench.js';
 import { benchPreviews } from './preview-bench.js';
 import { benchVae } from './vae-bench.js';
 
-/** `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same run. */
+const SECTIONS: Record<string, () => Promise<void>> = {
+  pipeline: benchPipeline,
+  families: benchFamilies,
+  import: benchImport,
+  edit: benchEdit,
+  transport: benchTransport,
+  previews: benchPreviews,
+  vae: benchVae,
+};
+
+/**
+ * `npm run bench [-- SECTION ...]`: every benchmark (or the named ones), each reporting ratios
+ * against a baseline measured in the same run.
+ */
 async function main(): Promise<void> {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
+  let names = asked.length > 0 ? asked : Object.keys(SECTIONS);
+  if (asked.length === 0 && process.env['LATENT_BRIDGE_BENCH_SKIP_VAE'] === '1') names = names.filter((n) => n !== 'vae');
   console.log(`# latent-bridge benchmarks (${new Date().toISOString()}, node ${process.version}, ${process.arch})`);
-  await benchPipeline();
-  await benchEdit();
-  await benchTransport();
-  await benchPreviews();
-  if (process.env['LATENT_BRIDGE_BENCH_SKIP_VAE'] !== '1') await benchVae();
+  for (const name of names) await (SECTIONS[name] as () => Promise<void>)();
 }
 
 main().catch((err: unknown) => {

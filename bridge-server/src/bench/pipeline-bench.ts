@@ -6,6 +6,7 @@ import { LoadedModel } from '../pipeline/loaded-model.js';
 import { benchSchedulers } from '../pipeline/schedulers/bench.js';
 import { txt2img } from '../pipeline/txt2img.js';
 import { makeTestModel } from '../testmodels/index.js';
+import { measureOverhead } from './overhead.js';
 import { fmtMb, fmtMs, fmtRatio, median, row, section, timeIt } from './report.js';
 
 /**
@@ -23,25 +24,7 @@ export async function benchPipeline(): Promise<void> {
     await txt2img(model, { ...request, steps: 2 }); // warm-up: first runs allocate arenas
 
     section('txt2img, tiny-random 512×512, 20 steps (CPU)');
-    const sessions = await model.openSessions();
-    const runs: { total: number; unet: number; sessions: number; denoise: number; text: number; vae: number }[] = [];
-    for (let i = 0; i < 3; i++) {
-      for (const session of sessions.values()) session.resetStats();
-      const { ms, value } = await timeIt(() => txt2img(model, request, { cfgMode: 'batched' }));
-      let all = 0;
-      for (const session of sessions.values()) all += session.stats.totalMs;
-      runs.push({
-        total: ms,
-        unet: unet.stats.totalMs,
-        sessions: all,
-        denoise: value.timings.denoiseMs,
-        text: sessions.get('text_encoder')?.stats.totalMs ?? 0,
-        vae: sessions.get('vae_decoder')?.stats.totalMs ?? 0,
-      });
-    }
-    runs.sort((a, b) => a.total - b.total);
-    const mid = runs[1] ?? runs[0];
-    if (mid === undefined) throw new Error('no bench runs');
+    const mid = await measureOverhead(model, request);
     const total = mid.total;
     row('total (median of 3)', fmtMs(total));
     row('sum of UNet session runs', fmtMs(mid.unet));

@@ -23,6 +23,12 @@ const SCRIPTS = ['bridge-server/src/convert/testing/torch/checkpoint_fixture.py'
 /** The fixture, or undefined when the test was skipped for want of torch. */
 export async function checkpointFixture(t: TestContext, c: CheckpointCase, dtype: 'fp32' | 'fp16', inpaint = false): Promise<CheckpointFixture | undefined> {
   if ((await requireTorch(t)) === undefined) return undefined;
+  const dir = await checkpointFixtureDir(c, dtype, inpaint);
+  return { dir, reference: await openCheckpoint(join(dir, 'reference.safetensors')) };
+}
+
+/** The fixture's folder, made with torch if it is not cached yet (throws without torch). */
+export async function checkpointFixtureDir(c: CheckpointCase, dtype: 'fp32' | 'fp16', inpaint = false): Promise<string> {
   const root = repoRoot();
   const version = createHash('sha256');
   for (const s of SCRIPTS) version.update(readFileSync(join(root, s)));
@@ -30,6 +36,5 @@ export async function checkpointFixture(t: TestContext, c: CheckpointCase, dtype
   const args = ['--case', c, '--dtype', dtype, ...(inpaint ? ['--inpaint'] : [])];
   // The fixture script imports its sibling references by path, so it runs from its file.
   const wrapper = `import runpy, sys\nsys.argv = [${JSON.stringify(main)}, '--out', sys.argv[1], *sys.argv[2:]]\nrunpy.run_path(${JSON.stringify(main)}, run_name='__main__')\n# ${version.digest('hex').slice(0, 16)}\n`;
-  const dir = await cachedTorchOutputs(`checkpoint-${c}${inpaint ? '-inpaint' : ''}-${dtype}`, wrapper, args);
-  return { dir, reference: await openCheckpoint(join(dir, 'reference.safetensors')) };
+  return cachedTorchOutputs(`checkpoint-${c}${inpaint ? '-inpaint' : ''}-${dtype}`, wrapper, args);
 }
