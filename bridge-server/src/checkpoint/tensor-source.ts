@@ -22,7 +22,11 @@ export interface TensorSource {
   entry(key: string): TensorEntry | undefined;
   /** The stored little-endian bytes of one tensor, contiguous in row-major order. */
   readRaw(key: string): Promise<Uint8Array>;
+  /** readRaw into a caller's array of exactly the tensor's byteLength (readers that can avoid a fresh array). */
+  readRawInto?(key: string, target: Uint8Array): Promise<Uint8Array>;
   /** One tensor's values converted to float32 (integers and narrower/wider floats alike). */
   readFloat32(key: string): Promise<Float32Array>;
+  /** readFloat32 into a caller's array of exactly the element count (readers that can avoid a fresh array). */
+  readFloat32Into?(key: string, out: Float32Array): Promise<Float32Array>;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  * onnx.save_model(..., save_as_external_data=True) lays it out; so a 10 GB UNet is written with
  * one tensor in memory and a model.onnx far below protobuf's 2 GB limit.
  */
+import { weightBuffers } from './weight-buffers.js';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { byteSize, eagerBytes, isEager, lazyBytes, writeAll, type InitializerData, type InitializerRecord as Initializer } from './initializer-bytes.js';
@@ -196,19 +197,27 @@ export class GraphBuilder {
     let size = 0;
     const tensors: TensorSpec[] = [];
     try {
-      for (const init of this.initializers) {
+      // The next weight is read and converted while this one is written: disk and CPU overlap.
+      const bytesOf = (init: Initializer): Promise<Uint8Array> => (isEager(init.data) ? Promise.resolve(eagerBytes(init, init.data)) : lazyBytes(init, init.data));
+      const inits = this.initializers;
+      let next = inits.length > 0 ? prefetch(bytesOf(inits[0] as Initializer)) : undefined;
+      for (const [i, init] of inits.entries()) {
         options.signal?.throwIfAborted();
-        const rawData = isEager(init.data) ? eagerBytes(init, init.data) : await lazyBytes(init, init.data);
+        const rawData = await (next as Promise<Uint8Array>);
+        next = i + 1 < inits.length ? prefetch(bytesOf(inits[i + 1] as Initializer)) : undefined;
         const placed = this.place(init, rawData, external, size);
         if (placed.spec.external !== undefined && handle !== undefined) {
           await writeAll(handle, rawData, placed.spec.external.offset);
           size = placed.spec.external.offset + rawData.length;
+          // Written and referenced by nothing else: the next weight may reuse its memory.
+          weightBuffers.give(rawData);
         }
         tensors.push(placed.spec);
         written += rawData.length;
         options.onProgress?.(written, total);
       }
     } finally {
+      weightBuffers.clear();
       await handle?.close();
     }
     const modelPath = join(dir, fileName);
@@ -260,6 +269,12 @@ export class GraphBuilder {
       this.scopes.push(...saved);
     }
   }
+}
+
+/** A read started ahead: its failure surfaces when awaited, never as an unhandled rejection meanwhile. */
+function prefetch(p: Promise<Uint8Array>): Promise<Uint8Array> {
+  p.catch(() => undefined);
+  return p;
 }
 
 function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {

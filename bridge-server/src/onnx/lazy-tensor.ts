@@ -6,6 +6,7 @@
  */
 import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../numeric/float16.js';
 import type { TensorSource } from '../checkpoint/tensor-source.js';
+import { weightBuffers } from './weight-buffers.js';
 
 export type WeightType = 'float32' | 'float16';
 /** Float32 values, or float16 bit patterns. */
@@ -19,6 +20,8 @@ export interface LazyTensor {
   read(type: 'float16'): Promise<Uint16Array>;
   read(type: WeightType): Promise<WeightData>;
 }
+// read() hands over an array the caller owns: no producer keeps a reference to what it returns, so
+// a graph writer may give it back to weightBuffers once written.
 
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -40,8 +43,15 @@ export function fromSource(source: TensorSource, key: string): LazyTensor {
   if (entry === undefined) throw new RangeError(`${source.file} has no tensor ${key}`);
   return lazy(entry.shape, `${source.file}: ${key}`, async (type) => {
     if (type === 'float16' && entry.dtype === 'F16') {
-      const raw = await source.readRaw(key);
-      return bitsOf(raw);
+      if (source.readRawInto !== undefined) {
+        const bits = weightBuffers.uint16(entry.byteLength / 2);
+        await source.readRawInto(key, new Uint8Array(bits.buffer, 0, entry.byteLength));
+        return bits;
+      }
+      return bitsOf(await source.readRaw(key));
+    }
+    if (type === 'float32' && source.readFloat32Into !== undefined) {
+      return source.readFloat32Into(key, weightBuffers.float32(elementCount(entry.shape)));
     }
     return convert(await source.readFloat32(key), type);
   });
@@ -55,7 +65,8 @@ function bitsOf(raw: Uint8Array): Uint16Array {
 /** Values held in memory (constants the importer computes, test data). */
 export function fromValues(shape: readonly number[], values: Float32Array, origin = 'computed'): LazyTensor {
   if (values.length !== elementCount(shape)) throw new RangeError(`${origin}: ${values.length} values for shape [${shape.join(',')}]`);
-  return lazy(shape, origin, async (type) => convert(values, type));
+  // A copy each time: the caller owns what read() returns.
+  return lazy(shape, origin, async (type) => (type === 'float32' ? values.slice() : convert(values, type)));
 }
 
 /** The same values under another shape of equal size (e.g. a [C, C, 1, 1] conv as a [C, C] linear). */
@@ -74,7 +85,7 @@ export function transposed2d(t: LazyTensor): LazyTensor {
   }
   return lazy([cols, rows], t.origin, async (type) => {
     const src = await t.read(type);
-    const out = src instanceof Float32Array ? new Float32Array(src.length) : new Uint16Array(src.length);
+    const out = src instanceof Float32Array ? weightBuffers.float32(src.length) : weightBuffers.uint16(src.length);
     // Blocked so both sides stay in cache for the 1280×5120 matrices of real models.
     const block = 64;
     for (let r0 = 0; r0 < rows; r0 += block) {
@@ -87,6 +98,7 @@ export function transposed2d(t: LazyTensor): LazyTensor {
         }
       }
     }
+    weightBuffers.give(src);
     return out;
   });
 }
@@ -100,7 +112,9 @@ export function rowSlice(t: LazyTensor, start: number, count: number): LazyTenso
   const rowSize = elementCount(t.shape.slice(1));
   return lazy([count, ...t.shape.slice(1)], `${t.origin}[${start}:${start + count}]`, async (type) => {
     const src = await t.read(type);
-    return src.slice(start * rowSize, (start + count) * rowSize);
+    const rows = src.slice(start * rowSize, (start + count) * rowSize);
+    weightBuffers.give(src);
+    return rows;
   });
 }
 
@@ -119,11 +133,12 @@ export function concatRows(parts: readonly LazyTensor[]): LazyTensor {
     const datas = [];
     for (const p of parts) datas.push(await p.read(type));
     const total = datas.reduce((n, d) => n + d.length, 0);
-    const out = type === 'float32' ? new Float32Array(total) : new Uint16Array(total);
+    const out = type === 'float32' ? weightBuffers.float32(total) : weightBuffers.uint16(total);
     let at = 0;
     for (const d of datas) {
       out.set(d, at);
       at += d.length;
+      weightBuffers.give(d);
     }
     return out;
   });
