@@ -58,18 +58,13 @@ export async function importCommand(argv: string[]): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let bar: ProgressBar | undefined;
-  let phase = '';
   const options: ImportOptions = {
     source,
     store: new ModelStore(values.models),
     signal: controller.signal,
     onProgress: (p) => {
-      if (p.phase !== phase) {
-        bar?.finish();
-        phase = p.phase;
-        bar = createProgressBar({ label: p.phase === 'hash' ? 'hashing' : 'writing', total: p.total, unit: 'bytes' });
-      }
-      bar?.update(p.done, p.total, p.phase === 'write' ? `writing ${p.component ?? ''}` : 'hashing');
+      bar ??= createProgressBar({ label: 'importing', total: p.total, unit: 'bytes' });
+      bar.update(p.done, p.total, `writing ${p.component ?? ''}`);
     },
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),

@@ -21,10 +21,11 @@ import { openDiffusersFolder, openSingleFile, type OpenedSources } from './impor
 import { requireFreeSpace, StagingFolder, sweepStaleStaging } from './staging.js';
 
 export interface ImportProgress {
-  phase: 'hash' | 'write';
-  /** The component being written (write phase). */
+  /** Weights converted and written (the file's sha256 is computed alongside, not reported apart). */
+  phase: 'write';
+  /** The component being written. */
   component?: string;
-  /** Bytes hashed, or bytes of weights written over all components. */
+  /** Bytes of weights written over all components. */
   done: number;
   total: number;
 }
@@ -114,6 +115,14 @@ async function writePlan(plan: ModelPlan, dir: string, o: ImportOptions, sourceN
   return total;
 }
 
+/** The model an earlier import of the same file and settings installed, as this import's result. */
+async function earlierImport(store: ModelStore, hash: FileHash, dtype: 'fp32' | 'fp16', prediction: PredictionType | undefined): Promise<ImportResult | undefined> {
+  const earlier = await findEarlierImport(store, hash.sha256, dtype, prediction);
+  if (earlier === undefined) return undefined;
+  const info = await inspectModel(path.join(store.root, earlier));
+  return { name: earlier, dir: info.dir, family: info.family, variant: info.variant, prediction: info.prediction, hash, reused: true, warnings: [], bytesWritten: 0 };
+}
+
 export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const source = path.resolve(o.source);
   const dtype = o.dtype ?? 'fp32';
@@ -122,22 +131,32 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const destination = path.resolve(o.out ?? path.join(o.store.root, name));
   const parent = path.dirname(destination);
 
+  // An unchanged file (hash cached by path, size and mtime) is looked up before anything is
+  // converted. Otherwise the sha256 is computed alongside the conversion (it is a plain read and
+  // the conversion waits on the disk), and an earlier import of the same bytes found at the end
+  // still wins over the new copy.
+  const mayReuse = o.replace !== true && o.out === undefined;
   let hash: FileHash | undefined;
+  let hashing: Promise<FileHash> | undefined;
   if (!folderSource) {
     const cache = o.hashCache ?? new HashCache(path.join(o.store.root, '.hash-cache.json'));
-    hash = await cache.hash(source, {
-      ...(o.signal !== undefined ? { signal: o.signal } : {}),
-      onProgress: (done, total) => o.onProgress?.({ phase: 'hash', done, total }),
-    });
-    if (o.replace !== true && o.out === undefined) {
-      const earlier = await findEarlierImport(o.store, hash.sha256, dtype, o.prediction);
-      if (earlier !== undefined) {
-        const info = await inspectModel(path.join(o.store.root, earlier));
-        return { name: earlier, dir: info.dir, family: info.family, variant: info.variant, prediction: info.prediction, hash, reused: true, warnings: [], bytesWritten: 0 };
-      }
+    hash = await cache.cached(source);
+    if (hash === undefined) {
+      hashing = cache.hash(source, o.signal !== undefined ? { signal: o.signal } : {});
+      hashing.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    } else if (mayReuse) {
+      const reused = await earlierImport(o.store, hash, dtype, o.prediction);
+      if (reused !== undefined) return reused;
     }
   }
   if (o.replace !== true && (await stat(destination).catch(() => undefined)) !== undefined) {
+    // The name is taken: by an earlier import of these very bytes, the import is already done.
+    if (hashing !== undefined && mayReuse) {
+      hash = await hashing;
+      hashing = undefined;
+      const reused = await earlierImport(o.store, hash, dtype, o.prediction);
+      if (reused !== undefined) return reused;
+    }
     throw new BridgeError('invalid_field', `${destination} already exists; choose another --name or pass --replace`, 'name');
   }
 
@@ -172,6 +191,13 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
       const shipped = opened.tokenizerDirs[i];
       if (shipped !== undefined) await cp(shipped, target, { recursive: true });
       else await writeTokenizer(target, layout);
+    }
+    if (hashing !== undefined) {
+      hash = await hashing;
+      if (mayReuse) {
+        const reused = await earlierImport(o.store, hash, dtype, o.prediction);
+        if (reused !== undefined) return reused; // the staged copy is discarded below
+      }
     }
     const provenance: ModelProvenance = {
       source,

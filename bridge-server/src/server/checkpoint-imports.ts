@@ -1,7 +1,7 @@
 /**
  * Imports from the checkpoints folder, for import-model jobs and for generate jobs that name a
- * checkpoint not imported yet. Progress goes out as thousandths (hashing the file is the first
- * tenth: it is a plain read, about a tenth of the time of converting and writing).
+ * checkpoint not imported yet. Progress goes out as thousandths of the weights written (the file's
+ * sha256 is computed alongside the conversion).
  */
 import path from 'node:path';
 import { HashCache } from '../convert/hash-cache.js';
@@ -10,7 +10,6 @@ import type { ModelStore } from '../models/index.js';
 import type { CheckpointFile } from './checkpoint-folder.js';
 
 export const IMPORT_PROGRESS_TOTAL = 1000;
-const HASH_SHARE = 100;
 
 export interface ImportRun {
   signal?: AbortSignal;
@@ -20,7 +19,7 @@ export interface ImportRun {
 
 export function importStep(p: ImportProgress): number {
   const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
-  return p.phase === 'hash' ? Math.floor(HASH_SHARE * fraction) : HASH_SHARE + Math.floor((IMPORT_PROGRESS_TOTAL - HASH_SHARE) * fraction);
+  return Math.floor(IMPORT_PROGRESS_TOTAL * fraction);
 }
 
 export class CheckpointImports {
