@@ -7,7 +7,9 @@
  */
 import type { ModelSummary } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
+import path from 'node:path';
 import type { BridgeCore } from '../server/bridge-core.js';
+import type { CheckpointFile } from '../server/checkpoint-folder.js';
 
 export interface Checkpoint {
   title: string;
@@ -26,23 +28,45 @@ function hashesOf(summary: ModelSummary): { hash: string | null; sha256: string 
   return { hash, sha256 };
 }
 
-export async function listCheckpoints(core: BridgeCore): Promise<Array<Checkpoint & { info: ModelInfo }>> {
-  const out: Array<Checkpoint & { info: ModelInfo }> = [];
+/** A listed checkpoint: an installed model, or a file in the checkpoints folder not imported yet. */
+export type ListedCheckpoint = Checkpoint & ({ info: ModelInfo; file?: undefined } | { info?: undefined; file: CheckpointFile });
+
+export async function listCheckpoints(core: BridgeCore): Promise<ListedCheckpoint[]> {
+  const out: ListedCheckpoint[] = [];
+  const sources = new Set<string>();
   for (const summary of await core.catalog.list()) {
     const info = await core.catalog.resolve(summary.name).catch(() => undefined);
     if (info === undefined) continue;
     const { hash, sha256 } = hashesOf(summary);
+    const source = info.provenance?.source;
+    if (source !== undefined) sources.add(path.resolve(source));
     out.push({
       title: hash === null ? summary.name : `${summary.name} [${hash}]`,
       model_name: summary.name,
       hash,
-      sha256,
-      filename: info.dir,
+      sha256: sha256 ?? info.provenance?.sha256 ?? null,
+      // A1111 shows the checkpoint file; a model imported from one names it.
+      filename: source ?? info.dir,
       config: null,
       info,
     });
   }
+  // Files in the checkpoints folder are A1111 checkpoints too: listed unhashed, as A1111 lists a
+  // file it has not read yet, and imported when a request picks one.
+  for (const file of (await core.checkpoints?.folder.files()) ?? []) {
+    if (sources.has(file.path) || out.some((c) => c.model_name === file.modelName)) continue;
+    out.push({ title: file.modelName, model_name: file.modelName, hash: null, sha256: null, filename: file.path, config: null, file });
+  }
   return out;
+}
+
+/** The installed model a listed checkpoint stands for, importing a folder file first (A1111 loads it then too). */
+export async function installedModel(core: BridgeCore, checkpoint: ListedCheckpoint): Promise<ModelInfo> {
+  if (checkpoint.info !== undefined) return checkpoint.info;
+  const imports = core.checkpoints?.imports;
+  if (imports === undefined) throw new Error(`${checkpoint.filename}: this bridge has no checkpoints folder`);
+  const result = await imports.forFirstUse(checkpoint.file);
+  return core.catalog.resolve(result.name);
 }
 
 /** The checkpoint an alias names (title, name, "name.safetensors", hash, sha256, path), or undefined. */

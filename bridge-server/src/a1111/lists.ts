@@ -29,7 +29,7 @@ export function latentUpscaleModes(): unknown[] {
 }
 
 export async function sdModels(svc: A1111Services): Promise<unknown[]> {
-  return (await listCheckpoints(svc.core)).map(({ info: _info, ...item }) => item);
+  return (await listCheckpoints(svc.core)).map(({ info: _info, file: _file, ...item }) => item);
 }
 
 export async function promptStyles(svc: A1111Services): Promise<unknown[]> {

@@ -6,7 +6,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { BridgeCore } from '../server/bridge-core.js';
 import { a1111Auth } from './auth.js';
-import { findCheckpoint, listCheckpoints, pyRepr } from './checkpoints.js';
+import { findCheckpoint, installedModel, listCheckpoints, pyRepr } from './checkpoints.js';
 import { bodyParserError, httpException, pythonError, sendA1111Error } from './errors.js';
 import type { FieldValue } from './fields.js';
 import * as lists from './lists.js';
@@ -140,7 +140,9 @@ async function setOptions(svc: A1111Services, body: unknown): Promise<null> {
     const all = await listCheckpoints(svc.core);
     const hit = typeof checkpoint === 'string' ? findCheckpoint(all, checkpoint) : undefined;
     if (hit === undefined) throw pythonError('RuntimeError', `model ${pyRepr(String(checkpoint))} not found`);
-    changes['sd_model_checkpoint'] = hit.title;
+    // A1111 loads the checkpoint before answering; a folder file is imported here, once.
+    const info = await installedModel(svc.core, hit);
+    changes['sd_model_checkpoint'] = hit.info !== undefined ? hit.title : (findCheckpoint(await listCheckpoints(svc.core), info.name)?.title ?? info.name);
   }
   await (await svc.settings()).set(changes);
   return null;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { BridgeError } from '@latent-bridge/shared';
 import { decodeImage, encodePng, readPngText, type PngTextEntry, type RgbaImage } from '../image/index.js';
 import type { BridgeCore } from '../server/bridge-core.js';
-import { findCheckpoint, listCheckpoints, type Checkpoint } from './checkpoints.js';
+import { findCheckpoint, installedModel, listCheckpoints, type Checkpoint } from './checkpoints.js';
 import { httpException } from './errors.js';
 import { OptionStore, optBool, type OptionsView } from './options.js';
 import { loadStyles, type PromptStyle } from './styles.js';
@@ -62,14 +62,10 @@ export class A1111Services {
   async checkpoint(view: OptionsView): Promise<Checkpoint & { info: ModelInfo }> {
     const all = await listCheckpoints(this.core);
     const wanted = view['sd_model_checkpoint'];
-    if (typeof wanted === 'string' && wanted !== '') {
-      const hit = findCheckpoint(all, wanted);
-      if (hit === undefined) throw httpException(404, 'Model not found');
-      return hit;
-    }
-    const first = all[0];
-    if (first === undefined) throw httpException(404, 'Model not found');
-    return first;
+    let hit = all[0];
+    if (typeof wanted === 'string' && wanted !== '') hit = findCheckpoint(all, wanted);
+    if (hit === undefined) throw httpException(404, 'Model not found');
+    return { ...hit, info: await installedModel(this.core, hit) };
   }
 
   /** The title A1111 reports as sd_model_checkpoint (the stored one's, or the first model's). */
