@@ -154,7 +154,12 @@ test('an A1111 request waits its turn behind other work in the shared queue', as
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
     body: JSON.stringify({ mode: 'txt2img', model: 'tiny', prompt: 'slow', steps: 150, guidance: 7, scheduler: 'euler', width: 256, height: 256, seed: 1 }),
   }).catch(() => undefined);
-  await sleep(300);
+  // The other job must hold the queue before ours arrives (a loaded machine can take a while).
+  for (const deadline = Date.now() + 30_000; ; await sleep(50)) {
+    const health = (await (await fetch(`${t.bridge.url}/health`)).json()) as { state: string };
+    if (health.state === 'busy') break;
+    if (Date.now() > deadline) throw new Error('the other job never started');
+  }
   const mine = t.post('/sdapi/v1/txt2img', { prompt: 'mine', steps: 2, width: 64, height: 64, seed: 2 });
   const waiting = await pollProgress((x) => typeof x['textinfo'] === 'string' && /Waiting in the queue/.test(x['textinfo']));
   assert.equal((waiting['state'] as Record<string, number>)['job_count'], 0);

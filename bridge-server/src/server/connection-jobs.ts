@@ -152,7 +152,12 @@ export class ConnectionJobs {
     const { queue } = this.options.core;
     const jobs: JobStatus[] = [];
     for (const [id, entry] of this.jobs) {
-      if (entry.handle === undefined) continue;
+      if (entry.handle === undefined) {
+        // Accepted and still being prepared (images decoded, a checkpoint imported on first use):
+        // it counts against the client's queue, so it is listed, behind everything queued now.
+        jobs.push({ id, state: 'queued', position: this.options.core.queueLength() });
+        continue;
+      }
       const position = Math.max(0, queue.positionOf(entry.handle));
       jobs.push({ id, state: queue.current === entry.handle ? 'running' : 'queued', position });
     }
