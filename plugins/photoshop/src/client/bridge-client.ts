@@ -97,26 +97,45 @@ export class BridgeClient {
     this.jobs.set(id, job);
     const message: GenerateMessageInput = { type: 'generate', id, ...fields };
     if (frames.image) {
+      await drained(socket);
       const frameId = this.nextFrameId();
       socket.send(encodeFrame({ kind: 'image', format: 'raw-rgba', channels: 4, bitDepth: 8, jobId: id, frameId, batchIndex: 0, width: frames.image.width, height: frames.image.height }, frames.image.rgba));
       message.image = { frame: frameId };
     }
     if (frames.mask) {
+      await drained(socket);
       const frameId = this.nextFrameId();
       socket.send(encodeFrame({ kind: 'mask', format: 'raw-gray', channels: 1, bitDepth: 8, jobId: id, frameId, batchIndex: 0, width: frames.mask.width, height: frames.mask.height }, frames.mask.gray));
       message.mask = { frame: frameId };
     }
     socket.send(JSON.stringify(message));
-    const onAbort = () => {
-      if (this.jobs.has(id) && this.socket?.readyState === SOCKET_OPEN) this.socket.send(JSON.stringify({ type: 'cancel', id }));
+    // UXP's AbortSignal documents only aborted, reason and throwIfAborted (no addEventListener),
+    // so the signal is polled; cancelAll() is the immediate path the panel's Cancel button takes.
+    let cancelSent = false;
+    const cancelIfAborted = () => {
+      if (!cancelSent && options.signal?.aborted && this.jobs.has(id)) {
+        cancelSent = true;
+        this.sendCancel(id);
+      }
     };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    job.beforeMessage = cancelIfAborted;
+    const poll = options.signal ? setInterval(cancelIfAborted, CANCEL_POLL_MS) : null;
+    cancelIfAborted();
     try {
       return await job.finished;
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      if (poll) clearInterval(poll);
       this.jobs.delete(id);
     }
+  }
+
+  /** Asks the bridge to cancel every unfinished job of this connection (the Cancel button). */
+  cancelAll(): void {
+    for (const id of this.jobs.keys()) this.sendCancel(id);
+  }
+
+  private sendCancel(id: string): void {
+    if (this.socket?.readyState === SOCKET_OPEN) this.socket.send(JSON.stringify({ type: 'cancel', id }));
   }
 
   close(): void {
@@ -199,7 +218,11 @@ export class BridgeClient {
       this.announced = job ? { id: message.id, frame: message.frame, handle: (frame) => job.frame(message, frame) } : null;
       return;
     }
-    if ('id' in message && typeof message.id === 'string') this.jobs.get(message.id)?.message(message);
+    if ('id' in message && typeof message.id === 'string') {
+      const job = this.jobs.get(message.id);
+      job?.beforeMessage?.();
+      job?.message(message);
+    }
   }
 
   private receiveFrame(bytes: Uint8Array): void {
@@ -241,6 +264,25 @@ export class BridgeClient {
     for (const listener of this.stateListeners) listener(state);
   }
 }
+
+/**
+ * Send pacing: before queueing a binary frame, wait (up to SEND_DRAIN_MS) until what is already
+ * queued drops under SEND_HIGH_WATER bytes. UXP documents `bufferedAmount` but no send-buffer
+ * limit, so the client never stacks several multi-MB frames in it at once.
+ */
+const SEND_HIGH_WATER = 1 << 20;
+const SEND_DRAIN_MS = 30_000;
+
+async function drained(socket: SocketLike): Promise<void> {
+  const started = Date.now();
+  while (typeof socket.bufferedAmount === 'number' && socket.bufferedAmount > SEND_HIGH_WATER && Date.now() - started < SEND_DRAIN_MS) {
+    if (socket.readyState !== SOCKET_OPEN) throw unreachable('The connection closed while sending the image.');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How often a running job looks at its AbortSignal (see generate). */
+const CANCEL_POLL_MS = 100;
 
 function unreachable(detail: string): BridgeError {
   return new BridgeError('bridge_unreachable', `The bridge server cannot be reached. ${detail}`);

@@ -24,6 +24,8 @@ export class JobStream {
   private results: JobResult[] = [];
   private settle!: { resolve(results: JobResult[]): void; reject(err: BridgeError): void };
   private over = false;
+  /** Called before each message of the job is handled (the client checks for a cancel there). */
+  beforeMessage: (() => void) | undefined;
 
   constructor(readonly id: string, readonly documentId: number, private readonly events: JobEvents) {
     this.finished = new Promise<JobResult[]>((resolve, reject) => (this.settle = { resolve, reject }));

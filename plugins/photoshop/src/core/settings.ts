@@ -1,3 +1,5 @@
+import { BridgeError } from '@latent-bridge/shared';
+
 /** What the panel's controls hold; everything a job needs besides the document. */
 export type ModeChoice = 'auto' | 'txt2img' | 'img2img' | 'inpaint';
 export type Img2ImgScope = 'selection' | 'canvas';
@@ -70,3 +72,20 @@ export const DEFAULT_SETTINGS: Readonly<JobSettings> = Object.freeze({
   animationChain: 0,
   promptList: '',
 });
+
+/** Seeds are unsigned 32-bit: 0 … 2³²−1. */
+export const MAX_SEED = 0xffff_ffff;
+
+/**
+ * A seed typed by the user: '' is none (null); otherwise a whole number 0 … 2³²−1, or a
+ * BridgeError invalid_field naming the field. Seeds are read from text fields because
+ * sp-textfield type="number" caps its value at ±214,748.36 (UXP), far below 2³²−1.
+ */
+export function parseSeed(text: string, field: string, label: string): number | null {
+  const t = text.trim();
+  if (t === '') return null;
+  if (!/^\d+$/.test(t) || Number(t) > MAX_SEED) {
+    throw new BridgeError('invalid_field', `${label} must be a whole number from 0 to ${MAX_SEED}; "${t}" is not.`, field);
+  }
+  return Number(t);
+}

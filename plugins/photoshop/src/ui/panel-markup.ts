@@ -73,10 +73,10 @@ export function panelMarkup(): string {
     <div class="pair">${field('steps', 'Steps', '20', 'type="number"')}${field('guidance', 'Guidance', '7', 'type="number"')}</div>
     ${picker('scheduler', 'Scheduler', [])}
     <div class="row"><sp-label for="seed">Seed</sp-label><div class="inline">
-      <sp-textfield id="seed" size="s" type="number" placeholder="random"></sp-textfield>
+      <sp-textfield id="seed" size="s" placeholder="random"></sp-textfield>
       <sp-checkbox id="seed-lock" size="s">Lock</sp-checkbox></div>
       <sp-action-button id="reuse-seed" size="s">Reuse seed of this layer</sp-action-button></div>
-    <div class="pair">${field('variation-seed', 'Variation seed', '', 'type="number" placeholder="none"')}
+    <div class="pair">${field('variation-seed', 'Variation seed', '', 'placeholder="none"')}
       <div class="row">${slider('variation-strength', 'Variation strength', 0, 1, 0.05, 0)}</div></div>
     <sp-action-button id="more-like-this" size="s" title="The chosen result's seed with a new variation seed">More like this</sp-action-button>
     ${slider('strength', 'Strength', 0, 1, 0.05, 0.75)}
@@ -87,7 +87,7 @@ export function panelMarkup(): string {
     <div id="animation-area" class="sub" hidden>
       <sp-detail>Animation</sp-detail>
       ${textarea('anim-to-prompt', 'To prompt', 'Last frame (empty: same prompt)')}
-      <div class="pair">${field('anim-frames', 'Frames', '8', 'type="number"')}${field('anim-to-seed', 'To seed', '', 'type="number" placeholder="same seed"')}</div>
+      <div class="pair">${field('anim-frames', 'Frames', '8', 'type="number"')}${field('anim-to-seed', 'To seed', '', 'placeholder="same seed"')}</div>
       ${slider('anim-chain', 'Chain strength (0: off)', 0, 0.95, 0.05, 0)}
     </div>
     <div id="prompt-list-area" class="sub" hidden>

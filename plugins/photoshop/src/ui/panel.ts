@@ -9,7 +9,7 @@ import { DEFAULT_SETTINGS, type JobSettings } from '../core/settings.js';
 import { documentHint } from './document-hint.js';
 import { panelMarkup } from './panel-markup.js';
 import { randomSeed, readSettings, restoreSettings } from './panel-settings.js';
-import { byId, checkedOf, pickerValue, setChecked, setDisabled, setPickerItems, setText, textOf } from './widgets.js';
+import { byId, checkedOf, pickerValue, setChecked, setChildren, setDisabled, setPickerItems, setText, textOf } from './widgets.js';
 
 /** Where the panel remembers the address, token and last settings (localStorage in UXP). */
 export interface KeyValueStore {
@@ -62,7 +62,7 @@ export class Panel {
   async refreshDocument(): Promise<DocumentInfo | null> {
     const doc = await this.deps.host.activeDocument().catch(() => null);
     const hint = byId(this.root, 'mode-hint');
-    hint.textContent = doc ? documentHint(doc, this.settings()) : 'No document open';
+    hint.textContent = doc ? documentHint(doc, readSettings(this.root, false)) : 'No document open';
     return doc;
   }
 
@@ -88,7 +88,13 @@ export class Panel {
   async generate(): Promise<void> {
     if (this.abort) return;
     this.clearError();
-    const settings = this.settings();
+    let settings: JobSettings;
+    try {
+      settings = this.settings();
+    } catch (err) {
+      this.showError(err);
+      return;
+    }
     this.deps.store.setItem(KEY_SETTINGS, JSON.stringify(settings));
     this.abort = new AbortController();
     this.setRunning(true);
@@ -124,14 +130,17 @@ export class Panel {
 
   cancel(): void {
     this.abort?.abort();
+    // Straight to the bridge: the job does not have to notice the aborted signal first.
+    if (this.abort) this.deps.client.cancelAll();
   }
 
   /** Thumbnails of the last job; clicking one shows that variant only. */
   renderResults(documentId: number, thumbs: ResultThumb[]): void {
     this.results = { documentId, thumbs, chosen: thumbs[0]?.layerId ?? -1 };
     const strip = byId(this.root, 'results');
-    strip.replaceChildren(
-      ...thumbs.map((thumb, i) => {
+    setChildren(
+      strip,
+      thumbs.map((thumb, i) => {
         const img = this.root.ownerDocument.createElement('img');
         img.src = thumb.url;
         img.title = `${thumbs.length > 1 ? `${i + 1} of ${thumbs.length} · ` : ''}Seed ${thumb.seed}`;
@@ -183,7 +192,7 @@ export class Panel {
     try {
       await this.deps.host.showOnly(documentId, thumbs.map((t) => t.layerId), layerId);
       this.results.chosen = layerId;
-      byId(this.root, 'results').querySelectorAll('img').forEach((img, i) => img.classList.toggle('chosen', thumbs[i]?.layerId === layerId));
+      byId(this.root, 'results').querySelectorAll('img').forEach((img, i) => (img.className = thumbs[i]?.layerId === layerId ? 'thumb chosen' : 'thumb'));
     } catch (err) {
       this.showError(err);
     }
@@ -214,7 +223,7 @@ export class Panel {
     setText(byId(this.root, 'seed'), String(seed));
     setChecked(byId(this.root, 'seed-lock'), true);
     setText(byId(this.root, 'variation-seed'), String(randomSeed()));
-    if (this.settings().variationStrength === 0) setText(byId(this.root, 'variation-strength'), String(MORE_LIKE_THIS_STRENGTH));
+    if (readSettings(this.root, false).variationStrength === 0) setText(byId(this.root, 'variation-strength'), String(MORE_LIKE_THIS_STRENGTH));
   }
 
   private wire(): void {
@@ -252,7 +261,7 @@ export class Panel {
 
   /** Shows the controls of the chosen job kind only. */
   private showJobKind(): void {
-    const kind = this.settings().jobKind;
+    const kind = readSettings(this.root, false).jobKind;
     byId(this.root, 'animation-area').hidden = kind !== 'animation';
     byId(this.root, 'prompt-list-area').hidden = kind !== 'prompt-list';
   }
