@@ -54,7 +54,7 @@ export function panelMarkup(): string {
     <div class="status-line"><span id="conn-dot" class="dot off"></span><sp-body size="s" id="conn-state">Not connected</sp-body>
       <sp-action-button id="connect" size="s">Connect</sp-action-button></div>
     ${field('server-url', 'Bridge address', 'ws://127.0.0.1:7450/ws')}
-    ${field('token', 'Token', '', 'type="password" placeholder="latent-bridge token"')}
+    ${field('token', 'Token', '', 'placeholder="latent-bridge token"')}
   </section>
   <section class="group">
     <div class="row"><sp-label>Model</sp-label><div class="inline">
@@ -106,6 +106,7 @@ export function panelMarkup(): string {
   <section class="group" id="progress-area">
     <sp-progressbar id="progress" max="100" value="0" size="s"><sp-label slot="label" id="progress-label">Idle</sp-label></sp-progressbar>
     <img id="preview" class="preview" alt="Live preview" />
+    <sp-body size="xs" id="preview-note" class="preview-note" hidden></sp-body>
   </section>
   <section class="group" id="error-area" hidden>
     <sp-body size="s" id="error-text" class="error"></sp-body>

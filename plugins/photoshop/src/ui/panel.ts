@@ -4,7 +4,7 @@ import type { DocumentInfo, HostAdapter } from '../core/host.js';
 import { seedFromLayerName } from '../core/layer-name.js';
 import { plainError } from '../core/plain-words.js';
 import { runJob } from '../core/run-job.js';
-import { fitWithin, resizeRgba } from '../core/pixels.js';
+import { fitBox, fitWithin, resizeRgba } from '../core/pixels.js';
 import { DEFAULT_SETTINGS, type JobSettings } from '../core/settings.js';
 import { documentHint } from './document-hint.js';
 import { panelMarkup } from './panel-markup.js';
@@ -15,18 +15,31 @@ import { byId, checkedOf, pickerValue, setChecked, setChildren, setDisabled, set
 export interface KeyValueStore {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
+  removeItem?(key: string): void;
+}
+
+/**
+ * Where the token lives: UXP's storage.secureStorage (host/secure-store.ts), encrypted per user,
+ * never localStorage. Asynchronous like the real one.
+ */
+export interface SecretStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
 }
 
 export interface PanelDeps {
   host: HostAdapter;
   client: BridgeClient;
   store: KeyValueStore;
+  secrets: SecretStore;
   /** Called with the new address/token so the client reconnects with them. */
   configureClient(url: string, token: string): void;
 }
 
 const KEY_URL = 'latent-bridge.url';
-const KEY_TOKEN = 'latent-bridge.token';
+export const KEY_TOKEN = 'latent-bridge.token';
+const TOKEN_EMPTY = 'latent-bridge token';
+const TOKEN_SAVED = 'Token saved · paste a new one to replace it';
 const KEY_SETTINGS = 'latent-bridge.settings';
 
 /** Variation strength "More like this" sets when none is chosen: close to the original. */
@@ -34,12 +47,18 @@ const MORE_LIKE_THIS_STRENGTH = 0.25;
 
 /** Thumbnail size in the results strip (2× its CSS size for HiDPI screens). */
 const THUMB_PIXELS = 112 * 112;
+const THUMB_SIDE = 56;
+/** The live preview's display box in CSS pixels. */
+const PREVIEW_BOX = { width: 220, height: 160 } as const;
 
 
 export interface ResultThumb {
   layerId: number;
   url: string;
   seed: number;
+  /** Display size in CSS pixels (the thumbnail's aspect within THUMB_SIDE²). */
+  width?: number;
+  height?: number;
 }
 
 
@@ -49,10 +68,14 @@ export class Panel {
   private results: { documentId: number; thumbs: ResultThumb[]; chosen: number } | null = null;
   private nativeSize = 512;
   private sizeMultiple: number | undefined;
+  private token = '';
+  /** Resolves once the token has been read from secure storage. */
+  readonly ready: Promise<void>;
 
   constructor(private readonly root: HTMLElement, private readonly deps: PanelDeps) {
     root.innerHTML = panelMarkup();
     this.restore();
+    this.ready = this.loadToken();
     this.wire();
     this.showConnection(deps.client.state);
     deps.client.onStateChange((state) => this.showConnection(state));
@@ -69,6 +92,7 @@ export class Panel {
   async connect(): Promise<void> {
     this.clearError();
     try {
+      await this.ready;
       const welcome = await this.deps.client.connect();
       const models = welcome.capabilities.models;
       const settings = this.loadSettings();
@@ -143,6 +167,8 @@ export class Panel {
       thumbs.map((thumb, i) => {
         const img = this.root.ownerDocument.createElement('img');
         img.src = thumb.url;
+        img.style.width = `${thumb.width ?? THUMB_SIDE}px`;
+        img.style.height = `${thumb.height ?? THUMB_SIDE}px`;
         img.title = `${thumbs.length > 1 ? `${i + 1} of ${thumbs.length} · ` : ''}Seed ${thumb.seed}`;
         img.className = i === 0 ? 'thumb chosen' : 'thumb';
         img.addEventListener('click', () => void this.choose(thumb.layerId));
@@ -168,8 +194,24 @@ export class Panel {
   }
 
   async showPreview(rgba: Uint8Array, width: number, height: number): Promise<void> {
-    const url = await this.deps.host.previewUrl(rgba, width, height).catch(() => null);
-    if (url) (byId(this.root, 'preview') as HTMLImageElement).src = url;
+    const img = byId(this.root, 'preview') as HTMLImageElement;
+    try {
+      img.src = await this.deps.host.previewUrl(rgba, width, height);
+      // UXP CSS has no object-fit: size the element to the image's aspect.
+      const shown = fitBox({ width, height }, PREVIEW_BOX.width, PREVIEW_BOX.height);
+      img.style.width = `${shown.width}px`;
+      img.style.height = `${shown.height}px`;
+      this.notePreview(null);
+    } catch (err) {
+      this.notePreview(err);
+    }
+  }
+
+  /** Preview/thumbnail failures are shown, not swallowed: the job itself goes on. */
+  private notePreview(err: unknown): void {
+    const note = byId(this.root, 'preview-note');
+    note.hidden = err === null;
+    note.textContent = err === null ? '' : `Preview unavailable: ${err instanceof Error ? err.message : String(err)}`;
   }
 
   private async showResults(documentId: number, layerIds: number[], results: JobResult[]): Promise<void> {
@@ -180,8 +222,13 @@ export class Panel {
       // The strip shows 56-px thumbnails: encoding 64 full frames would stall the panel.
       const small = fitWithin(result, THUMB_PIXELS);
       const rgba = resizeRgba(result.rgba, result.width, result.height, small.width, small.height);
-      const url = await this.deps.host.previewUrl(rgba, small.width, small.height).catch(() => '');
-      thumbs.push({ layerId, url, seed: result.seed });
+      let url = '';
+      try {
+        url = await this.deps.host.previewUrl(rgba, small.width, small.height);
+      } catch (err) {
+        this.notePreview(err);
+      }
+      thumbs.push({ layerId, url, seed: result.seed, ...fitBox(small, THUMB_SIDE, THUMB_SIDE) });
     }
     this.renderResults(documentId, thumbs);
   }
@@ -241,22 +288,53 @@ export class Panel {
     for (const id of ['anim-frames', 'prompt-list']) on(id, 'change', () => void this.refreshDocument());
     on('mode', 'change', () => void this.refreshDocument());
     on('model', 'change', () => this.pickNativeSize());
-    const remember = () => {
+    on('server-url', 'change', () => {
       const url = textOf(byId(this.root, 'server-url')).trim();
-      const token = textOf(byId(this.root, 'token')).trim();
       this.deps.store.setItem(KEY_URL, url);
-      this.deps.store.setItem(KEY_TOKEN, token);
-      this.deps.configureClient(url, token);
-    };
-    on('server-url', 'change', remember);
-    on('token', 'change', remember);
+      this.deps.configureClient(url, this.token);
+    });
+    on('token', 'change', () => void this.saveToken());
   }
 
   private restore(): void {
     setText(byId(this.root, 'server-url'), this.deps.store.getItem(KEY_URL) ?? 'ws://127.0.0.1:7450/ws');
-    setText(byId(this.root, 'token'), this.deps.store.getItem(KEY_TOKEN) ?? '');
     restoreSettings(this.root, this.loadSettings());
     this.showJobKind();
+  }
+
+  /**
+   * The token field is a plain text field (a password field's value cannot be read on macOS):
+   * once entered, the token goes to secure storage and the field is emptied again.
+   */
+  async saveToken(): Promise<void> {
+    const field = byId(this.root, 'token');
+    const token = textOf(field).trim();
+    if (token === '') return;
+    try {
+      await this.deps.secrets.set(KEY_TOKEN, token);
+    } catch (err) {
+      this.showError(new Error(`The token could not be saved in secure storage: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    this.token = token;
+    setText(field, '');
+    field.setAttribute('placeholder', TOKEN_SAVED);
+    this.deps.configureClient(textOf(byId(this.root, 'server-url')).trim(), token);
+  }
+
+  /** Reads the token from secure storage; a token left in localStorage by 0.1 moves there. */
+  private async loadToken(): Promise<void> {
+    const old = this.deps.store.getItem(KEY_TOKEN);
+    let token = await this.deps.secrets.get(KEY_TOKEN).catch(() => null);
+    if (old) {
+      if (!token) {
+        token = old;
+        await this.deps.secrets.set(KEY_TOKEN, old).catch(() => undefined);
+      }
+      this.deps.store.removeItem?.(KEY_TOKEN);
+    }
+    this.token = token ?? '';
+    byId(this.root, 'token').setAttribute('placeholder', this.token ? TOKEN_SAVED : TOKEN_EMPTY);
+    if (this.token) this.deps.configureClient(textOf(byId(this.root, 'server-url')).trim(), this.token);
   }
 
   /** Shows the controls of the chosen job kind only. */
