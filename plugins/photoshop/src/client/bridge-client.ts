@@ -51,6 +51,7 @@ export class BridgeClient {
   private jobCounter = 0;
   private announced: { id: string; frame: number; handle(frame: DecodedFrame): void } | null = null;
   private stateListeners = new Set<(state: ConnectionState) => void>();
+  private modelListeners = new Set<(welcome: WelcomeMessage) => void>();
   private connectionState: ConnectionState = 'disconnected';
 
   constructor(private options: BridgeClientOptions) {}
@@ -71,6 +72,53 @@ export class BridgeClient {
   onStateChange(listener: (state: ConnectionState) => void): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
+  }
+
+  /** Called when the bridge pushes a new model list (after an import); the welcome is updated first. */
+  onModels(listener: (welcome: WelcomeMessage) => void): () => void {
+    this.modelListeners.add(listener);
+    return () => this.modelListeners.delete(listener);
+  }
+
+  /**
+   * Imports a checkpoint from the bridge's checkpoints folder (`source`: capabilities.checkpoints
+   * name) as a job: progress with phase 'import', then the installed model's name.
+   */
+  async importModel(source: string, name: string | undefined, options: { signal?: AbortSignal; events?: JobEvents } = {}): Promise<string> {
+    await this.connect();
+    const socket = this.socket;
+    if (!socket || socket.readyState !== SOCKET_OPEN) throw unreachable('The connection closed.');
+    const id = `psimport-${Date.now().toString(36)}-${++this.jobCounter}`;
+    const job = new JobStream(id, -1, options.events ?? {});
+    this.jobs.set(id, job);
+    socket.send(JSON.stringify({ type: 'import-model', id, source, ...(name ? { name } : {}) }));
+    const poll = options.signal ? setInterval(() => {
+      if (options.signal?.aborted && this.jobs.has(id)) this.sendCancel(id);
+    }, CANCEL_POLL_MS) : null;
+    try {
+      await job.finished;
+      return job.installedModel ?? name ?? source.replace(/\.[^.]*$/, '');
+    } finally {
+      if (poll) clearInterval(poll);
+      this.jobs.delete(id);
+    }
+  }
+
+  /** Asks the bridge for its model list again (list-models); resolves with the updated welcome. */
+  async refreshModels(timeoutMs = 5000): Promise<WelcomeMessage> {
+    await this.connect();
+    return new Promise<WelcomeMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(unreachable('No model list came back.'));
+      }, timeoutMs);
+      const stop = this.onModels((welcome) => {
+        clearTimeout(timer);
+        stop();
+        resolve(welcome);
+      });
+      this.socket?.send(JSON.stringify({ type: 'list-models' }));
+    });
   }
 
   /** New address or token: takes effect on the next connection. */
@@ -211,6 +259,23 @@ export class BridgeClient {
       const socket = this.socket;
       this.dropSocket(this.pending || err.code === 'shutting_down' ? err : unreachable(err.message));
       socket?.close();
+      return;
+    }
+    if (message.type === 'models') {
+      const welcome = this.welcomeMessage;
+      if (!welcome) return;
+      const { models, loras, embeddings, checkpoints } = message;
+      this.welcomeMessage = {
+        ...welcome,
+        capabilities: {
+          ...welcome.capabilities,
+          models,
+          ...(loras ? { loras } : {}),
+          ...(embeddings ? { embeddings } : {}),
+          ...(checkpoints ? { checkpoints } : {}),
+        },
+      };
+      for (const listener of this.modelListeners) listener(this.welcomeMessage);
       return;
     }
     if (message.type === 'preview' || message.type === 'result') {

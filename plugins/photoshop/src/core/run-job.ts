@@ -116,6 +116,7 @@ function generateFields(plan: JobPlan, s: JobSettings, sequence: Sequence | null
     mixMode: s.mixMode,
   };
   if (s.seed !== null) fields.seed = s.seed;
+  if (s.loras.length > 0) fields.loras = s.loras.map((l) => ({ name: l.name, weight: l.weight }));
   // An animation moves between seeds with toSeed instead.
   if (s.variationSeed !== null && s.variationStrength > 0 && sequence?.kind !== 'animation') {
     fields.variation = { seed: s.variationSeed, strength: s.variationStrength };

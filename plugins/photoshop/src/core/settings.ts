@@ -8,6 +8,12 @@ export type SizeChoice = 'canvas' | 'custom';
 export type JobKind = 'single' | 'animation' | 'prompt-list';
 export type MixMode = 'embeddings' | 'noise';
 
+/** A LoRA applied to a job (generate.loras): a name the bridge lists, weight −10..10. */
+export interface LoraChoice {
+  name: string;
+  weight: number;
+}
+
 export interface JobSettings {
   model: string;
   mode: ModeChoice;
@@ -42,6 +48,7 @@ export interface JobSettings {
   animationChain: number;
   /** One prompt per line. */
   promptList: string;
+  loras: LoraChoice[];
 }
 
 export const DEFAULT_SETTINGS: Readonly<JobSettings> = Object.freeze({
@@ -71,6 +78,7 @@ export const DEFAULT_SETTINGS: Readonly<JobSettings> = Object.freeze({
   animationToSeed: null,
   animationChain: 0,
   promptList: '',
+  loras: [],
 });
 
 /** Seeds are unsigned 32-bit: 0 … 2³²−1. */

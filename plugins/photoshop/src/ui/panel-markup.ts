@@ -1,3 +1,5 @@
+import { modelSectionMarkup } from './model-section.js';
+
 /**
  * The panel's markup: Spectrum UXP widgets (sp-*), one column so it stays usable at the
  * manifest's minimum width. Element ids are the controller's handles.
@@ -57,9 +59,7 @@ export function panelMarkup(): string {
     ${field('token', 'Token', '', 'placeholder="latent-bridge token"')}
   </section>
   <section class="group">
-    <div class="row"><sp-label>Model</sp-label><div class="inline">
-      <sp-picker id="model" size="s" label="Model"><sp-menu slot="options"></sp-menu></sp-picker>
-      <sp-action-button id="refresh-models" size="s" quiet title="Refresh models">↻</sp-action-button></div></div>
+    ${modelSectionMarkup()}
     ${picker('mode', 'Mode', MODE_ITEMS)}
     <sp-body size="xs" id="mode-hint" class="hint">No document open</sp-body>
     ${picker('img2img-scope', 'Image to image', SCOPE_ITEMS)}
@@ -105,7 +105,7 @@ export function panelMarkup(): string {
   </section>
   <section class="group" id="progress-area">
     <sp-progressbar id="progress" max="100" value="0" size="s"><sp-label slot="label" id="progress-label">Idle</sp-label></sp-progressbar>
-    <img id="preview" class="preview" alt="Live preview" />
+    <img id="preview" class="preview" alt="Live preview" hidden />
     <sp-body size="xs" id="preview-note" class="preview-note" hidden></sp-body>
   </section>
   <section class="group" id="error-area" hidden>

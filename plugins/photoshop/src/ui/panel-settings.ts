@@ -1,4 +1,4 @@
-import { DEFAULT_SETTINGS, parseSeed, type Img2ImgScope, type JobKind, type JobSettings, type MixMode, type ModeChoice, type SizeChoice } from '../core/settings.js';
+import { DEFAULT_SETTINGS, parseSeed, type LoraChoice, type Img2ImgScope, type JobKind, type JobSettings, type MixMode, type ModeChoice, type SizeChoice } from '../core/settings.js';
 import { byId, checkedOf, numberOf, pickerValue, setChecked, setPickerValue, setText, textOf } from './widgets.js';
 
 /** The panel's controls ↔ JobSettings (reading a job's settings, restoring the last ones). */
@@ -6,7 +6,7 @@ import { byId, checkedOf, numberOf, pickerValue, setChecked, setPickerValue, set
  * `strict`: a seed that is not a whole number 0 … 2³²−1 throws (a job); otherwise it reads as
  * none (hints, showing the right controls).
  */
-export function readSettings(root: ParentNode, strict = true): JobSettings {
+export function readSettings(root: ParentNode, strict = true, loras: readonly LoraChoice[] = []): JobSettings {
   const n = (id: string, fallback: number) => numberOf(byId(root, id), fallback);
   const seedOf = (id: string, label: string): number | null => {
     try {
@@ -44,6 +44,7 @@ export function readSettings(root: ParentNode, strict = true): JobSettings {
     animationToSeed: seedOf('anim-to-seed', 'To seed'),
     animationChain: Math.min(0.95, Math.max(0, n('anim-chain', 0))),
     promptList: textOf(byId(root, 'prompt-list')),
+    loras: loras.map((l) => ({ ...l })),
   };
 }
 

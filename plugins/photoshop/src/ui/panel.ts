@@ -9,7 +9,8 @@ import { DEFAULT_SETTINGS, type JobSettings } from '../core/settings.js';
 import { documentHint } from './document-hint.js';
 import { panelMarkup } from './panel-markup.js';
 import { randomSeed, readSettings, restoreSettings } from './panel-settings.js';
-import { byId, checkedOf, pickerValue, setChecked, setChildren, setDisabled, setPickerItems, setText, textOf } from './widgets.js';
+import { ModelSection } from './model-section.js';
+import { byId, checkedOf, pickerValue, setChecked, setChildren, setDisabled, setPickerItems, setPickerValue, setText, textOf } from './widgets.js';
 
 /** Where the panel remembers the address, token and last settings (localStorage in UXP). */
 export interface KeyValueStore {
@@ -72,8 +73,19 @@ export class Panel {
   /** Resolves once the token has been read from secure storage. */
   readonly ready: Promise<void>;
 
+  readonly models: ModelSection;
+
   constructor(private readonly root: HTMLElement, private readonly deps: PanelDeps) {
     root.innerHTML = panelMarkup();
+    this.models = new ModelSection(root, deps.client, {
+      applyDefaults: (d) => this.applyDefaults(d),
+      modelChanged: (model) => {
+        if (!model) return;
+        this.nativeSize = model.nativeSize;
+        this.sizeMultiple = model.sizeMultiple;
+      },
+      showError: (err) => this.showError(err),
+    });
     this.restore();
     this.ready = this.loadToken();
     this.wire();
@@ -94,11 +106,9 @@ export class Panel {
     try {
       await this.ready;
       const welcome = await this.deps.client.connect();
-      const models = welcome.capabilities.models;
       const settings = this.loadSettings();
-      setPickerItems(byId(this.root, 'model'), models.map((m) => m.name), settings.model);
       setPickerItems(byId(this.root, 'scheduler'), welcome.capabilities.schedulers, settings.scheduler);
-      this.pickNativeSize();
+      this.models.fill(welcome, settings.model);
     } catch (err) {
       this.showError(err);
     }
@@ -106,7 +116,16 @@ export class Panel {
 
   /** Collects the controls into job settings. */
   settings(): JobSettings {
-    return readSettings(this.root);
+    return readSettings(this.root, true, this.models.loras);
+  }
+
+  /** A model was picked: its defaults go into the controls (the user can still change them). */
+  private applyDefaults(d: Partial<Pick<JobSettings, 'steps' | 'guidance' | 'scheduler' | 'customWidth' | 'customHeight'>>): void {
+    if (d.steps !== undefined) setText(byId(this.root, 'steps'), String(d.steps));
+    if (d.guidance !== undefined) setText(byId(this.root, 'guidance'), String(d.guidance));
+    if (d.scheduler !== undefined) setPickerValue(byId(this.root, 'scheduler'), d.scheduler);
+    if (d.customWidth !== undefined) setText(byId(this.root, 'custom-width'), String(d.customWidth));
+    if (d.customHeight !== undefined) setText(byId(this.root, 'custom-height'), String(d.customHeight));
   }
 
   async generate(): Promise<void> {
@@ -201,6 +220,7 @@ export class Panel {
       const shown = fitBox({ width, height }, PREVIEW_BOX.width, PREVIEW_BOX.height);
       img.style.width = `${shown.width}px`;
       img.style.height = `${shown.height}px`;
+      img.hidden = false;
       this.notePreview(null);
     } catch (err) {
       this.notePreview(err);
@@ -287,7 +307,6 @@ export class Panel {
     });
     for (const id of ['anim-frames', 'prompt-list']) on(id, 'change', () => void this.refreshDocument());
     on('mode', 'change', () => void this.refreshDocument());
-    on('model', 'change', () => this.pickNativeSize());
     on('server-url', 'change', () => {
       const url = textOf(byId(this.root, 'server-url')).trim();
       this.deps.store.setItem(KEY_URL, url);
@@ -298,7 +317,9 @@ export class Panel {
 
   private restore(): void {
     setText(byId(this.root, 'server-url'), this.deps.store.getItem(KEY_URL) ?? 'ws://127.0.0.1:7450/ws');
-    restoreSettings(this.root, this.loadSettings());
+    const saved = this.loadSettings();
+    restoreSettings(this.root, saved);
+    this.models.setLoras(Array.isArray(saved.loras) ? saved.loras : []);
     this.showJobKind();
   }
 
@@ -349,15 +370,6 @@ export class Panel {
       return { ...DEFAULT_SETTINGS, ...(JSON.parse(this.deps.store.getItem(KEY_SETTINGS) ?? '{}') as Partial<JobSettings>) };
     } catch {
       return { ...DEFAULT_SETTINGS };
-    }
-  }
-
-  private pickNativeSize(): void {
-    const name = pickerValue(byId(this.root, 'model'));
-    const model = this.deps.client.welcome?.capabilities.models.find((m) => m.name === name);
-    if (model) {
-      this.nativeSize = model.nativeSize;
-      this.sizeMultiple = model.sizeMultiple;
     }
   }
 
