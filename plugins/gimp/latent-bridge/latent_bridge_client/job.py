@@ -63,6 +63,10 @@ class BridgeConnection:
             raise self._lost(e) from None
 
     def _lost(self, e):
+        if getattr(e, 'code', None) == 1009:
+            # Close code 1009: the bridge refused a message as too big. Not a restart.
+            return BridgeClientError('limit_exceeded', 'The bridge refused the image as too large to receive. Select a '
+                                     'smaller area, or raise the bridge\'s limits (latent-bridge serve --help).')
         why = getattr(e, 'reason', '') or str(e)
         return BridgeClientError('bridge_unreachable',
                                  'The connection to the bridge at %s was lost (%s); is it restarting?' % (self.url, why))

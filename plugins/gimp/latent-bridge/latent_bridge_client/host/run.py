@@ -71,7 +71,7 @@ def _options(config, names):
     return {n: config.get_property(n) for n in names}
 
 
-COMMON = ('negative', 'model', 'steps', 'guidance', 'scheduler', 'seed', 'preview', 'timeout')
+COMMON = ('negative', 'model', 'steps', 'guidance', 'scheduler', 'loras', 'seed', 'preview', 'timeout')
 VARIATION = ('variation-seed', 'variation-strength', 'mix-mode')
 OPTIONS = {
     'txt2img': COMMON + ('prompt', 'batch', 'area') + VARIATION,
@@ -93,7 +93,8 @@ class _Request:
         if kind == fields.PROMPT_LIST:
             fields.prompt_lines(opts['prompts'])  # an empty list fails before connecting
         self.size = (image.get_width(), image.get_height())
-        layer = canvas.source_drawable(image, drawables, opts.get('source') == 'layer')
+        self.image, self.mode = image, mode
+        self.layer = canvas.source_drawable(image, drawables, opts.get('source') == 'layer')
         selection = canvas.selection_box(image)
         self.src = self.mask = self.expand = self.selection = None
         if mode == 'inpaint':
@@ -101,7 +102,6 @@ class _Request:
                 raise BridgeClientError('host_unsupported', 'Inpaint needs a selection: select the area to redraw.')
             self.box = plan.pad_and_clamp(selection, opts['padding'], self.size[0], self.size[1])
             self.selection = canvas.read_selection(image, self.box)
-            self.mask = SourceMask(self.box[2], self.box[3], self.selection)
         elif mode == 'outpaint':
             self.box = canvas.canvas_box(image)
             self.expand = plan.check_expand(opts['left'], opts['top'], opts['right'], opts['bottom'])
@@ -111,8 +111,22 @@ class _Request:
             self.selection = canvas.read_selection(image, self.box) if kind != fields.ANIMATE else None
         else:
             self.box = canvas.canvas_box(image)
-        if mode != 'txt2img':
-            self.src = SourceImage(self.box[2], self.box[3], canvas.read_rgba(image, self.box, layer))
+
+    def read_source(self, model, limits):
+        """Pixels (and the inpaint mask) to send, at the model's working size: a big area is
+        scaled down while reading (plan.source_size) and the results are scaled back up when
+        pasted. Returns the status-bar note saying so, or None."""
+        if self.mode == 'txt2img':
+            return None
+        w, h = self.box[2], self.box[3]
+        # Outpaint results must cover the grown canvas pixel for pixel: sent as is.
+        sent = (w, h) if self.mode == 'outpaint' else plan.source_size(w, h, model['nativeSize'], limits['maxPixels'])
+        self.src = SourceImage(sent[0], sent[1], canvas.read_rgba(self.image, self.box, self.layer, sent))
+        if self.mode == 'inpaint':
+            gray = self.selection if sent == (w, h) else canvas.read_selection(self.image, self.box, sent)
+            self.mask = SourceMask(sent[0], sent[1], gray)
+        self.sent = sent
+        return plan.size_note(self.box, sent)
 
 
 def _generate_fields(kind, opts, req, conn):
@@ -134,11 +148,11 @@ def _result_counter(kind, sent):
     return lambda r: Gimp.progress_set_text('latent-bridge: %s %d of %d received' % (what, r.index + 1, total))
 
 
-def _check_sizes(results, box):
+def _check_sizes(results, sent):
     for r in results:
-        if (r.width, r.height) != (box[2], box[3]):
+        if (r.width, r.height) != tuple(sent):
             raise BridgeClientError('image_invalid', 'The bridge sent a %dx%d result for a %dx%d source.'
-                                    % (r.width, r.height, box[2], box[3]))
+                                    % (r.width, r.height, sent[0], sent[1]))
 
 
 def _paste(kind, image, req, results, opts, sent, interactive=False):
@@ -161,7 +175,7 @@ def _paste(kind, image, req, results, opts, sent, interactive=False):
                           req.size)
     else:
         if kind != 'txt2img':
-            _check_sizes(results, req.box)
+            _check_sizes(results, req.sent)
         paste.paste_results(image, results, req.box, opts['prompt'], req.selection, req.size)
 
 
@@ -179,9 +193,10 @@ def run_image(procedure, run_mode, image, drawables, config, _data):
         progress = _Progress('latent-bridge: connecting to %s' % url)
         with open_connection(url, token) as conn:
             model, sent = _generate_fields(kind, opts, req, conn)
+            note = req.read_source(model, conn.capabilities['limits'])
             if opts['preview']:
                 sent.update(preview={'every': max(1, opts['steps'] // 10)}, previewFormat='raw-rgba')
-            Gimp.progress_set_text('latent-bridge: %s with %s' % (kind, model['name']))
+            Gimp.progress_set_text('latent-bridge: %s with %s%s' % (kind, model['name'], '; ' + note if note else ''))
             results = conn.run_job(sent, req.src, req.mask, on_progress=progress.step, on_poll=progress.poll,
                                    timeout=opts['timeout'] or None,
                                    on_preview=previews.show if opts['preview'] else None,
