@@ -36,7 +36,7 @@ def load_procedures():
         sys.modules.pop('latent_bridge_client.host.procedures', None)
         sys.modules.pop('latent_bridge_client.host', None)
         module = importlib.import_module('latent_bridge_client.host.procedures')
-        recorded = {name: module.define(None, name, None, None) for name in module.IMAGE_PROCEDURES + (module.SETTINGS,)}
+        recorded = {name: module.define(None, name, None, None) for name in module.IMAGE_PROCEDURES + (module.IMPORT, module.SETTINGS)}
     finally:
         for k, v in saved.items():
             if v is None:

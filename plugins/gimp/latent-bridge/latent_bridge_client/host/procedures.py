@@ -19,6 +19,7 @@ OUTPAINT = PREFIX + 'outpaint'
 ANIMATE = PREFIX + 'animate'
 PROMPT_LIST = PREFIX + 'prompt-list'
 SETTINGS = PREFIX + 'settings'
+IMPORT = PREFIX + 'import'
 
 # What each procedure runs: a generate mode, or a txt2img job with one result per frame or entry.
 KINDS = {GENERATE: 'txt2img', IMG2IMG: 'img2img', INPAINT: 'inpaint', OUTPAINT: 'outpaint', ANIMATE: 'animate',
@@ -41,6 +42,8 @@ _DOCS = {
     PROMPT_LIST: ('_Prompt List...', 'One image per line of a list of prompts',
                   'Generates one layer per prompt (one per line) into the selection or over the canvas, in a '
                   'new layer group.'),
+    IMPORT: ('Import _Checkpoint...', 'Install a checkpoint from the bridge\'s checkpoints folder',
+             'Imports a .safetensors or .ckpt file from the checkpoints folder of the bridge as a model, with progress.'),
     SETTINGS: ('_Settings...', 'Set the latent-bridge server address and token',
                'Stored in the GIMP profile; LATENT_BRIDGE_URL and LATENT_BRIDGE_TOKEN take precedence.'),
 }
@@ -162,8 +165,14 @@ class _Arguments:
 HIDDEN_ARGUMENTS = ('run-mode',)
 
 
-def define(plugin, name, run_image, run_settings):
-    if name == SETTINGS:
+def define(plugin, name, run_image, run_settings, run_import=None):
+    if name == IMPORT:
+        p = _Arguments(Gimp.Procedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_import, None))
+        p.add_enum_argument('run-mode', 'Run mode', 'The run mode', Gimp.RunMode, Gimp.RunMode.NONINTERACTIVE, RW)
+        p.add_string_argument('checkpoint', 'Check_point', 'File name in the bridge\'s checkpoints folder', '', RW)
+        p.add_string_argument('name', 'Install _as', 'Model name; empty: the file name without extension', '', RW)
+        _timeout_argument(p)
+    elif name == SETTINGS:
         p = _Arguments(Gimp.Procedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_settings, None))
         p.add_enum_argument('run-mode', 'Run mode', 'The run mode', Gimp.RunMode, Gimp.RunMode.NONINTERACTIVE, RW)
         p.add_string_argument('url', 'Bridge _address', 'WebSocket address of the bridge',

@@ -11,7 +11,8 @@ from .. import fields, plan, settings  # noqa: E402
 from ..errors import BridgeClientError  # noqa: E402
 from ..job import SourceImage, SourceMask, open_connection  # noqa: E402
 from . import canvas, paste, procedures  # noqa: E402
-from .preview import PreviewImage  # noqa: E402
+from .preview import NullPreview, PreviewWindow  # noqa: E402
+from .dialog import run_dialog, save_capabilities  # noqa: E402
 
 
 def settings_path():
@@ -30,24 +31,6 @@ def _failure(procedure, err):
                                                                       'latent-bridge: %s' % err, 0))
 
 
-def _dialog(procedure, config, title_id):
-    gi.require_version('GimpUi', '3.0')
-    from gi.repository import GimpUi
-    GimpUi.init(title_id)
-    dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
-    if config.find_property('prompts'):
-        # One prompt per line wants a multi-line box, not the default one-line entry.
-        gi.require_version('Gtk', '3.0')
-        from gi.repository import Gtk
-        view = dialog.get_widget('prompts', Gtk.TextView.__gtype__)
-        if view is not None:
-            view.set_size_request(420, 140)
-    dialog.fill(None)
-    ok = dialog.run()
-    dialog.destroy()
-    return ok
-
-
 class _Progress:
     """GIMP's progress bar following the job; pulses while queued or loading."""
 
@@ -55,13 +38,17 @@ class _Progress:
         Gimp.progress_init(text)
         self.total = None
 
-    def step(self, step, total):
+    def step(self, step, total, window=None):
         self.total = total
         Gimp.progress_update(min(1.0, step / float(total)))
+        if window is not None:
+            window.progress(step, total)
 
-    def poll(self):
+    def poll(self, window=None):
         if self.total is None:
             Gimp.progress_pulse()
+        if window is not None:
+            window.pump()
 
     def end(self):
         Gimp.progress_end()
@@ -182,22 +169,27 @@ def _paste(kind, image, req, results, opts, sent, interactive=False):
 def run_image(procedure, run_mode, image, drawables, config, _data):
     name = procedure.get_name()
     kind = procedures.KINDS[name]
-    if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, config, name):
+    interactive = run_mode == Gimp.RunMode.INTERACTIVE
+    if interactive and not run_dialog(procedure, config, name):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     progress = None
-    previews = PreviewImage('latent-bridge preview', show_display=run_mode == Gimp.RunMode.INTERACTIVE)
+    previews = NullPreview()
     try:
         opts = _options(config, OPTIONS[kind])
         req = _Request(kind, image, drawables, opts)
         url, token = settings.resolve(settings_path())
         progress = _Progress('latent-bridge: connecting to %s' % url)
         with open_connection(url, token) as conn:
+            save_capabilities(conn.capabilities)
             model, sent = _generate_fields(kind, opts, req, conn)
             note = req.read_source(model, conn.capabilities['limits'])
             if opts['preview']:
                 sent.update(preview={'every': max(1, opts['steps'] // 10)}, previewFormat='raw-rgba')
             Gimp.progress_set_text('latent-bridge: %s with %s%s' % (kind, model['name'], '; ' + note if note else ''))
-            results = conn.run_job(sent, req.src, req.mask, on_progress=progress.step, on_poll=progress.poll,
+            if interactive:
+                previews = PreviewWindow('latent-bridge: %s with %s' % (kind, model['name']))
+            results = conn.run_job(sent, req.src, req.mask, on_progress=lambda s, t: progress.step(s, t, previews),
+                                   on_poll=lambda: progress.poll(previews), should_cancel=lambda: previews.cancelled,
                                    timeout=opts['timeout'] or None,
                                    on_preview=previews.show if opts['preview'] else None,
                                    on_result=_result_counter(kind, sent))
@@ -215,7 +207,7 @@ def run_image(procedure, run_mode, image, drawables, config, _data):
 
 def run_settings(procedure, config, _data):
     run_mode = config.get_property('run-mode') if config.find_property('run-mode') else Gimp.RunMode.NONINTERACTIVE
-    if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, config, procedure.get_name()):
+    if run_mode == Gimp.RunMode.INTERACTIVE and not run_dialog(procedure, config, procedure.get_name()):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     url = settings.normalize_url(config.get_property('url'))
     token = (config.get_property('token') or '').strip()
@@ -229,4 +221,38 @@ def run_settings(procedure, config, _data):
             Gimp.message('latent-bridge: connected to %s at %s (models: %s).' % (conn.server, resolved_url, names))
     except BridgeClientError as err:
         return _failure(procedure, err)
+    return _ok(procedure)
+
+
+def run_import(procedure, config, _data):
+    """Import Checkpoint: runs import-model on the bridge with a progress window (interactive)
+    or GIMP's progress (batch), then reports the installed model's name."""
+    run_mode = config.get_property('run-mode')
+    interactive = run_mode == Gimp.RunMode.INTERACTIVE
+    if interactive and not run_dialog(procedure, config, procedure.get_name()):
+        return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+    source = (config.get_property('checkpoint') or '').strip()
+    name = (config.get_property('name') or '').strip() or None
+    window = None
+    progress = None
+    try:
+        if not source:
+            raise BridgeClientError('invalid_field', 'Choose a checkpoint file to import.', 'checkpoint')
+        url, token = settings.resolve(settings_path())
+        progress = _Progress('latent-bridge: importing %s' % source)
+        with open_connection(url, token) as conn:
+            window = PreviewWindow('latent-bridge: importing %s' % source) if interactive else NullPreview()
+            installed = conn.import_model(source, name, on_progress=lambda s, t: progress.step(s, t, window),
+                                          on_poll=lambda: progress.poll(window),
+                                          should_cancel=lambda: window.cancelled,
+                                          timeout=config.get_property('timeout') or None)
+            save_capabilities(conn.capabilities)
+        Gimp.message('latent-bridge: %s is imported as model "%s".' % (source, installed))
+    except BridgeClientError as err:
+        return _failure(procedure, err)
+    finally:
+        if window is not None:
+            window.close()
+        if progress is not None:
+            progress.end()
     return _ok(procedure)
