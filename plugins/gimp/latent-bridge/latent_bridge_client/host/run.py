@@ -12,6 +12,7 @@ from ..errors import BridgeClientError  # noqa: E402
 from ..job import SourceImage, SourceMask, open_connection  # noqa: E402
 from . import canvas, paste, procedures  # noqa: E402
 from .preview import NullPreview, PreviewWindow  # noqa: E402
+from .trace import trace  # noqa: E402
 from .dialog import run_dialog, save_capabilities  # noqa: E402
 
 
@@ -113,6 +114,7 @@ class _Request:
             gray = self.selection if sent == (w, h) else canvas.read_selection(self.image, self.box, sent)
             self.mask = SourceMask(sent[0], sent[1], gray)
         self.sent = sent
+        trace('send_source', width=sent[0], height=sent[1])
         return plan.size_note(self.box, sent)
 
 
