@@ -1,8 +1,9 @@
 """Dialog mnemonics without clashes: each label gets one underlined letter (Alt+letter) that no
 other label of the dialog, and none of its buttons (_Reset, _Cancel, _OK), uses. No GIMP here."""
 
-# GimpProcedureDialog's own buttons.
-DIALOG_BUTTONS = ('r', 'c', 'o')
+# GimpProcedureDialog's own buttons: _Load Saved Settings, _Save Settings, _Help, _Reset, _Cancel, _OK
+# (GIMP 3.0.4 warns about "duplicate mnemonic ... and dialog button load-defaults/save-defaults").
+DIALOG_BUTTONS = ('l', 's', 'h', 'r', 'c', 'o')
 
 
 def _candidates(text):
@@ -15,25 +16,41 @@ def _candidates(text):
 
 def assign(labels, reserved=DIALOG_BUTTONS, skip=()):
     """``labels`` (with or without an underscore) with unique mnemonics; labels at the indices in
-    ``skip`` are returned without one. A label keeps its own letter when still free."""
-    used = set(reserved)
+    ``skip`` are returned without one. Letters are matched to labels as a bipartite matching
+    (augmenting paths), so a label only goes without when no assignment could give it one; a
+    label keeps its own underlined letter, then a word start, when that still leaves the most."""
     plain = [label.replace('_', '') for label in labels]
-    out = list(plain)
-    wanted = {}
+    options = {}
     for i, label in enumerate(labels):
+        if i in skip:
+            continue
         at = label.find('_')
-        if i not in skip and 0 <= at < len(label) - 1:
-            wanted[i] = at
-    order = list(wanted) + [i for i in range(len(labels)) if i not in wanted and i not in skip]
-    for i in order:
-        text = plain[i]
-        choices = ([wanted[i]] if i in wanted else []) + _candidates(text)
-        for at in choices:
-            letter = text[at].lower()
-            if letter not in used:
-                used.add(letter)
-                out[i] = text[:at] + '_' + text[at:]
-                break
+        own = [at] if 0 <= at < len(label) - 1 else []
+        seen, order = set(), []
+        for pos in own + _candidates(plain[i]):
+            letter = plain[i][pos].lower()
+            if letter not in reserved and letter not in seen:
+                seen.add(letter)
+                order.append((letter, pos))
+        options[i] = order
+    owner = {}  # letter -> label index
+
+    def place(i, visited):
+        for letter, _ in options[i]:
+            if letter in visited:
+                continue
+            visited.add(letter)
+            if letter not in owner or place(owner[letter], visited):
+                owner[letter] = i
+                return True
+        return False
+
+    for i in options:
+        place(i, set())
+    out = list(plain)
+    for letter, i in owner.items():
+        pos = next(p for l, p in options[i] if l == letter)
+        out[i] = plain[i][:pos] + '_' + plain[i][pos:]
     return out
 
 

@@ -1,4 +1,4 @@
-import type { SecretStore } from '../ui/panel.js';
+import type { SecretStore } from '../ui/token-field.js';
 import type { UxpApi } from './ps-api.js';
 
 /**

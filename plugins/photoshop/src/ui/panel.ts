@@ -10,23 +10,10 @@ import { documentHint } from './document-hint.js';
 import { panelMarkup } from './panel-markup.js';
 import { randomSeed, readSettings, restoreSettings } from './panel-settings.js';
 import { ModelSection } from './model-section.js';
+import { TokenField, type KeyValueStore, type SecretStore } from './token-field.js';
+
+export type { KeyValueStore, SecretStore } from './token-field.js';
 import { byId, checkedOf, pickerValue, setChecked, setChildren, setDisabled, setPickerItems, setPickerValue, setText, textOf } from './widgets.js';
-
-/** Where the panel remembers the address, token and last settings (localStorage in UXP). */
-export interface KeyValueStore {
-  getItem(key: string): string | null;
-  setItem(key: string, value: string): void;
-  removeItem?(key: string): void;
-}
-
-/**
- * Where the token lives: UXP's storage.secureStorage (host/secure-store.ts), encrypted per user,
- * never localStorage. Asynchronous like the real one.
- */
-export interface SecretStore {
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string): Promise<void>;
-}
 
 export interface PanelDeps {
   host: HostAdapter;
@@ -38,9 +25,6 @@ export interface PanelDeps {
 }
 
 const KEY_URL = 'latent-bridge.url';
-export const KEY_TOKEN = 'latent-bridge.token';
-const TOKEN_EMPTY = 'latent-bridge token';
-const TOKEN_SAVED = 'Token saved · paste a new one to replace it';
 const KEY_SETTINGS = 'latent-bridge.settings';
 
 /** Variation strength "More like this" sets when none is chosen: close to the original. */
@@ -69,7 +53,7 @@ export class Panel {
   private results: { documentId: number; thumbs: ResultThumb[]; chosen: number } | null = null;
   private nativeSize = 512;
   private sizeMultiple: number | undefined;
-  private token = '';
+  private readonly token: TokenField;
   /** Resolves once the token has been read from secure storage. */
   readonly ready: Promise<void>;
 
@@ -87,7 +71,8 @@ export class Panel {
       showError: (err) => this.showError(err),
     });
     this.restore();
-    this.ready = this.loadToken();
+    this.token = new TokenField(root, deps, (err) => this.showError(err));
+    this.ready = this.token.load();
     this.wire();
     this.showConnection(deps.client.state);
     deps.client.onStateChange((state) => this.showConnection(state));
@@ -310,9 +295,9 @@ export class Panel {
     on('server-url', 'change', () => {
       const url = textOf(byId(this.root, 'server-url')).trim();
       this.deps.store.setItem(KEY_URL, url);
-      this.deps.configureClient(url, this.token);
+      this.deps.configureClient(url, this.token.value);
     });
-    on('token', 'change', () => void this.saveToken());
+    on('token', 'change', () => void this.token.save());
   }
 
   private restore(): void {
@@ -321,41 +306,6 @@ export class Panel {
     restoreSettings(this.root, saved);
     this.models.setLoras(Array.isArray(saved.loras) ? saved.loras : []);
     this.showJobKind();
-  }
-
-  /**
-   * The token field is a plain text field (a password field's value cannot be read on macOS):
-   * once entered, the token goes to secure storage and the field is emptied again.
-   */
-  async saveToken(): Promise<void> {
-    const field = byId(this.root, 'token');
-    const token = textOf(field).trim();
-    if (token === '') return;
-    try {
-      await this.deps.secrets.set(KEY_TOKEN, token);
-    } catch (err) {
-      this.showError(new Error(`The token could not be saved in secure storage: ${err instanceof Error ? err.message : String(err)}`));
-    }
-    this.token = token;
-    setText(field, '');
-    field.setAttribute('placeholder', TOKEN_SAVED);
-    this.deps.configureClient(textOf(byId(this.root, 'server-url')).trim(), token);
-  }
-
-  /** Reads the token from secure storage; a token left in localStorage by 0.1 moves there. */
-  private async loadToken(): Promise<void> {
-    const old = this.deps.store.getItem(KEY_TOKEN);
-    let token = await this.deps.secrets.get(KEY_TOKEN).catch(() => null);
-    if (old) {
-      if (!token) {
-        token = old;
-        await this.deps.secrets.set(KEY_TOKEN, old).catch(() => undefined);
-      }
-      this.deps.store.removeItem?.(KEY_TOKEN);
-    }
-    this.token = token ?? '';
-    byId(this.root, 'token').setAttribute('placeholder', this.token ? TOKEN_SAVED : TOKEN_EMPTY);
-    if (this.token) this.deps.configureClient(textOf(byId(this.root, 'server-url')).trim(), this.token);
   }
 
   /** Shows the controls of the chosen job kind only. */

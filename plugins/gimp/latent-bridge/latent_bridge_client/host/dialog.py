@@ -89,7 +89,8 @@ def run_dialog(procedure, config, title_id):
         at = shown.index('prompts')
         shown = shown[:at] + ['prompts-label'] + shown[at:]
     if 'token' in shown:
-        entry = dialog.get_widget('token', Gtk.Entry.__gtype__)
+        labelled = dialog.get_widget('token', GimpUi.LabelEntry.__gtype__)
+        entry = labelled.get_widget() if hasattr(labelled, 'get_widget') else None
         if isinstance(entry, Gtk.Entry):
             entry.set_visibility(False)  # shown as dots, like any password field
     dialog.fill(shown)
