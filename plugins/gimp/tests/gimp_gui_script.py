@@ -114,6 +114,9 @@ def main():
         status, message, seconds = interactive(proc, None, None)
         report['scenarios'][name] = {'status': status, 'message': message}
     mark('done')
+    # What the dialogs remembered: the cancelled Animate run's values too (GIMP keeps only successful ones).
+    with open(os.environ['LATENT_BRIDGE_LAST_VALUES_FILE']) as f:
+        report['remembered'] = json.load(f)
 
 
 try:

@@ -144,6 +144,9 @@ class GimpGuiTest(unittest.TestCase):
         self.assertIn(('cancelled', 'cancel'), [tuple(e) for e in _env['driver']['events']])
         self.assert_clean(s, 'cancel')
         self.assertFalse([t for t in _env['driver']['windows_at_end'] if t.startswith('latent-bridge')])
+        # The cancelled run's values are what its dialog brings back next time.
+        animate = _env['report']['remembered']['latent-bridge-animate']
+        self.assertEqual((animate['prompt'], animate['frames'], animate['steps']), ('red', 48, 150))
 
 
 if __name__ == '__main__':
