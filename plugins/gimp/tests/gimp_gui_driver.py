@@ -58,7 +58,9 @@ def wait_window(pattern, seconds):
 
 
 DIALOGS = {'generate': 'Generate', 'img2img-6000x4000': 'Image to Image', 'inpaint': 'Inpaint', 'cancel': 'Animate',
-           'settings': 'Settings', 'import': 'Import'}
+           'outpaint': 'Expand Canvas', 'prompt-list': 'Prompt List', 'settings': 'Settings', 'import': 'Import'}
+# Dialogs only looked at: closed with Escape.
+LOOK_ONLY = ('outpaint', 'prompt-list', 'settings', 'import')
 
 
 def main():
@@ -84,7 +86,7 @@ def main():
             time.sleep(0.8)
             shot(name + '-dialog')
             log['events'].append(('dialog', name, dialog[1]))
-            if name in ('settings', 'import'):
+            if name in LOOK_ONLY:
                 key(dialog[0], 'Escape')
                 continue
             key(dialog[0], 'Return')

@@ -109,6 +109,14 @@ def main():
     # Animate has no remembered values yet, so these are the ones its dialog shows.
     scenario('cancel', 640, 480, None, 'latent-bridge-animate', None, prompt='red', frames=48, area='canvas',
              preview=True, steps=150, guidance=1.0, seed=5, timeout=300)
+    # The remaining dialogs open and close (Escape): every dialog of the plug-in is seen.
+    for name, proc in (('outpaint', 'latent-bridge-outpaint'), ('prompt-list', 'latent-bridge-prompt-list')):
+        mark(name)
+        image, bg, display = new_image(320, 240)
+        status, message, seconds = interactive(proc, image, [bg])
+        report['scenarios'][name] = {'status': status, 'message': message, 'layers': len(image.get_layers())}
+        display.delete()
+        image.delete()
     for name, proc in (('settings', 'latent-bridge-settings'), ('import', 'latent-bridge-import')):
         mark(name)
         status, message, seconds = interactive(proc, None, None)

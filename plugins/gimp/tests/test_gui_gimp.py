@@ -111,8 +111,10 @@ class GimpGuiTest(unittest.TestCase):
 
     def test_every_dialog_opened(self):
         seen = [e[1] for e in _env['driver']['events'] if e[0] == 'dialog']
-        self.assertEqual(seen, ['generate', 'img2img-6000x4000', 'inpaint', 'cancel', 'settings', 'import'],
-                         _env['driver'])
+        self.assertEqual(seen, ['generate', 'img2img-6000x4000', 'inpaint', 'cancel', 'outpaint', 'prompt-list',
+                                'settings', 'import'], _env['driver'])
+        for name in ('outpaint', 'prompt-list', 'settings', 'import'):
+            self.assertEqual(self.scenario(name)['status'], 'cancel', name)
         self.assertTrue(glob.glob(os.path.join(SCREENSHOTS, 'gui-*-dialog.*')))
 
     def test_generate_into_a_selection(self):
