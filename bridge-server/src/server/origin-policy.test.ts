@@ -4,12 +4,13 @@ import { isLoopbackAddress, isLoopbackHost, OriginPolicy } from './origin-policy
 
 test('native and desktop-host origins pass, web origins need the allow-list', () => {
   const policy = new OriginPolicy(['http://localhost:3000', 'HTTPS://Tools.Example.com:443/']);
-  for (const ok of [undefined, '', 'null', 'file://', 'uxp://com.latent-bridge.panel', 'app://photoshop']) {
+  // A UXP panel's Origin is undocumented: a scheme form, or a bare plug-in id (issue 20, finding 10).
+  for (const ok of [undefined, '', 'null', 'file://', 'uxp://com.latent-bridge.panel', 'app://photoshop', 'dev.latent-bridge.photoshop', 'com.adobe.photoshop_uxp-1']) {
     assert.equal(policy.allows(ok), true, String(ok));
   }
   assert.equal(policy.allows('http://localhost:3000'), true);
   assert.equal(policy.allows('https://tools.example.com'), true);
-  for (const bad of ['http://evil.example', 'https://localhost:3000', 'http://localhost:3001', 'http://127.0.0.1', 'not an origin', '://x']) {
+  for (const bad of ['http://evil.example', 'https://localhost:3000', 'http://localhost:3001', 'http://127.0.0.1', 'not an origin', '://x', '/ws', 'a/b', '.hidden']) {
     assert.equal(policy.allows(bad), false, bad);
   }
   assert.equal(new OriginPolicy().allows('http://localhost:7450'), false);

@@ -7,6 +7,9 @@
  * - no Origin header: allowed (native clients: GIMP's Python, curl, Node);
  * - non-web schemes (file:, uxp:, app:, …): allowed, these are desktop hosts such as Photoshop's
  *   UXP panels (the token still guards them);
+ * - a bare plug-in id without a scheme (e.g. "dev.latent-bridge.photoshop"): allowed; Adobe does
+ *   not document the Origin a UXP WebSocket sends, and browsers only ever send scheme://host or
+ *   null, so no web page can produce one;
  * - `null`: allowed only while a token guards the bridge (or when listed): a sandboxed iframe on
  *   any web page sends `null` too;
  * - http: and https: origins: refused unless on the allow-list (compared as scheme://host[:port],
@@ -44,7 +47,7 @@ export class OriginPolicy {
     if (value === '') return true;
     if (value.toLowerCase() === 'null') return this.allowNull;
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
-    if (scheme === undefined) return false;
+    if (scheme === undefined) return /^[a-z0-9][a-z0-9._-]*$/i.test(value);
     if (scheme !== 'http' && scheme !== 'https') return true;
     const normalized = normalizeOrigin(value);
     return normalized !== undefined && this.allowed.has(normalized);

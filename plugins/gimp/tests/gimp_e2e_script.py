@@ -202,6 +202,31 @@ def scenario_img2img(out):
     image.delete()
 
 
+def scenario_img2img_big(out):
+    image = Gimp.Image.new(6000, 4000, Gimp.ImageBaseType.RGB)
+    bg = Gimp.Layer.new(image, 'background', 6000, 4000, Gimp.ImageType.RGB_IMAGE, 100.0, Gimp.LayerMode.NORMAL)
+    image.insert_layer(bg, None, 0)
+    Gimp.context_set_foreground(Gegl.Color.new('rgb(0.2,0.4,0.8)'))
+    bg.edit_fill(Gimp.FillType.FOREGROUND)
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, 0, 0, 6000, 4000)
+    status, message, seconds = run_procedure(
+        'latent-bridge-img2img', image, [bg], prompt='green', steps=2, guidance=1.0, seed=5,
+        strength=0.75, batch=1, area='selection', source='visible', timeout=300, preview=False)
+    out.update(status=status, message=message, seconds=seconds)
+    if status == 'success':
+        layer = image.get_layers()[0]
+        info = describe(layer)
+        mask = layer.get_mask()
+        if mask is not None:
+            probe = rect(0, 0, 6000, 40)
+            info['mask_equals_selection'] = (mask.get_buffer().get(probe, 1.0, 'Y u8', Gegl.AbyssPolicy.NONE)
+                                             == image.get_selection().get_buffer().get(probe, 1.0, 'Y u8',
+                                                                                       Gegl.AbyssPolicy.NONE))
+        out['result'] = info
+    out['sent_pixels'] = next((e['width'] * e['height'] for e in reversed(trace_events()) if e['event'] == 'send_source'), None)
+    image.delete()
+
+
 def scenario_outpaint(out):
     image = make_image()
     layers_before = [describe(layer) for layer in image.get_layers()]
@@ -275,6 +300,7 @@ SCENARIOS = {
     'generate': scenario_generate,
     'img2img': scenario_img2img,
     'outpaint': scenario_outpaint,
+    'img2img_big': scenario_img2img_big,
     'bad_input': scenario_bad_input,
 }
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -11,8 +11,8 @@ import unittest
 from . import bridge, sandbox
 
 RED, GREEN, BLUE = (191, 64, 64), (64, 191, 64), (64, 64, 191)
-PROCEDURES = ['latent-bridge-animate', 'latent-bridge-generate', 'latent-bridge-img2img', 'latent-bridge-inpaint',
-              'latent-bridge-outpaint', 'latent-bridge-prompt-list', 'latent-bridge-settings']
+PROCEDURES = ['latent-bridge-animate', 'latent-bridge-generate', 'latent-bridge-img2img', 'latent-bridge-import',
+              'latent-bridge-inpaint', 'latent-bridge-outpaint', 'latent-bridge-prompt-list', 'latent-bridge-settings']
 _env = {}
 
 
@@ -21,7 +21,7 @@ def say(text):
     sys.stderr.flush()
 
 
-SCENARIOS = ['setup', 'settings_wrong_token', 'bad_input', 'settings', 'inpaint', 'inpaint_gray16',
+SCENARIOS = ['setup', 'settings_wrong_token', 'bad_input', 'settings', 'img2img_big', 'inpaint', 'inpaint_gray16',
              'inpaint_indexed', 'generate', 'img2img', 'outpaint', 'animate', 'animate_image', 'prompt_list',
              'generate_mixed']
 
@@ -91,7 +91,7 @@ class GimpEndToEndTest(unittest.TestCase):
         return report, report['trace']
 
     def assert_one_undo_group(self, trace):
-        events = [e['event'] for e in trace if e['event'] != 'preview']
+        events = [e['event'] for e in trace if e['event'] not in ('preview', 'send_source')]
         self.assertEqual(events[0], 'undo_group_start', events)
         self.assertEqual(events[-1], 'undo_group_end', events)
         self.assertEqual(events.count('undo_group_start'), 1, events)
@@ -125,7 +125,7 @@ class GimpEndToEndTest(unittest.TestCase):
         self.assertGreater(report['unselected_pixels'], 100)
         self.assertTrue(report['unselected_identical'], 'pixels outside the selection changed')
         self.assert_one_undo_group(trace)
-        # previews went to a scratch image (gone again: the script checks the image count), before
+        # previews were shown without any image or display (the script checks the image count), before
         # anything touched the user's image
         previews = [i for i, e in enumerate(trace) if e['event'] == 'preview']
         self.assertGreater(len(previews), 0, trace)
@@ -183,6 +183,18 @@ class GimpEndToEndTest(unittest.TestCase):
         self.assertFalse(res['has_mask'])
         self.assertEqual(res['name'], 'green (seed 5)')
         self.assertTrue(close_to(res['pixels']['center'][:3], GREEN, 8), res['pixels'])
+        self.assert_one_undo_group(trace)
+
+    def test_img2img_on_a_6000x4000_select_all(self):
+        # Sent at the model's working size (not 96 MB over the socket), scaled back over the canvas,
+        # masked by the selection, in one undo group.
+        report, trace = self.run_scenario('img2img_big')
+        self.assertEqual(report['status'], 'success', report.get('message'))
+        res = report['result']
+        self.assertEqual([res['x'], res['y'], res['width'], res['height']], [0, 0, 6000, 4000])
+        self.assertTrue(res['mask_equals_selection'])
+        self.assertIn('scale_layer', [e['event'] for e in trace])
+        self.assertLessEqual(report['sent_pixels'], 4 * 512 * 512)
         self.assert_one_undo_group(trace)
 
     def test_outpaint_expands_the_canvas(self):

@@ -6,7 +6,7 @@ per frame or entry: ``animate`` and ``prompt-list``."""
 
 import random
 
-from . import plan
+from . import models, plan
 from .errors import BridgeClientError
 
 ANIMATE = 'animate'
@@ -75,6 +75,9 @@ def generate_fields(kind, opts, model, scheduler, box, limits):
               'scheduler': scheduler, 'batch': 1 if kind in SEQUENCE_KINDS else opts['batch']}
     if opts['seed'] >= 0:
         fields['seed'] = opts['seed']
+    loras = models.parse_loras(opts.get('loras'))
+    if loras:
+        fields['loras'] = loras
     if 'strength' in opts and mode != 'txt2img':
         fields['strength'] = opts['strength']
     if 'mix-mode' in opts:

@@ -63,6 +63,10 @@ class BridgeConnection:
             raise self._lost(e) from None
 
     def _lost(self, e):
+        if getattr(e, 'code', None) == 1009:
+            # Close code 1009: the bridge refused a message as too big. Not a restart.
+            return BridgeClientError('limit_exceeded', 'The bridge refused the image as too large to receive. Select a '
+                                     'smaller area, or raise the bridge\'s limits (latent-bridge serve --help).')
         why = getattr(e, 'reason', '') or str(e)
         return BridgeClientError('bridge_unreachable',
                                  'The connection to the bridge at %s was lost (%s); is it restarting?' % (self.url, why))
@@ -211,6 +215,43 @@ class BridgeConnection:
             elif kind == 'cancelled':
                 raise BridgeClientError('cancelled', cancel['reason'] or 'The job was cancelled on the bridge.', None,
                                         job_id)
+            elif kind == 'error':
+                raise from_error_message(msg)
+
+    def import_model(self, source, name=None, on_progress=None, should_cancel=None, on_poll=None, timeout=None):
+        """Imports ``source`` (a file in the bridge's checkpoints folder) as a queued job; returns
+        the installed model's name (done.model). ``on_progress(step, total)`` counts tensors."""
+        job_id = 'gimp-import-%s' % os.urandom(6).hex()
+        self.send(protocol.import_model(job_id, source, name))
+        deadline = None if not timeout else time.monotonic() + timeout
+        cancel = {'sent_at': None, 'reason': None}
+        last_tick = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now - last_tick >= POLL_SECONDS:
+                last_tick = now
+                self._tick(job_id, cancel, should_cancel, deadline, timeout, on_poll)
+            try:
+                data = self.recv_raw(POLL_SECONDS)
+            except ws.WsTimeout:
+                continue
+            if isinstance(data, bytes):
+                continue  # an import sends no frames
+            msg = protocol.parse_server_message(data)
+            if msg.get('id') != job_id:
+                if msg['type'] == 'models':
+                    self.capabilities = dict(self.capabilities, **{k: v for k, v in msg.items() if k != 'type'})
+                continue
+            kind = msg['type']
+            if kind == 'progress' and on_progress:
+                on_progress(msg['step'], msg['total'])
+            elif kind == 'done':
+                if cancel['reason']:
+                    raise BridgeClientError('cancelled', cancel['reason'], None, job_id)
+                return msg.get('model') or name or source.rsplit('.', 1)[0]
+            elif kind == 'cancelled':
+                raise BridgeClientError('cancelled', cancel['reason'] or 'The import was cancelled on the bridge.',
+                                        None, job_id)
             elif kind == 'error':
                 raise from_error_message(msg)
 

@@ -94,3 +94,33 @@ def check_expand(left, top, right, bottom):
     if left + top + right + bottom == 0:
         raise BridgeClientError('invalid_field', 'Choose how far to expand the canvas on at least one side.', 'expand')
     return {'left': left, 'top': top, 'right': right, 'bottom': bottom}
+
+
+# Largest source the plug-in sends: 4 MP, a 16 MiB RGBA frame, twice a 1024 px model's side.
+SEND_MAX_PIXELS = 2048 * 2048
+
+
+def source_size(w, h, native, max_pixels):
+    """Size to send a w x h source (img2img, inpaint, outpaint) at: unchanged when it is within
+    the model's working area (twice its native side, so (2 * native)^2 pixels), the bridge's
+    ``max_pixels`` and SEND_MAX_PIXELS; otherwise scaled down with its aspect kept. Results come
+    back at this size and are scaled up over the area, as Generate does."""
+    if w < 1 or h < 1:
+        raise BridgeClientError('host_unsupported', 'The area to redraw is empty.')
+    cap = min(max_pixels, SEND_MAX_PIXELS, 4 * native * native)
+    if w * h <= cap:
+        return w, h
+    s = (cap / float(w * h)) ** 0.5
+    return max(1, int(w * s)), max(1, int(h * s))
+
+
+def megapixels(w, h):
+    return '%.1f MP' % (w * h / 1e6)
+
+
+def size_note(box, sent):
+    """Plain words for the status bar when the source is sent smaller than the area."""
+    if (box[2], box[3]) == tuple(sent):
+        return None
+    return ('sending the %dx%d area (%s) at %dx%d, the model\'s working size; the result is scaled back up'
+            % (box[2], box[3], megapixels(box[2], box[3]), sent[0], sent[1]))

@@ -17,6 +17,10 @@ export function staticProblems(code: string): string[] {
     [/\bprocess\s*\.\s*(env|argv|exit|cwd|versions|platform|nextTick)\b/, 'process (Node global)'],
     [/\bBuffer\s*\.\s*(from|alloc|concat|isBuffer)\b/, 'Buffer (Node global)'],
     [/\b__dirname\b|\b__filename\b/, '__dirname/__filename'],
+    // DOM members UXP lacks at the manifest's minVersion (25.0 = UXP 7.x; see fake/uxp-dom.ts).
+    [/\.toggleAttribute\s*\(/, 'Element.toggleAttribute (not in UXP)'],
+    [/\.replaceChildren\s*\(/, 'replaceChildren (UXP 8.0+ only)'],
+    [/addEventListener\(\s*["'`]abort["'`]/, 'AbortSignal events (not in UXP)'],
   ];
   for (const [pattern, what] of patterns) if (pattern.test(code)) problems.push(`uses ${what}`);
   return problems;

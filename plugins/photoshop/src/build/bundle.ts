@@ -2,8 +2,11 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
-/** What UXP loads: manifest.json, index.html, panel.css and the bundled index.js. */
-export const PLUGIN_FILES = ['manifest.json', 'index.html', 'panel.css', 'index.js'] as const;
+/** The manifest's icons (static/icons): plug-in list 24 px and panel 23 px, each at 1× and 2×. */
+export const ICON_FILES = ['icons/plugin.png', 'icons/plugin@2x.png', 'icons/panel.png', 'icons/panel@2x.png'] as const;
+
+/** What UXP loads: manifest.json, index.html, panel.css, the bundled index.js and the icons. */
+export const PLUGIN_FILES = ['manifest.json', 'index.html', 'panel.css', 'index.js', ...ICON_FILES] as const;
 
 /**
  * Bundles src/main.ts (and the shared protocol it imports) into one browser-style script in
@@ -28,6 +31,8 @@ export async function bundlePlugin(packageRoot: string, outDir = path.join(packa
   copyFileSync(path.join(packageRoot, 'manifest.json'), path.join(outDir, 'manifest.json'));
   copyFileSync(path.join(packageRoot, 'static', 'index.html'), path.join(outDir, 'index.html'));
   copyFileSync(path.join(packageRoot, 'static', 'panel.css'), path.join(outDir, 'panel.css'));
+  mkdirSync(path.join(outDir, 'icons'), { recursive: true });
+  for (const icon of ICON_FILES) copyFileSync(path.join(packageRoot, 'static', icon), path.join(outDir, icon));
   return outDir;
 }
 

@@ -54,6 +54,9 @@ describe('browser safety', () => {
     assert.equal(staticProblems('x = process.env.HOME').length, 1);
     assert.equal(staticProblems('Buffer.from([1])').length, 1);
     assert.equal(staticProblems('import("node:path")').length, 1);
+    assert.deepEqual(staticProblems('el.toggleAttribute("x", true); m.replaceChildren(a); s.addEventListener("abort", f)'), [
+      'uses Element.toggleAttribute (not in UXP)', 'uses replaceChildren (UXP 8.0+ only)', 'uses AbortSignal events (not in UXP)',
+    ]);
   });
 
   test('the sandbox has no Node globals', () => {
@@ -68,7 +71,7 @@ test('npm run package: a .ccx with the manifest at its root and a bundle that lo
   try {
     const result = await packagePlugin(root, path.join(dir, 'plugin.ccx'));
     const files = readZip(readFileSync(result.ccx));
-    assert.deepEqual([...files.keys()].sort(), ['index.html', 'index.js', 'manifest.json', 'panel.css']);
+    assert.deepEqual([...files.keys()].sort(), ['icons/panel.png', 'icons/panel@2x.png', 'icons/plugin.png', 'icons/plugin@2x.png', 'index.html', 'index.js', 'manifest.json', 'panel.css']);
     const packed = JSON.parse(new TextDecoder().decode(files.get('manifest.json'))) as unknown;
     assert.deepEqual(packed, manifest);
     assert.deepEqual(manifestProblems(packed, schema), []);

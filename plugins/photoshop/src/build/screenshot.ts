@@ -19,11 +19,11 @@ export function findChromium(): string | null {
  * module) in headless Chromium and writes a PNG of `size`. Returns the page's DOM after the
  * scripts ran, so the caller can check what the panel shows.
  */
-export async function renderPanelScreenshot(packageRoot: string, outPng: string, size: { width: number; height: number }, chromium: string): Promise<string> {
+export async function renderPanelScreenshot(packageRoot: string, outPng: string, size: { width: number; height: number }, chromium: string, page = 'screenshot-page.ts'): Promise<string> {
   const work = mkdtempSync(path.join(tmpdir(), 'lb-ps-shot-'));
   try {
     const bundled = await build({
-      entryPoints: [path.join(packageRoot, 'src', 'ui', 'screenshot-page.ts')],
+      entryPoints: [path.join(packageRoot, 'src', 'ui', page)],
       bundle: true,
       format: 'iife',
       platform: 'browser',
@@ -35,8 +35,8 @@ export async function renderPanelScreenshot(packageRoot: string, outPng: string,
     const script = bundled.outputFiles[0]?.text ?? '';
     const css = readFileSync(path.join(packageRoot, 'static', 'panel.css'), 'utf8');
     const html = `<!DOCTYPE html><html><head><meta charset="utf-8"><style>${css}</style></head><body><div id="app"></div><script>${script.replace(/<\/script/g, '<\\/script')}</script></body></html>`;
-    const page = path.join(work, 'panel.html');
-    writeFileSync(page, html);
+    const htmlFile = path.join(work, 'panel.html');
+    writeFileSync(htmlFile, html);
     mkdirSync(path.dirname(outPng), { recursive: true });
     rmSync(outPng, { force: true });
     const run = spawnSync(chromium, [
@@ -49,7 +49,7 @@ export async function renderPanelScreenshot(packageRoot: string, outPng: string,
       '--virtual-time-budget=5000',
       '--dump-dom',
       `--screenshot=${outPng}`,
-      `file://${page}`,
+      `file://${htmlFile}`,
     // The DOM holds data URLs of every image; the default 1 MB would cut it short.
     ], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
     if (!existsSync(outPng)) throw new Error(`chromium wrote no screenshot (status ${run.status}): ${run.stderr}`);

@@ -51,6 +51,7 @@ export class BridgeClient {
   private jobCounter = 0;
   private announced: { id: string; frame: number; handle(frame: DecodedFrame): void } | null = null;
   private stateListeners = new Set<(state: ConnectionState) => void>();
+  private modelListeners = new Set<(welcome: WelcomeMessage) => void>();
   private connectionState: ConnectionState = 'disconnected';
 
   constructor(private options: BridgeClientOptions) {}
@@ -71,6 +72,53 @@ export class BridgeClient {
   onStateChange(listener: (state: ConnectionState) => void): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
+  }
+
+  /** Called when the bridge pushes a new model list (after an import); the welcome is updated first. */
+  onModels(listener: (welcome: WelcomeMessage) => void): () => void {
+    this.modelListeners.add(listener);
+    return () => this.modelListeners.delete(listener);
+  }
+
+  /**
+   * Imports a checkpoint from the bridge's checkpoints folder (`source`: capabilities.checkpoints
+   * name) as a job: progress with phase 'import', then the installed model's name.
+   */
+  async importModel(source: string, name: string | undefined, options: { signal?: AbortSignal; events?: JobEvents } = {}): Promise<string> {
+    await this.connect();
+    const socket = this.socket;
+    if (!socket || socket.readyState !== SOCKET_OPEN) throw unreachable('The connection closed.');
+    const id = `psimport-${Date.now().toString(36)}-${++this.jobCounter}`;
+    const job = new JobStream(id, -1, options.events ?? {});
+    this.jobs.set(id, job);
+    socket.send(JSON.stringify({ type: 'import-model', id, source, ...(name ? { name } : {}) }));
+    const poll = options.signal ? setInterval(() => {
+      if (options.signal?.aborted && this.jobs.has(id)) this.sendCancel(id);
+    }, CANCEL_POLL_MS) : null;
+    try {
+      await job.finished;
+      return job.installedModel ?? name ?? source.replace(/\.[^.]*$/, '');
+    } finally {
+      if (poll) clearInterval(poll);
+      this.jobs.delete(id);
+    }
+  }
+
+  /** Asks the bridge for its model list again (list-models); resolves with the updated welcome. */
+  async refreshModels(timeoutMs = 5000): Promise<WelcomeMessage> {
+    await this.connect();
+    return new Promise<WelcomeMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(unreachable('No model list came back.'));
+      }, timeoutMs);
+      const stop = this.onModels((welcome) => {
+        clearTimeout(timer);
+        stop();
+        resolve(welcome);
+      });
+      this.socket?.send(JSON.stringify({ type: 'list-models' }));
+    });
   }
 
   /** New address or token: takes effect on the next connection. */
@@ -97,26 +145,45 @@ export class BridgeClient {
     this.jobs.set(id, job);
     const message: GenerateMessageInput = { type: 'generate', id, ...fields };
     if (frames.image) {
+      await drained(socket);
       const frameId = this.nextFrameId();
       socket.send(encodeFrame({ kind: 'image', format: 'raw-rgba', channels: 4, bitDepth: 8, jobId: id, frameId, batchIndex: 0, width: frames.image.width, height: frames.image.height }, frames.image.rgba));
       message.image = { frame: frameId };
     }
     if (frames.mask) {
+      await drained(socket);
       const frameId = this.nextFrameId();
       socket.send(encodeFrame({ kind: 'mask', format: 'raw-gray', channels: 1, bitDepth: 8, jobId: id, frameId, batchIndex: 0, width: frames.mask.width, height: frames.mask.height }, frames.mask.gray));
       message.mask = { frame: frameId };
     }
     socket.send(JSON.stringify(message));
-    const onAbort = () => {
-      if (this.jobs.has(id) && this.socket?.readyState === SOCKET_OPEN) this.socket.send(JSON.stringify({ type: 'cancel', id }));
+    // UXP's AbortSignal documents only aborted, reason and throwIfAborted (no addEventListener),
+    // so the signal is polled; cancelAll() is the immediate path the panel's Cancel button takes.
+    let cancelSent = false;
+    const cancelIfAborted = () => {
+      if (!cancelSent && options.signal?.aborted && this.jobs.has(id)) {
+        cancelSent = true;
+        this.sendCancel(id);
+      }
     };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    job.beforeMessage = cancelIfAborted;
+    const poll = options.signal ? setInterval(cancelIfAborted, CANCEL_POLL_MS) : null;
+    cancelIfAborted();
     try {
       return await job.finished;
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      if (poll) clearInterval(poll);
       this.jobs.delete(id);
     }
+  }
+
+  /** Asks the bridge to cancel every unfinished job of this connection (the Cancel button). */
+  cancelAll(): void {
+    for (const id of this.jobs.keys()) this.sendCancel(id);
+  }
+
+  private sendCancel(id: string): void {
+    if (this.socket?.readyState === SOCKET_OPEN) this.socket.send(JSON.stringify({ type: 'cancel', id }));
   }
 
   close(): void {
@@ -194,12 +261,33 @@ export class BridgeClient {
       socket?.close();
       return;
     }
+    if (message.type === 'models') {
+      const welcome = this.welcomeMessage;
+      if (!welcome) return;
+      const { models, loras, embeddings, checkpoints } = message;
+      this.welcomeMessage = {
+        ...welcome,
+        capabilities: {
+          ...welcome.capabilities,
+          models,
+          ...(loras ? { loras } : {}),
+          ...(embeddings ? { embeddings } : {}),
+          ...(checkpoints ? { checkpoints } : {}),
+        },
+      };
+      for (const listener of this.modelListeners) listener(this.welcomeMessage);
+      return;
+    }
     if (message.type === 'preview' || message.type === 'result') {
       const job = this.jobs.get(message.id);
       this.announced = job ? { id: message.id, frame: message.frame, handle: (frame) => job.frame(message, frame) } : null;
       return;
     }
-    if ('id' in message && typeof message.id === 'string') this.jobs.get(message.id)?.message(message);
+    if ('id' in message && typeof message.id === 'string') {
+      const job = this.jobs.get(message.id);
+      job?.beforeMessage?.();
+      job?.message(message);
+    }
   }
 
   private receiveFrame(bytes: Uint8Array): void {
@@ -241,6 +329,25 @@ export class BridgeClient {
     for (const listener of this.stateListeners) listener(state);
   }
 }
+
+/**
+ * Send pacing: before queueing a binary frame, wait (up to SEND_DRAIN_MS) until what is already
+ * queued drops under SEND_HIGH_WATER bytes. UXP documents `bufferedAmount` but no send-buffer
+ * limit, so the client never stacks several multi-MB frames in it at once.
+ */
+const SEND_HIGH_WATER = 1 << 20;
+const SEND_DRAIN_MS = 30_000;
+
+async function drained(socket: SocketLike): Promise<void> {
+  const started = Date.now();
+  while (typeof socket.bufferedAmount === 'number' && socket.bufferedAmount > SEND_HIGH_WATER && Date.now() - started < SEND_DRAIN_MS) {
+    if (socket.readyState !== SOCKET_OPEN) throw unreachable('The connection closed while sending the image.');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How often a running job looks at its AbortSignal (see generate). */
+const CANCEL_POLL_MS = 100;
 
 function unreachable(detail: string): BridgeError {
   return new BridgeError('bridge_unreachable', `The bridge server cannot be reached. ${detail}`);

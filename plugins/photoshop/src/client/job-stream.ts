@@ -13,7 +13,8 @@ export interface JobResult {
 export interface JobEvents {
   onQueued?(position: number): void;
   onStarted?(): void;
-  onProgress?(step: number, total: number, etaMs: number | undefined): void;
+  /** `phase`: 'import' for an import-model job's tensors, else denoising steps. */
+  onProgress?(step: number, total: number, etaMs: number | undefined, phase?: string): void;
   onPreview?(index: number, rgba: Uint8Array, width: number, height: number, step: number): void;
   onResult?(result: JobResult): void;
 }
@@ -24,6 +25,10 @@ export class JobStream {
   private results: JobResult[] = [];
   private settle!: { resolve(results: JobResult[]): void; reject(err: BridgeError): void };
   private over = false;
+  /** import-model: the name the bridge installed the model under (done.model). */
+  installedModel: string | undefined;
+  /** Called before each message of the job is handled (the client checks for a cancel there). */
+  beforeMessage: (() => void) | undefined;
 
   constructor(readonly id: string, readonly documentId: number, private readonly events: JobEvents) {
     this.finished = new Promise<JobResult[]>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -41,10 +46,11 @@ export class JobStream {
         this.events.onStarted?.();
         break;
       case 'progress':
-        this.events.onProgress?.(message.step, message.total, message.etaMs);
+        this.events.onProgress?.(message.step, message.total, message.etaMs, message.phase);
         break;
       case 'done':
         this.end();
+        this.installedModel = message.model;
         if (this.results.length !== message.results) {
           this.settle.reject(new BridgeError('frame_missing', `The bridge server announced ${message.results} results but ${this.results.length} arrived.`));
         } else {

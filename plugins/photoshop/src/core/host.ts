@@ -43,8 +43,12 @@ export interface SelectionMask {
 
 export interface SourceRegion {
   rect: Rect;
-  /** Visible composite, 8-bit sRGB RGBA, straight alpha, transparent where there are no pixels. */
+  /**
+   * Visible composite of `rect`, 8-bit sRGB RGBA, straight alpha, transparent where there are no
+   * pixels; `size` big (rect's size, or the smaller targetSize asked for).
+   */
   rgba: Uint8Array;
+  size: { width: number; height: number };
   mask: SelectionMask | null;
 }
 
@@ -68,7 +72,14 @@ export interface HostAdapter {
   activeDocument(): Promise<DocumentInfo | null>;
   /** A document by id, or null when it has been closed. */
   documentById(id: number): Promise<DocumentInfo | null>;
-  readRegion(documentId: number, rect: Rect, withMask: boolean): Promise<SourceRegion>;
+  /**
+   * Reads the composite over `rect` (and the selection over it when `withMask`). With
+   * `targetSize` smaller than `rect`, the pixels may come back at that size (Photoshop reads a
+   * cached smaller level; check `size`); the mask is always at `rect`'s size.
+   */
+  readRegion(documentId: number, rect: Rect, withMask: boolean, targetSize?: { width: number; height: number }): Promise<SourceRegion>;
+  /** The selection over `rect` alone: no pixels are read (txt2img into a selection). */
+  readSelectionMask(documentId: number, rect: Rect): Promise<SelectionMask>;
   /**
    * Adds one new pixel layer per item, all in one history state; never touches existing layers.
    * Fails with document_changed when the document is gone or no longer has `expectSize`.

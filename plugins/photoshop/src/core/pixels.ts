@@ -98,3 +98,25 @@ export function fitWithin(size: { width: number; height: number }, maxPixels: nu
   const scale = Math.sqrt(maxPixels / pixels);
   return { width: Math.max(1, Math.floor(size.width * scale)), height: Math.max(1, Math.floor(size.height * scale)) };
 }
+
+/** RGBA8 → RGB8, matted on white where transparent (encodeImageData takes RGB without alpha). */
+export function rgbaToRgbOnWhite(rgba: Uint8Array): Uint8Array {
+  const n = rgba.length >> 2;
+  const out = new Uint8Array(n * 3);
+  for (let p = 0; p < n; p++) {
+    const a = rgba[p * 4 + 3] ?? 255;
+    for (let c = 0; c < 3; c++) out[p * 3 + c] = Math.round(((rgba[p * 4 + c] ?? 0) * a + 255 * (255 - a)) / 255);
+  }
+  return out;
+}
+
+/** 8-bit samples → Photoshop's 16-bit range 0..32768 (what putPixels takes for a 16-bit document). */
+export function to16BitPs(data: Uint8Array): Uint16Array {
+  return Uint16Array.from(data, (v) => Math.round((v * 32768) / 255));
+}
+
+/** The largest size with the aspect of `size` inside box×box (for showing images without CSS object-fit). */
+export function fitBox(size: { width: number; height: number }, boxWidth: number, boxHeight: number): { width: number; height: number } {
+  const scale = Math.min(boxWidth / size.width, boxHeight / size.height);
+  return { width: Math.max(1, Math.round(size.width * scale)), height: Math.max(1, Math.round(size.height * scale)) };
+}

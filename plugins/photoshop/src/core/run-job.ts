@@ -2,7 +2,7 @@ import { BridgeError, DEFAULT_LIMITS } from '@latent-bridge/shared';
 import type { GenerateFields, JobFrames } from '../client/bridge-client.js';
 import type { JobEvents, JobResult } from '../client/job-stream.js';
 import { sameSize, type Size } from './geometry.js';
-import type { HostAdapter, PasteItem, SourceRegion } from './host.js';
+import type { HostAdapter, PasteItem, SelectionMask, SourceRegion } from './host.js';
 import { resultLayerName } from './layer-name.js';
 import { sequenceOf, type Sequence } from './sequence.js';
 import { fitWithin, resizeChannels, resizeRgba } from './pixels.js';
@@ -50,15 +50,25 @@ export async function runJob(
   const sequence = sequenceOf(settings);
   const plan = planJob(await host.activeDocument(), settings, nativeSize, options.sizeMultiple);
   options.onStage?.('reading');
-  const source = plan.sendImage || plan.readMask ? await host.readRegion(plan.documentId, plan.region, plan.readMask) : null;
-  if (plan.sendMask && source?.mask && source.mask.gray8.every((v) => v === 0)) {
+  const sent = fitWithin(plan.region, Math.min(options.maxPixels ?? DEFAULT_LIMITS.maxPixels, SEND_MAX_PIXELS));
+  // Pixels are read only when they are sent: txt2img into a selection reads the selection
+  // alone (getPixels on an empty or transparent area fails). A region larger than what is
+  // sent is read at the sent size straight away (getPixels targetSize).
+  let source: SourceRegion | null = null;
+  let mask: SelectionMask | null = null;
+  if (plan.sendImage) {
+    source = await host.readRegion(plan.documentId, plan.region, plan.readMask, sent);
+    mask = source.mask;
+  } else if (plan.readMask) {
+    mask = await host.readSelectionMask(plan.documentId, plan.region);
+  }
+  if (plan.sendMask && mask && mask.gray8.every((v) => v === 0)) {
     throw new BridgeError('mask_invalid', 'The selection has no selected pixels inside its bounds.');
   }
   options.signal?.throwIfAborted();
 
   options.onStage?.('generating');
-  const sent = fitWithin(plan.region, options.maxPixels ?? DEFAULT_LIMITS.maxPixels);
-  const results = await backend.generate(generateFields(plan, settings, sequence), framesFor(plan, source, sent), {
+  const results = await backend.generate(generateFields(plan, settings, sequence), framesFor(plan, source, mask, sent), {
     documentId: plan.documentId,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.events ? { events: options.events } : {}),
@@ -78,7 +88,7 @@ export async function runJob(
     rgba: fitResult(result, plan, sent),
     name: sequence ? sequence.layerName(result) : resultLayerName(settings.prompt, result.seed, i, results.length),
     visible: i === 0,
-    mask: plan.maskLayers ? (source?.mask ?? null) : null,
+    mask: plan.maskLayers ? mask : null,
   }));
   const seeds = results.map((r) => r.seed);
   if (sequence) {
@@ -106,6 +116,7 @@ function generateFields(plan: JobPlan, s: JobSettings, sequence: Sequence | null
     mixMode: s.mixMode,
   };
   if (s.seed !== null) fields.seed = s.seed;
+  if (s.loras.length > 0) fields.loras = s.loras.map((l) => ({ name: l.name, weight: l.weight }));
   // An animation moves between seeds with toSeed instead.
   if (s.variationSeed !== null && s.variationStrength > 0 && sequence?.kind !== 'animation') {
     fields.variation = { seed: s.variationSeed, strength: s.variationStrength };
@@ -125,13 +136,24 @@ function generateFields(plan: JobPlan, s: JobSettings, sequence: Sequence | null
   return fields;
 }
 
-function framesFor(plan: JobPlan, source: SourceRegion | null, sent: Size): JobFrames {
+function framesFor(plan: JobPlan, source: SourceRegion | null, mask: SelectionMask | null, sent: Size): JobFrames {
   const frames: JobFrames = {};
   const { width, height } = plan.region;
-  if (plan.sendImage && source) frames.image = { rgba: resizeChannels(source.rgba, 4, width, height, sent.width, sent.height), ...sent };
-  if (plan.sendMask && source?.mask) frames.mask = { gray: resizeChannels(source.mask.gray8, 1, width, height, sent.width, sent.height), ...sent };
+  if (plan.sendImage && source) {
+    const rgba = sameSize(source.size, sent) ? source.rgba : resizeChannels(source.rgba, 4, source.size.width, source.size.height, sent.width, sent.height);
+    frames.image = { rgba, ...sent };
+  }
+  if (plan.sendMask && mask) frames.mask = { gray: resizeChannels(mask.gray8, 1, width, height, sent.width, sent.height), ...sent };
   return frames;
 }
+
+/**
+ * Largest source frame the panel sends: 2 MP, an 8 MiB RGBA frame. UXP documents no send-buffer
+ * or frame-size limit for its WebSocket, so the client stays well under the 16 MB frames that
+ * were reported to stall; the bridge works at the model's size (≤ 1024² for SDXL) anyway and
+ * results are scaled back to the region.
+ */
+export const SEND_MAX_PIXELS = 2 * 1024 * 1024;
 
 /**
  * Results are pasted over the region. img2img/inpaint ones come back at the size of the source

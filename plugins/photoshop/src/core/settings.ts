@@ -1,3 +1,5 @@
+import { BridgeError } from '@latent-bridge/shared';
+
 /** What the panel's controls hold; everything a job needs besides the document. */
 export type ModeChoice = 'auto' | 'txt2img' | 'img2img' | 'inpaint';
 export type Img2ImgScope = 'selection' | 'canvas';
@@ -5,6 +7,12 @@ export type SizeChoice = 'canvas' | 'custom';
 /** One job, one result per batch item; or a layer stack: animation frames, prompt-list entries. */
 export type JobKind = 'single' | 'animation' | 'prompt-list';
 export type MixMode = 'embeddings' | 'noise';
+
+/** A LoRA applied to a job (generate.loras): a name the bridge lists, weight −10..10. */
+export interface LoraChoice {
+  name: string;
+  weight: number;
+}
 
 export interface JobSettings {
   model: string;
@@ -40,6 +48,7 @@ export interface JobSettings {
   animationChain: number;
   /** One prompt per line. */
   promptList: string;
+  loras: LoraChoice[];
 }
 
 export const DEFAULT_SETTINGS: Readonly<JobSettings> = Object.freeze({
@@ -69,4 +78,22 @@ export const DEFAULT_SETTINGS: Readonly<JobSettings> = Object.freeze({
   animationToSeed: null,
   animationChain: 0,
   promptList: '',
+  loras: [],
 });
+
+/** Seeds are unsigned 32-bit: 0 … 2³²−1. */
+export const MAX_SEED = 0xffff_ffff;
+
+/**
+ * A seed typed by the user: '' is none (null); otherwise a whole number 0 … 2³²−1, or a
+ * BridgeError invalid_field naming the field. Seeds are read from text fields because
+ * sp-textfield type="number" caps its value at ±214,748.36 (UXP), far below 2³²−1.
+ */
+export function parseSeed(text: string, field: string, label: string): number | null {
+  const t = text.trim();
+  if (t === '') return null;
+  if (!/^\d+$/.test(t) || Number(t) > MAX_SEED) {
+    throw new BridgeError('invalid_field', `${label} must be a whole number from 0 to ${MAX_SEED}; "${t}" is not.`, field);
+  }
+  return Number(t);
+}

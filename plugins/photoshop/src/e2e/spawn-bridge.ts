@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import type { SocketFactory, SocketLike } from '../client/socket.js';
+import { BRIDGE_SUBPROTOCOL, type SocketFactory, type SocketLike } from '../client/socket.js';
 
 /** A bridge server CLI process on a free loopback port, with the demo (oracle) models. */
 export interface SpawnedBridge {
@@ -80,7 +80,8 @@ export async function spawnBridge(cli: string, token = 'e2e-token'): Promise<Spa
  */
 export function wsFactory(guard?: () => void): SocketFactory {
   return (url) => {
-    const socket = new WebSocket(url);
+    // Offers the sub-protocol as the UXP client does: ws fails the handshake unless the bridge echoes it.
+    const socket = new WebSocket(url, BRIDGE_SUBPROTOCOL);
     const send = socket.send.bind(socket);
     (socket as unknown as { send: (data: unknown) => void }).send = (data) => {
       guard?.();

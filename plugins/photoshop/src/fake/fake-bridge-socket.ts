@@ -18,6 +18,29 @@ export function demoWelcome(): WelcomeMessage {
   };
 }
 
+/**
+ * A welcome like a wave-2 bridge's: models of several families with their defaults, LoRAs,
+ * embeddings and importable checkpoints.
+ */
+export function familiesWelcome(): WelcomeMessage {
+  const base = demoWelcome();
+  return {
+    ...base,
+    capabilities: {
+      ...base.capabilities,
+      models: [
+        ...base.capabilities.models,
+        { name: 'sd15-photo', nativeSize: 512, inpainting: false, img2img: true, sizeMultiple: 64, family: 'sd1', prediction: 'epsilon', defaults: { steps: 25, guidance: 7, scheduler: 'dpmpp_2m', width: 512, height: 512 }, hash: '0123456789' },
+        { name: 'sdxl-base', nativeSize: 1024, inpainting: false, img2img: true, sizeMultiple: 64, family: 'sdxl', prediction: 'epsilon', defaults: { steps: 30, guidance: 5, scheduler: 'euler', width: 1024, height: 1024 }, sizes: [{ width: 1024, height: 1024 }, { width: 1152, height: 896 }] },
+        { name: 'sdxl-turbo', nativeSize: 512, inpainting: false, img2img: true, sizeMultiple: 64, family: 'sdxl', defaults: { steps: 1, guidance: 0, scheduler: 'euler_a', width: 512, height: 512 } },
+      ],
+      loras: [{ name: 'film-grain', family: 'sd1' }, { name: 'xl-detail', family: 'sdxl', alias: 'detailer' }, { name: 'any-style' }],
+      embeddings: [{ name: 'bad-hands', family: 'sd1', vectors: 4 }, { name: 'xl-neg', family: 'sdxl', vectors: 2 }],
+      checkpoints: [{ name: 'dreamy-v2.safetensors', bytes: 2_132_000_000 }, { name: 'sd15-photo.safetensors', bytes: 2_100_000_000, imported: 'sd15-photo' }],
+    },
+  };
+}
+
 type Rgb = readonly [number, number, number];
 
 export interface FakeBridgeOptions {
@@ -29,6 +52,8 @@ export interface FakeBridgeOptions {
   resultDelayMs?: number;
   /** Every generate message as parsed, for assertions. */
   received?: GenerateMessage[];
+  /** The welcome to answer hello with (default demoWelcome()). */
+  welcome?: WelcomeMessage;
 }
 
 /** The demo oracle's colours for "red" and "blue" at guidance 1. */
@@ -55,6 +80,7 @@ export class FakeBridgeSocket implements SocketLike {
   private running = new Map<string, ReturnType<typeof setTimeout> | null>();
 
   constructor(private readonly options: FakeBridgeOptions = {}) {
+    this.welcome = options.welcome ?? demoWelcome();
     queueMicrotask(() => {
       this.readyState = 1;
       this.onopen?.({});
@@ -68,7 +94,12 @@ export class FakeBridgeSocket implements SocketLike {
       return;
     }
     const raw = JSON.parse(data) as { type: string; id?: string };
-    if (raw.type === 'hello') this.reply(demoWelcome());
+    if (raw.type === 'hello') this.reply(this.welcome);
+    if (raw.type === 'list-models') this.replyModels();
+    if (raw.type === 'import-model' && raw.id) {
+      const parsed = parseClientMessage(data);
+      if (parsed.type === 'import-model') this.importModel(parsed);
+    }
     if (raw.type === 'cancel' && raw.id !== undefined && this.running.has(raw.id)) {
       const timer = this.running.get(raw.id);
       if (timer) clearTimeout(timer);
@@ -76,6 +107,37 @@ export class FakeBridgeSocket implements SocketLike {
       this.reply({ type: 'cancelled', id: raw.id });
     }
     if (raw.type === 'generate' && raw.id) this.generate(raw.id, data);
+  }
+
+  private welcome: WelcomeMessage;
+
+  private replyModels(): void {
+    const { models, loras, embeddings, checkpoints } = this.welcome.capabilities;
+    this.reply({ type: 'models', models, ...(loras ? { loras } : {}), ...(embeddings ? { embeddings } : {}), ...(checkpoints ? { checkpoints } : {}) });
+  }
+
+  /** import-model as the bridge runs it: a queued job, progress in phase 'import', done.model, then a models push. */
+  private importModel(raw: { id: string; source: string; name?: string | undefined }): void {
+    const caps = this.welcome.capabilities;
+    const file = caps.checkpoints?.find((c) => c.name === raw.source);
+    if (!file) {
+      this.reply({ type: 'error', id: raw.id, code: 'model_not_found', message: `No checkpoint ${raw.source} in the checkpoints folder.`, field: 'source' });
+      return;
+    }
+    const name = raw.name ?? raw.source.replace(/\.[^.]*$/, '');
+    this.reply({ type: 'queued', id: raw.id, position: 0 });
+    this.reply({ type: 'started', id: raw.id });
+    for (let step = 1; step <= 3; step++) this.reply({ type: 'progress', id: raw.id, step, total: 3, phase: 'import' });
+    this.reply({ type: 'done', id: raw.id, results: 0, model: name, timings: { totalMs: 1 } });
+    this.welcome = {
+      ...this.welcome,
+      capabilities: {
+        ...caps,
+        models: [...caps.models, { name, nativeSize: 512, inpainting: false, img2img: true, sizeMultiple: 64, family: 'sd1', defaults: { steps: 28, guidance: 6.5, scheduler: 'ddim', width: 512, height: 768 } }],
+        checkpoints: (caps.checkpoints ?? []).map((c) => (c.name === raw.source ? { ...c, imported: name } : c)),
+      },
+    };
+    this.replyModels();
   }
 
   close(): void {

@@ -73,6 +73,12 @@ export class FakeDocument implements PsDocument {
   selectionPlane: Plane | null = null;
   activeLayerId: number | null = null;
   historyStates: string[] = ['Open'];
+  /**
+   * Adobe does not specify the order createLayerGroup({ fromLayers }) leaves layers in.
+   * 'stacking' keeps their stacking order (what Layer > Group Layers does); 'argument' puts
+   * them in the order of the array, first on top, so code that depends on either gets caught.
+   */
+  groupOrder: 'stacking' | 'argument' = 'stacking';
   private layerObjects = new Map<number, FakeLayer>();
 
   constructor(
@@ -140,6 +146,38 @@ export class FakeDocument implements PsDocument {
     return this.layerObject(id);
   }
 
+  /**
+   * Layer.move (classes/layer.md, 23.0): placeBefore = right above `relativeId`, placeAfter =
+   * right below it (below a group's content), placeInside = top of the group `relativeId`.
+   * The layer moves with its content; the background layer does not move.
+   */
+  moveLayer(id: number, relativeId: number, placement: string): void {
+    const state = this.layerState(id);
+    const relative = this.layerState(relativeId);
+    if (state.background) throw new Error('Photoshop: the background layer cannot be moved');
+    if (id === relativeId || this.isInside(relative, id)) throw new Error('Photoshop: a layer cannot move relative to itself or its own content');
+    if (placement === 'placeInside' && relative.kind !== 'group') throw new Error('Photoshop: placeInside needs a group layer');
+    if (!['placeBefore', 'placeAfter', 'placeInside'].includes(placement)) throw new Error(`fake: move with ${placement} is not modelled`);
+    this.change('Move Layer', () => {
+      const moving = this.layerStates.filter((s) => s === state || this.isInside(s, id));
+      const rest = this.layerStates.filter((s) => !moving.includes(s));
+      let at: number;
+      if (placement === 'placeBefore') {
+        state.parentId = relative.parentId;
+        at = rest.indexOf(relative);
+      } else if (placement === 'placeInside') {
+        state.parentId = relative.id;
+        at = rest.indexOf(relative) + 1;
+      } else {
+        state.parentId = relative.parentId;
+        const block = rest.filter((s) => s === relative || this.isInside(s, relative.id));
+        at = rest.indexOf(block[block.length - 1] as LayerState) + 1;
+      }
+      rest.splice(at, 0, ...moving);
+      this.layerStates = rest;
+    });
+  }
+
   /** Direct children of a group (null: the top level), top first. */
   children(parentId: number | null): LayerState[] {
     return this.layerStates.filter((s) => s.parentId === parentId);
@@ -197,8 +235,14 @@ export class FakeDocument implements PsDocument {
     const rest = this.layerStates.filter((s) => !moving.includes(s));
     const firstBelow = this.layerStates.slice(this.layerStates.indexOf(top)).find((s) => !moving.includes(s));
     const at = firstBelow ? rest.indexOf(firstBelow) : rest.length;
+    let inside = moving;
+    if (this.groupOrder === 'argument') {
+      const order = [...ids];
+      const blockOf = (r: LayerState) => moving.filter((s) => s === r || this.isInside(s, r.id));
+      inside = [...roots].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id)).flatMap(blockOf);
+    }
     for (const r of roots) r.parentId = group.id;
-    rest.splice(at, 0, group, ...moving);
+    rest.splice(at, 0, group, ...inside);
     this.layerStates = rest;
   }
 

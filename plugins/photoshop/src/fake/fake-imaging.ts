@@ -16,15 +16,22 @@ export interface ImagingHost {
  * Colour conversions between different profiles are not modelled: they throw.
  */
 export class FakeImaging implements PsImaging {
+  /** Every getPixels call, in order (tests check what was read, and at what size). */
+  readonly getPixelsCalls: PsGetPixelsOptions[] = [];
+  /** Profile conversions Photoshop would have made ("from → to"); modelled as identity. */
+  readonly conversions: string[] = [];
+  /** When set, encodeImageData rejects with it (a test of how failures are shown). */
+  encodeFailure: Error | null = null;
+
   constructor(private readonly host: ImagingHost) {}
 
   async getPixels(options: PsGetPixelsOptions): Promise<{ imageData: PsImageData; sourceBounds: PsBounds; level: number }> {
+    this.getPixelsCalls.push({ ...options });
     const doc = this.host.document(options.documentID);
-    if (options.targetSize) throw new Error('fake imaging: targetSize scaling is not modelled');
     const canvas: Box = { left: 0, top: 0, width: doc.width, height: doc.height };
     const requested = options.sourceBounds ? checkedBox(options.sourceBounds) : null;
     const depth = requestedDepth(options.componentSize, doc.depth);
-    checkColour(doc, options.colorSpace, options.colorProfile);
+    this.checkColour(doc, options.colorSpace, options.colorProfile);
 
     let box: Box | null;
     let hasAlpha: boolean;
@@ -43,22 +50,42 @@ export class FakeImaging implements PsImaging {
       floats = (b) => layerFloats(doc, layer.id, b);
     }
     if (!box) throw new Error('Photoshop: the requested area contains no pixels');
-    const rgba = floats(box);
     const components = hasAlpha ? 4 : 3;
-    const samples = allocate(depth, box.width * box.height * components);
-    for (let p = 0; p < box.width * box.height; p++) {
+    if (options.applyAlpha === true && hasAlpha) throw new Error('fake imaging: applyAlpha is not modelled');
+    const scaled = scaledRead(box, requested ?? box, options.targetSize);
+    const rgba = scaled ? shrink(floats(box), box, scaled.width, scaled.height) : floats(box);
+    const out = scaled ?? box;
+    const samples = allocate(depth, out.width * out.height * components);
+    for (let p = 0; p < out.width * out.height; p++) {
       for (let c = 0; c < components; c++) samples[p * components + c] = fromUnit(rgba[p * 4 + c] ?? 0, depth);
     }
-    if (options.applyAlpha === true && hasAlpha) throw new Error('fake imaging: applyAlpha is not modelled');
-    const image = new FakeImageData(box.width, box.height, components, depth, 'RGB', options.colorProfile ?? doc.colorProfileName, samples, this.host.liveImages);
-    return { imageData: image, sourceBounds: boxToBounds(box), level: 0 };
+    const image = new FakeImageData(out.width, out.height, components, depth, 'RGB', options.colorProfile ?? doc.colorProfileName, samples, this.host.liveImages);
+    // Scaled reads come from a pyramid level, with bounds relative to that level (imaging.md).
+    const level = scaled?.level ?? 0;
+    const f = 2 ** level;
+    const bounds = boxToBounds(box);
+    return { imageData: image, sourceBounds: { left: Math.floor(bounds.left / f), top: Math.floor(bounds.top / f), right: Math.ceil(bounds.right / f), bottom: Math.ceil(bounds.bottom / f) }, level };
+  }
+
+  /**
+   * Colour checks: the imaging API works on RGB, Grayscale and Lab documents only; another
+   * profile than the document's is converted by Photoshop (recorded here, values unchanged).
+   */
+  private checkColour(doc: FakeDocument, space: string | undefined, profile: string | undefined): void {
+    const docSpace = doc.mode === 'RGBColorMode' ? 'RGB' : doc.mode === 'grayscaleMode' ? 'Grayscale' : doc.mode === 'labColorMode' ? 'Lab' : null;
+    if (docSpace === null) throw new Error(`Photoshop: the imaging API does not support ${doc.mode} documents`);
+    if (space !== undefined && space !== docSpace) throw new Error(`fake imaging: conversion ${docSpace} → ${space} is not modelled`);
+    if (profile !== undefined && profile !== '' && profile !== doc.colorProfileName) this.conversions.push(`${doc.colorProfileName} → ${profile}`);
   }
 
   async putPixels(options: { documentID?: number; layerID: number; imageData: PsImageData; replace?: boolean; targetBounds?: { left: number; top: number } }): Promise<void> {
     const doc = this.host.document(options.documentID);
     const image = own(options.imageData);
     if (image.colorSpace !== 'RGB') throw new Error('Photoshop: putPixels needs RGB image data for an RGB document');
-    checkColour(doc, image.colorSpace, image.colorProfile);
+    this.checkColour(doc, image.colorSpace, image.colorProfile);
+    if (image.componentSize !== doc.depth) {
+      throw new Error(`Photoshop: putPixels needs ${doc.depth}-bit image data for a ${doc.depth}-bit document (got ${image.componentSize}-bit)`);
+    }
     if (image.components !== 3 && image.components !== 4) throw new Error('Photoshop: putPixels needs 3 or 4 components');
     const layer = doc.layerState(options.layerID);
     if (layer.kind === 'group') throw new Error('Photoshop: a group has no pixels of its own to replace');
@@ -105,6 +132,7 @@ export class FakeImaging implements PsImaging {
     const doc = this.host.document(options.documentID);
     const image = own(options.imageData);
     if (image.components !== 1 || image.colorSpace !== 'Grayscale') throw new Error('Photoshop: a layer mask needs one grayscale component');
+    if (image.componentSize !== doc.depth) throw new Error(`Photoshop: putLayerMask needs ${doc.depth}-bit data for a ${doc.depth}-bit document`);
     const layer = doc.layerState(options.layerID);
     if (layer.background) throw new Error('Photoshop: the background layer cannot have a mask');
     if (layer.kind === 'group') throw new Error('fake imaging: group masks are not modelled');
@@ -135,7 +163,11 @@ export class FakeImaging implements PsImaging {
 
   async encodeImageData(options: { imageData: PsImageData; base64?: boolean }): Promise<number[] | string> {
     const image = own(options.imageData);
-    if (image.colorSpace !== 'RGB') throw new Error('Photoshop: encodeImageData needs RGB data');
+    if (this.encodeFailure) throw this.encodeFailure;
+    // As Adobe's imaging sample: 8-bit RGB without alpha (a JPEG has none).
+    if (image.colorSpace !== 'RGB' || image.components !== 3 || image.componentSize !== 8) {
+      throw new Error(`Photoshop: encodeImageData needs 8-bit RGB without alpha (got ${image.components} components, ${image.componentSize}-bit ${image.colorSpace})`);
+    }
     // Not a JPEG: a BMP, which browsers also sniff and decode; enough to show previews in tests.
     const bytes = bmp(image);
     if (options.base64 !== true) return Array.from(bytes);
@@ -164,13 +196,38 @@ function requestedDepth(componentSize: number | undefined, docDepth: 8 | 16 | 32
   throw new Error(`Photoshop: invalid componentSize ${componentSize}`);
 }
 
-function checkColour(doc: FakeDocument, space: string | undefined, profile: string | undefined): void {
-  const docSpace = doc.mode === 'RGBColorMode' ? 'RGB' : doc.mode === 'grayscaleMode' ? 'Grayscale' : doc.mode === 'labColorMode' ? 'Lab' : null;
-  if (docSpace === null) throw new Error(`Photoshop: the imaging API does not support ${doc.mode} documents`);
-  if (space !== undefined && space !== docSpace) throw new Error(`fake imaging: conversion ${docSpace} → ${space} is not modelled`);
-  if (profile !== undefined && profile !== '' && profile !== doc.colorProfileName) {
-    throw new Error(`fake imaging: conversion ${doc.colorProfileName} → ${profile} is not modelled`);
+/**
+ * A read at `targetSize` (imaging.md): never scaled up; the trimmed `box` shrinks by the same
+ * factor as the requested area; the level is the pyramid level Photoshop would pick.
+ */
+function scaledRead(box: Box, requested: Box, target: { width?: number; height?: number } | undefined): { width: number; height: number; level: number } | null {
+  if (!target || (target.width === undefined && target.height === undefined)) return null;
+  const sx = target.width !== undefined ? target.width / requested.width : Number.POSITIVE_INFINITY;
+  const sy = target.height !== undefined ? target.height / requested.height : Number.POSITIVE_INFINITY;
+  const scale = Math.min(sx, sy);
+  if (scale >= 1) return null;
+  const level = Math.max(0, Math.floor(Math.log2(1 / scale)));
+  return { width: Math.max(1, Math.round(box.width * scale)), height: Math.max(1, Math.round(box.height * scale)), level };
+}
+
+/** Box-filter shrink of 0..1 RGBA floats. */
+function shrink(src: Float32Array, box: Box, width: number, height: number): Float32Array {
+  const out = new Float32Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.floor((y * box.height) / height);
+    const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * box.height) / height));
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.floor((x * box.width) / width);
+      const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * box.width) / width));
+      const n = (y1 - y0) * (x1 - x0);
+      for (let c = 0; c < 4; c++) {
+        let sum = 0;
+        for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += src[(yy * box.width + xx) * 4 + c] ?? 0;
+        out[(y * width + x) * 4 + c] = sum / n;
+      }
+    }
   }
+  return out;
 }
 
 function layerFloats(doc: FakeDocument, id: number, box: Box): Float32Array {

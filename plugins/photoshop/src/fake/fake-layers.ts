@@ -1,4 +1,4 @@
-import type { PsBounds, PsLayer, PsLayerList } from '../host/ps-api.js';
+import type { PsBounds, PsElementPlacement, PsLayer, PsLayerList } from '../host/ps-api.js';
 import type { Box, FakeDocument } from './fake-document.js';
 
 /** Layer kinds the fake models (Constants.LayerKind values). */
@@ -67,6 +67,10 @@ export class FakeLayer implements PsLayer {
   get parent(): PsLayer | null {
     const parentId = this.state.parentId;
     return parentId === null ? null : this.doc.layerObject(parentId);
+  }
+
+  async move(relativeObject: PsLayer, insertLocation: PsElementPlacement): Promise<void> {
+    this.doc.moveLayer(this.id, relativeObject.id, String(insertLocation));
   }
 
   get layers(): PsLayerList | null {

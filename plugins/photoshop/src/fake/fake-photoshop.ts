@@ -1,4 +1,4 @@
-import type { PhotoshopApi, PsApp, PsCore, PsDocument, PsDocumentList, PsExecutionContext } from '../host/ps-api.js';
+import type { PhotoshopApi, PsApp, PsConstants, PsCore, PsElementPlacement, PsDocument, PsDocumentList, PsExecutionContext } from '../host/ps-api.js';
 import { FakeDocument, type Box, type LayerState } from './fake-document.js';
 import { allocate, fromUnit, type FakeImageData } from './fake-image-data.js';
 import { FakeImaging } from './fake-imaging.js';
@@ -63,6 +63,15 @@ export class FakePhotoshop implements PhotoshopApi {
     const active = this.activeId === null ? null : (docs.find((d) => d.id === this.activeId) ?? null);
     return { activeDocument: active, documents: list };
   }
+
+  /** Constants.ElementPlacement's values as Photoshop defines them (string enum). */
+  readonly constants: PsConstants = {
+    ElementPlacement: {
+      PLACEBEFORE: 'placeBefore' as PsElementPlacement,
+      PLACEAFTER: 'placeAfter' as PsElementPlacement,
+      PLACEINSIDE: 'placeInside' as PsElementPlacement,
+    },
+  };
 
   get core(): PsCore {
     return { executeAsModal: (target, options) => this.executeAsModal(target, options) };

@@ -1,7 +1,7 @@
 import { BridgeError } from '@latent-bridge/shared';
 import { boundsFromRect, intersect, rectFromBounds, sameSize, type Rect } from '../core/geometry.js';
 import type { ColorMode, DocumentInfo, HostAdapter, PastedStack, PasteItem, SelectionMask, SourceRegion } from '../core/host.js';
-import { placeGray, placeRgba, to8Bit, ps16To8 } from '../core/pixels.js';
+import { placeGray, placeRgba, rgbaToRgbOnWhite, to16BitPs, to8Bit, ps16To8 } from '../core/pixels.js';
 import { GRAY_PROFILE, SRGB_PROFILE, type PhotoshopApi, type PsDocument, type PsExecutionContext, type PsImageData, type PsLayer, type PsLayerList } from './ps-api.js';
 
 const MODES: Readonly<Record<string, ColorMode>> = {
@@ -35,23 +35,51 @@ export class PhotoshopHost implements HostAdapter {
     return doc ? describe(doc) : null;
   }
 
-  async readRegion(documentId: number, rect: Rect, withMask: boolean): Promise<SourceRegion> {
+  async readRegion(documentId: number, rect: Rect, withMask: boolean, targetSize?: { width: number; height: number }): Promise<SourceRegion> {
     return this.modal('Read pixels for latent-bridge', async () => {
       const doc = this.requireDocument(documentId);
-      const bounds = boundsFromRect(rect);
-      const got = await this.ps.imaging.getPixels({
-        documentID: doc.id,
-        sourceBounds: bounds,
-        componentSize: 8,
-        colorSpace: 'RGB',
-        colorProfile: SRGB_PROFILE,
-      });
-      // getPixels trims to where pixels exist, so the answer may be smaller than asked.
-      const rgba = await withData(got.imageData, (data, image) =>
-        placeRgba(to8Bit(data, image.componentSize), image.components, rectFromBounds(got.sourceBounds), rect),
-      );
+      const pixels = (targetSize && (targetSize.width < rect.width || targetSize.height < rect.height) ? await this.readScaled(doc, rect, targetSize) : null)
+        ?? { rgba: await this.readFull(doc, rect), size: { width: rect.width, height: rect.height } };
       const mask = withMask ? await this.readSelection(doc, rect) : null;
-      return { rect, rgba, mask };
+      return { rect, ...pixels, mask };
+    });
+  }
+
+  async readSelectionMask(documentId: number, rect: Rect): Promise<SelectionMask> {
+    return this.modal('Read selection for latent-bridge', async () => this.readSelection(this.requireDocument(documentId), rect));
+  }
+
+  /** The composite over `rect` at full size, 8-bit sRGB RGBA. */
+  private async readFull(doc: PsDocument, rect: Rect): Promise<Uint8Array> {
+    const got = await this.ps.imaging.getPixels({
+      documentID: doc.id,
+      sourceBounds: boundsFromRect(rect),
+      componentSize: 8,
+      colorSpace: 'RGB',
+      colorProfile: SRGB_PROFILE,
+    });
+    // getPixels trims to where pixels exist, so the answer may be smaller than asked.
+    return withData(got.imageData, (data, image) => placeRgba(to8Bit(data, image.componentSize), image.components, rectFromBounds(got.sourceBounds), rect));
+  }
+
+  /**
+   * A scaled read (imaging.md targetSize: Photoshop may use a cached pyramid level, and then
+   * answers bounds relative to that level). Used only when the answer covers the whole target;
+   * a trimmed one (transparent edges) is dropped and the caller reads at full size instead.
+   */
+  private async readScaled(doc: PsDocument, rect: Rect, target: { width: number; height: number }): Promise<{ rgba: Uint8Array; size: { width: number; height: number } } | null> {
+    const got = await this.ps.imaging.getPixels({
+      documentID: doc.id,
+      sourceBounds: boundsFromRect(rect),
+      targetSize: { width: target.width, height: target.height },
+      componentSize: 8,
+      colorSpace: 'RGB',
+      colorProfile: SRGB_PROFILE,
+    });
+    return withData(got.imageData, (data, image) => {
+      if (image.width !== target.width || image.height !== target.height) return null;
+      const whole = { left: 0, top: 0, width: image.width, height: image.height };
+      return { rgba: placeRgba(to8Bit(data, image.componentSize), image.components, whole, whole), size: { width: image.width, height: image.height } };
     });
   }
 
@@ -75,10 +103,17 @@ export class PhotoshopHost implements HostAdapter {
       for (const item of items) layers.push(await this.addResultLayer(doc, item));
       const group = await doc.createLayerGroup({ name: groupName, fromLayers: layers });
       if (!group) throw new BridgeError('internal', 'Photoshop did not create the layer group.');
-      const inGroup = idsOf(group.layers);
+      // Adobe leaves the order inside the new group unspecified: place every layer explicitly,
+      // the last item on top and each earlier one right below the next (Layer.move).
       const expected = layers.map((l) => l.id).reverse();
-      if (inGroup.join() !== expected.join()) {
-        throw new BridgeError('internal', `Photoshop grouped the layers as ${inGroup.join(', ')} instead of ${expected.join(', ')} (top first).`);
+      if (idsOf(group.layers).join() !== expected.join()) {
+        const top = layers[layers.length - 1];
+        if (top && top.parent?.id !== group.id) await top.move(group, this.ps.constants.ElementPlacement.PLACEINSIDE);
+        for (let i = layers.length - 2; i >= 0; i--) {
+          const layer = layers[i];
+          const above = layers[i + 1];
+          if (layer && above) await layer.move(above, this.ps.constants.ElementPlacement.PLACEAFTER);
+        }
       }
       items.forEach((item, i) => {
         const layer = layers[i];
@@ -124,11 +159,13 @@ export class PhotoshopHost implements HostAdapter {
   }
 
   async previewUrl(rgba: Uint8Array, width: number, height: number): Promise<string> {
-    // UXP <img> takes JPEG data URLs (imaging.md, encodeImageData).
-    const image = await this.ps.imaging.createImageDataFromBuffer(rgba, {
+    // UXP <img> takes JPEG data URLs (imaging.md, encodeImageData); Adobe's sample encodes 8-bit
+    // RGB without alpha, and JPEG has none, so alpha is matted away first.
+    const image = await this.ps.imaging.createImageDataFromBuffer(rgbaToRgbOnWhite(rgba), {
       width,
       height,
-      components: 4,
+      components: 3,
+      chunky: true,
       colorSpace: 'RGB',
       colorProfile: SRGB_PROFILE,
     });
@@ -144,7 +181,10 @@ export class PhotoshopHost implements HostAdapter {
   private async addResultLayer(doc: PsDocument, item: PasteItem): Promise<PsLayer> {
     const layer = await doc.createPixelLayer({ name: item.name });
     if (!layer) throw new BridgeError('internal', 'Photoshop did not create the result layer.');
-    const image = await this.ps.imaging.createImageDataFromBuffer(item.rgba, {
+    // A 16-bit document takes 16-bit data in Photoshop's 0..32768 range (imaging.md); 32-bit
+    // documents are refused before a job starts (core/plan.ts).
+    const pixels = doc.bitsPerChannel === 'bitDepth16' ? to16BitPs(item.rgba) : item.rgba;
+    const image = await this.ps.imaging.createImageDataFromBuffer(pixels, {
       width: item.rect.width,
       height: item.rect.height,
       components: 4,

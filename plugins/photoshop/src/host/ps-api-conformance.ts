@@ -3,7 +3,7 @@
 import type * as RealPhotoshop from 'photoshop';
 import type { PhotoshopApi } from './ps-api.js';
 
-type Real = Pick<typeof RealPhotoshop, 'app' | 'core' | 'imaging'>;
+type Real = Pick<typeof RealPhotoshop, 'app' | 'core' | 'imaging' | 'constants'>;
 
 export function asPhotoshopApi(real: Real): PhotoshopApi {
   return real;

@@ -98,6 +98,11 @@ export interface PsLayer {
   readonly parent: PsLayer | null;
   /** A group's layers, top first; null for other kinds (classes/layer.md, 23.0). */
   readonly layers: PsLayerList | null;
+  /**
+   * Moves the layer relative to another (classes/layer.md, 23.0; typed as returning void in
+   * @types/photoshop, awaited anyway). Constants.ElementPlacement values.
+   */
+  move(relativeObject: PsLayer, insertLocation: PsElementPlacement): Promise<void> | void;
 }
 
 export interface PsSelection {
@@ -167,16 +172,35 @@ export interface PsCore {
   ): Promise<T>;
 }
 
+/** Constants.ElementPlacement as @types/photoshop declares it (a string enum: "placeAfter", …). */
+export type PsElementPlacement = (typeof import('photoshop'))['constants']['ElementPlacement'][keyof (typeof import('photoshop'))['constants']['ElementPlacement']];
+
+export interface PsConstants {
+  readonly ElementPlacement: {
+    readonly PLACEBEFORE: PsElementPlacement;
+    readonly PLACEAFTER: PsElementPlacement;
+    readonly PLACEINSIDE: PsElementPlacement;
+  };
+}
+
 export interface PhotoshopApi {
   readonly app: PsApp;
   readonly core: PsCore;
   readonly imaging: PsImaging;
+  readonly constants: PsConstants;
 }
 
 /** The subset of the `uxp` module the panel uses. */
 export interface UxpApi {
   readonly entrypoints: {
-    setup(options: { panels: Record<string, { show?(event?: unknown): void; hide?(event?: unknown): void }> }): void;
+    setup(options: { panels: Record<string, { create?(root?: unknown): void; show?(root?: unknown): void; hide?(event?: unknown): void }> }): void;
+  };
+  readonly storage: {
+    readonly secureStorage: {
+      getItem(key: string): Promise<Uint8Array>;
+      setItem(key: string, value: string | ArrayBuffer | Uint8Array): Promise<void>;
+      removeItem(key: string): Promise<void>;
+    };
   };
 }
 

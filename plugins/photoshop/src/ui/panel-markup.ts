@@ -1,3 +1,5 @@
+import { modelSectionMarkup } from './model-section.js';
+
 /**
  * The panel's markup: Spectrum UXP widgets (sp-*), one column so it stays usable at the
  * manifest's minimum width. Element ids are the controller's handles.
@@ -54,12 +56,10 @@ export function panelMarkup(): string {
     <div class="status-line"><span id="conn-dot" class="dot off"></span><sp-body size="s" id="conn-state">Not connected</sp-body>
       <sp-action-button id="connect" size="s">Connect</sp-action-button></div>
     ${field('server-url', 'Bridge address', 'ws://127.0.0.1:7450/ws')}
-    ${field('token', 'Token', '', 'type="password" placeholder="latent-bridge token"')}
+    ${field('token', 'Token', '', 'placeholder="latent-bridge token"')}
   </section>
   <section class="group">
-    <div class="row"><sp-label>Model</sp-label><div class="inline">
-      <sp-picker id="model" size="s" label="Model"><sp-menu slot="options"></sp-menu></sp-picker>
-      <sp-action-button id="refresh-models" size="s" quiet title="Refresh models">↻</sp-action-button></div></div>
+    ${modelSectionMarkup()}
     ${picker('mode', 'Mode', MODE_ITEMS)}
     <sp-body size="xs" id="mode-hint" class="hint">No document open</sp-body>
     ${picker('img2img-scope', 'Image to image', SCOPE_ITEMS)}
@@ -73,10 +73,10 @@ export function panelMarkup(): string {
     <div class="pair">${field('steps', 'Steps', '20', 'type="number"')}${field('guidance', 'Guidance', '7', 'type="number"')}</div>
     ${picker('scheduler', 'Scheduler', [])}
     <div class="row"><sp-label for="seed">Seed</sp-label><div class="inline">
-      <sp-textfield id="seed" size="s" type="number" placeholder="random"></sp-textfield>
+      <sp-textfield id="seed" size="s" placeholder="random"></sp-textfield>
       <sp-checkbox id="seed-lock" size="s">Lock</sp-checkbox></div>
       <sp-action-button id="reuse-seed" size="s">Reuse seed of this layer</sp-action-button></div>
-    <div class="pair">${field('variation-seed', 'Variation seed', '', 'type="number" placeholder="none"')}
+    <div class="pair">${field('variation-seed', 'Variation seed', '', 'placeholder="none"')}
       <div class="row">${slider('variation-strength', 'Variation strength', 0, 1, 0.05, 0)}</div></div>
     <sp-action-button id="more-like-this" size="s" title="The chosen result's seed with a new variation seed">More like this</sp-action-button>
     ${slider('strength', 'Strength', 0, 1, 0.05, 0.75)}
@@ -87,7 +87,7 @@ export function panelMarkup(): string {
     <div id="animation-area" class="sub" hidden>
       <sp-detail>Animation</sp-detail>
       ${textarea('anim-to-prompt', 'To prompt', 'Last frame (empty: same prompt)')}
-      <div class="pair">${field('anim-frames', 'Frames', '8', 'type="number"')}${field('anim-to-seed', 'To seed', '', 'type="number" placeholder="same seed"')}</div>
+      <div class="pair">${field('anim-frames', 'Frames', '8', 'type="number"')}${field('anim-to-seed', 'To seed', '', 'placeholder="same seed"')}</div>
       ${slider('anim-chain', 'Chain strength (0: off)', 0, 0.95, 0.05, 0)}
     </div>
     <div id="prompt-list-area" class="sub" hidden>
@@ -105,7 +105,8 @@ export function panelMarkup(): string {
   </section>
   <section class="group" id="progress-area">
     <sp-progressbar id="progress" max="100" value="0" size="s"><sp-label slot="label" id="progress-label">Idle</sp-label></sp-progressbar>
-    <img id="preview" class="preview" alt="Live preview" />
+    <img id="preview" class="preview" alt="Live preview" hidden />
+    <sp-body size="xs" id="preview-note" class="preview-note" hidden></sp-body>
   </section>
   <section class="group" id="error-area" hidden>
     <sp-body size="s" id="error-text" class="error"></sp-body>

@@ -12,6 +12,11 @@ test('panel screenshot with the fake host (headless Chromium)', { skip: chromium
   const full = path.join(root, 'screenshots', 'panel.png');
   const dom = await renderPanelScreenshot(root, full, { width: 300, height: 1500 }, chromium as string);
   assert.match(dom, /data-ready="yes"/, dom.slice(0, 2000));
+  // The page removes what UXP 7 lacks (toggleAttribute, replaceChildren, AbortSignal events):
+  // reaching "ready" means the panel mounted, connected and ran a job without them.
+  assert.match(dom, /data-token-place="gone,a1b2c3d4e5"/, 'the token moved from localStorage to secure storage');
+  assert.match(dom, /data-big-seed="4294967295"/, 'a seed above ±214,748.36 survives the seed field');
+  assert.doesNotMatch(dom, /id="token"[^>]*type="password"/);
   // What the panel shows after connecting and one finished job on the fake host and bridge.
   assert.match(dom, /id="conn-state"[^>]*>Connected · latent-bridge\/0\.1\.0</);
   assert.match(dom, /id="mode-hint"[^>]*>Animation of 4 frames as layers · selection 61×47 at 37,29 · 16-bit</);

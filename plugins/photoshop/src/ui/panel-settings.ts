@@ -1,10 +1,22 @@
-import { DEFAULT_SETTINGS, type Img2ImgScope, type JobKind, type JobSettings, type MixMode, type ModeChoice, type SizeChoice } from '../core/settings.js';
+import { DEFAULT_SETTINGS, parseSeed, type LoraChoice, type Img2ImgScope, type JobKind, type JobSettings, type MixMode, type ModeChoice, type SizeChoice } from '../core/settings.js';
 import { byId, checkedOf, numberOf, pickerValue, setChecked, setPickerValue, setText, textOf } from './widgets.js';
 
 /** The panel's controls ↔ JobSettings (reading a job's settings, restoring the last ones). */
-export function readSettings(root: ParentNode): JobSettings {
+/**
+ * `strict`: a seed that is not a whole number 0 … 2³²−1 throws (a job); otherwise it reads as
+ * none (hints, showing the right controls).
+ */
+export function readSettings(root: ParentNode, strict = true, loras: readonly LoraChoice[] = []): JobSettings {
   const n = (id: string, fallback: number) => numberOf(byId(root, id), fallback);
-  const seedText = textOf(byId(root, 'seed')).trim();
+  const seedOf = (id: string, label: string): number | null => {
+    try {
+      return parseSeed(textOf(byId(root, id)), id, label);
+    } catch (err) {
+      if (strict) throw err;
+      return null;
+    }
+  };
+  const seed = seedOf('seed', 'Seed');
   return {
     model: pickerValue(byId(root, 'model')),
     mode: (pickerValue(byId(root, 'mode')) || 'auto') as ModeChoice,
@@ -14,7 +26,7 @@ export function readSettings(root: ParentNode): JobSettings {
     steps: Math.round(n('steps', DEFAULT_SETTINGS.steps)),
     guidance: n('guidance', DEFAULT_SETTINGS.guidance),
     scheduler: pickerValue(byId(root, 'scheduler')) || DEFAULT_SETTINGS.scheduler,
-    seed: checkedOf(byId(root, 'seed-lock')) && seedText !== '' ? Math.round(Number(seedText)) : null,
+    seed: checkedOf(byId(root, 'seed-lock')) ? seed : null,
     strength: n('strength', DEFAULT_SETTINGS.strength),
     batch: Math.max(1, Math.round(n('batch', 1))),
     grow: Math.round(n('grow', 0)),
@@ -23,15 +35,16 @@ export function readSettings(root: ParentNode): JobSettings {
     size: (pickerValue(byId(root, 'size')) || 'canvas') as SizeChoice,
     customWidth: Math.round(n('custom-width', 512)),
     customHeight: Math.round(n('custom-height', 512)),
-    variationSeed: optionalSeed(root, 'variation-seed'),
+    variationSeed: seedOf('variation-seed', 'Variation seed'),
     variationStrength: Math.min(1, Math.max(0, n('variation-strength', 0))),
     mixMode: (pickerValue(byId(root, 'mix-mode')) || 'embeddings') as MixMode,
     jobKind: (pickerValue(byId(root, 'job-kind')) || 'single') as JobKind,
     animationFrames: Math.round(n('anim-frames', DEFAULT_SETTINGS.animationFrames)),
     animationToPrompt: textOf(byId(root, 'anim-to-prompt')),
-    animationToSeed: optionalSeed(root, 'anim-to-seed'),
+    animationToSeed: seedOf('anim-to-seed', 'To seed'),
     animationChain: Math.min(0.95, Math.max(0, n('anim-chain', 0))),
     promptList: textOf(byId(root, 'prompt-list')),
+    loras: loras.map((l) => ({ ...l })),
   };
 }
 
@@ -54,10 +67,4 @@ export function restoreSettings(root: ParentNode, s: JobSettings): void {
 /** A whole number 0 … 2^32−1 for a new variation seed. */
 export function randomSeed(): number {
   return Math.floor(Math.random() * 0x1_0000_0000);
-}
-
-function optionalSeed(root: ParentNode, id: string): number | null {
-  const text = textOf(byId(root, id)).trim();
-  const n = Number(text);
-  return text === '' || !Number.isFinite(n) ? null : Math.max(0, Math.round(n));
 }

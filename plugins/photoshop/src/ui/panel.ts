@@ -4,29 +4,27 @@ import type { DocumentInfo, HostAdapter } from '../core/host.js';
 import { seedFromLayerName } from '../core/layer-name.js';
 import { plainError } from '../core/plain-words.js';
 import { runJob } from '../core/run-job.js';
-import { fitWithin, resizeRgba } from '../core/pixels.js';
+import { fitBox, fitWithin, resizeRgba } from '../core/pixels.js';
 import { DEFAULT_SETTINGS, type JobSettings } from '../core/settings.js';
 import { documentHint } from './document-hint.js';
 import { panelMarkup } from './panel-markup.js';
 import { randomSeed, readSettings, restoreSettings } from './panel-settings.js';
-import { byId, checkedOf, pickerValue, setChecked, setDisabled, setPickerItems, setText, textOf } from './widgets.js';
+import { ModelSection } from './model-section.js';
+import { TokenField, type KeyValueStore, type SecretStore } from './token-field.js';
 
-/** Where the panel remembers the address, token and last settings (localStorage in UXP). */
-export interface KeyValueStore {
-  getItem(key: string): string | null;
-  setItem(key: string, value: string): void;
-}
+export type { KeyValueStore, SecretStore } from './token-field.js';
+import { byId, checkedOf, pickerValue, setChecked, setChildren, setDisabled, setPickerItems, setPickerValue, setText, textOf } from './widgets.js';
 
 export interface PanelDeps {
   host: HostAdapter;
   client: BridgeClient;
   store: KeyValueStore;
+  secrets: SecretStore;
   /** Called with the new address/token so the client reconnects with them. */
   configureClient(url: string, token: string): void;
 }
 
 const KEY_URL = 'latent-bridge.url';
-const KEY_TOKEN = 'latent-bridge.token';
 const KEY_SETTINGS = 'latent-bridge.settings';
 
 /** Variation strength "More like this" sets when none is chosen: close to the original. */
@@ -34,12 +32,18 @@ const MORE_LIKE_THIS_STRENGTH = 0.25;
 
 /** Thumbnail size in the results strip (2× its CSS size for HiDPI screens). */
 const THUMB_PIXELS = 112 * 112;
+const THUMB_SIDE = 56;
+/** The live preview's display box in CSS pixels. */
+const PREVIEW_BOX = { width: 220, height: 160 } as const;
 
 
 export interface ResultThumb {
   layerId: number;
   url: string;
   seed: number;
+  /** Display size in CSS pixels (the thumbnail's aspect within THUMB_SIDE²). */
+  width?: number;
+  height?: number;
 }
 
 
@@ -49,10 +53,26 @@ export class Panel {
   private results: { documentId: number; thumbs: ResultThumb[]; chosen: number } | null = null;
   private nativeSize = 512;
   private sizeMultiple: number | undefined;
+  private readonly token: TokenField;
+  /** Resolves once the token has been read from secure storage. */
+  readonly ready: Promise<void>;
+
+  readonly models: ModelSection;
 
   constructor(private readonly root: HTMLElement, private readonly deps: PanelDeps) {
     root.innerHTML = panelMarkup();
+    this.models = new ModelSection(root, deps.client, {
+      applyDefaults: (d) => this.applyDefaults(d),
+      modelChanged: (model) => {
+        if (!model) return;
+        this.nativeSize = model.nativeSize;
+        this.sizeMultiple = model.sizeMultiple;
+      },
+      showError: (err) => this.showError(err),
+    });
     this.restore();
+    this.token = new TokenField(root, deps, (err) => this.showError(err));
+    this.ready = this.token.load();
     this.wire();
     this.showConnection(deps.client.state);
     deps.client.onStateChange((state) => this.showConnection(state));
@@ -62,19 +82,18 @@ export class Panel {
   async refreshDocument(): Promise<DocumentInfo | null> {
     const doc = await this.deps.host.activeDocument().catch(() => null);
     const hint = byId(this.root, 'mode-hint');
-    hint.textContent = doc ? documentHint(doc, this.settings()) : 'No document open';
+    hint.textContent = doc ? documentHint(doc, readSettings(this.root, false)) : 'No document open';
     return doc;
   }
 
   async connect(): Promise<void> {
     this.clearError();
     try {
+      await this.ready;
       const welcome = await this.deps.client.connect();
-      const models = welcome.capabilities.models;
       const settings = this.loadSettings();
-      setPickerItems(byId(this.root, 'model'), models.map((m) => m.name), settings.model);
       setPickerItems(byId(this.root, 'scheduler'), welcome.capabilities.schedulers, settings.scheduler);
-      this.pickNativeSize();
+      this.models.fill(welcome, settings.model);
     } catch (err) {
       this.showError(err);
     }
@@ -82,13 +101,28 @@ export class Panel {
 
   /** Collects the controls into job settings. */
   settings(): JobSettings {
-    return readSettings(this.root);
+    return readSettings(this.root, true, this.models.loras);
+  }
+
+  /** A model was picked: its defaults go into the controls (the user can still change them). */
+  private applyDefaults(d: Partial<Pick<JobSettings, 'steps' | 'guidance' | 'scheduler' | 'customWidth' | 'customHeight'>>): void {
+    if (d.steps !== undefined) setText(byId(this.root, 'steps'), String(d.steps));
+    if (d.guidance !== undefined) setText(byId(this.root, 'guidance'), String(d.guidance));
+    if (d.scheduler !== undefined) setPickerValue(byId(this.root, 'scheduler'), d.scheduler);
+    if (d.customWidth !== undefined) setText(byId(this.root, 'custom-width'), String(d.customWidth));
+    if (d.customHeight !== undefined) setText(byId(this.root, 'custom-height'), String(d.customHeight));
   }
 
   async generate(): Promise<void> {
     if (this.abort) return;
     this.clearError();
-    const settings = this.settings();
+    let settings: JobSettings;
+    try {
+      settings = this.settings();
+    } catch (err) {
+      this.showError(err);
+      return;
+    }
     this.deps.store.setItem(KEY_SETTINGS, JSON.stringify(settings));
     this.abort = new AbortController();
     this.setRunning(true);
@@ -124,16 +158,21 @@ export class Panel {
 
   cancel(): void {
     this.abort?.abort();
+    // Straight to the bridge: the job does not have to notice the aborted signal first.
+    if (this.abort) this.deps.client.cancelAll();
   }
 
   /** Thumbnails of the last job; clicking one shows that variant only. */
   renderResults(documentId: number, thumbs: ResultThumb[]): void {
     this.results = { documentId, thumbs, chosen: thumbs[0]?.layerId ?? -1 };
     const strip = byId(this.root, 'results');
-    strip.replaceChildren(
-      ...thumbs.map((thumb, i) => {
+    setChildren(
+      strip,
+      thumbs.map((thumb, i) => {
         const img = this.root.ownerDocument.createElement('img');
         img.src = thumb.url;
+        img.style.width = `${thumb.width ?? THUMB_SIDE}px`;
+        img.style.height = `${thumb.height ?? THUMB_SIDE}px`;
         img.title = `${thumbs.length > 1 ? `${i + 1} of ${thumbs.length} · ` : ''}Seed ${thumb.seed}`;
         img.className = i === 0 ? 'thumb chosen' : 'thumb';
         img.addEventListener('click', () => void this.choose(thumb.layerId));
@@ -159,8 +198,25 @@ export class Panel {
   }
 
   async showPreview(rgba: Uint8Array, width: number, height: number): Promise<void> {
-    const url = await this.deps.host.previewUrl(rgba, width, height).catch(() => null);
-    if (url) (byId(this.root, 'preview') as HTMLImageElement).src = url;
+    const img = byId(this.root, 'preview') as HTMLImageElement;
+    try {
+      img.src = await this.deps.host.previewUrl(rgba, width, height);
+      // UXP CSS has no object-fit: size the element to the image's aspect.
+      const shown = fitBox({ width, height }, PREVIEW_BOX.width, PREVIEW_BOX.height);
+      img.style.width = `${shown.width}px`;
+      img.style.height = `${shown.height}px`;
+      img.hidden = false;
+      this.notePreview(null);
+    } catch (err) {
+      this.notePreview(err);
+    }
+  }
+
+  /** Preview/thumbnail failures are shown, not swallowed: the job itself goes on. */
+  private notePreview(err: unknown): void {
+    const note = byId(this.root, 'preview-note');
+    note.hidden = err === null;
+    note.textContent = err === null ? '' : `Preview unavailable: ${err instanceof Error ? err.message : String(err)}`;
   }
 
   private async showResults(documentId: number, layerIds: number[], results: JobResult[]): Promise<void> {
@@ -171,8 +227,13 @@ export class Panel {
       // The strip shows 56-px thumbnails: encoding 64 full frames would stall the panel.
       const small = fitWithin(result, THUMB_PIXELS);
       const rgba = resizeRgba(result.rgba, result.width, result.height, small.width, small.height);
-      const url = await this.deps.host.previewUrl(rgba, small.width, small.height).catch(() => '');
-      thumbs.push({ layerId, url, seed: result.seed });
+      let url = '';
+      try {
+        url = await this.deps.host.previewUrl(rgba, small.width, small.height);
+      } catch (err) {
+        this.notePreview(err);
+      }
+      thumbs.push({ layerId, url, seed: result.seed, ...fitBox(small, THUMB_SIDE, THUMB_SIDE) });
     }
     this.renderResults(documentId, thumbs);
   }
@@ -183,7 +244,7 @@ export class Panel {
     try {
       await this.deps.host.showOnly(documentId, thumbs.map((t) => t.layerId), layerId);
       this.results.chosen = layerId;
-      byId(this.root, 'results').querySelectorAll('img').forEach((img, i) => img.classList.toggle('chosen', thumbs[i]?.layerId === layerId));
+      byId(this.root, 'results').querySelectorAll('img').forEach((img, i) => (img.className = thumbs[i]?.layerId === layerId ? 'thumb chosen' : 'thumb'));
     } catch (err) {
       this.showError(err);
     }
@@ -214,7 +275,7 @@ export class Panel {
     setText(byId(this.root, 'seed'), String(seed));
     setChecked(byId(this.root, 'seed-lock'), true);
     setText(byId(this.root, 'variation-seed'), String(randomSeed()));
-    if (this.settings().variationStrength === 0) setText(byId(this.root, 'variation-strength'), String(MORE_LIKE_THIS_STRENGTH));
+    if (readSettings(this.root, false).variationStrength === 0) setText(byId(this.root, 'variation-strength'), String(MORE_LIKE_THIS_STRENGTH));
   }
 
   private wire(): void {
@@ -231,28 +292,25 @@ export class Panel {
     });
     for (const id of ['anim-frames', 'prompt-list']) on(id, 'change', () => void this.refreshDocument());
     on('mode', 'change', () => void this.refreshDocument());
-    on('model', 'change', () => this.pickNativeSize());
-    const remember = () => {
+    on('server-url', 'change', () => {
       const url = textOf(byId(this.root, 'server-url')).trim();
-      const token = textOf(byId(this.root, 'token')).trim();
       this.deps.store.setItem(KEY_URL, url);
-      this.deps.store.setItem(KEY_TOKEN, token);
-      this.deps.configureClient(url, token);
-    };
-    on('server-url', 'change', remember);
-    on('token', 'change', remember);
+      this.deps.configureClient(url, this.token.value);
+    });
+    on('token', 'change', () => void this.token.save());
   }
 
   private restore(): void {
     setText(byId(this.root, 'server-url'), this.deps.store.getItem(KEY_URL) ?? 'ws://127.0.0.1:7450/ws');
-    setText(byId(this.root, 'token'), this.deps.store.getItem(KEY_TOKEN) ?? '');
-    restoreSettings(this.root, this.loadSettings());
+    const saved = this.loadSettings();
+    restoreSettings(this.root, saved);
+    this.models.setLoras(Array.isArray(saved.loras) ? saved.loras : []);
     this.showJobKind();
   }
 
   /** Shows the controls of the chosen job kind only. */
   private showJobKind(): void {
-    const kind = this.settings().jobKind;
+    const kind = readSettings(this.root, false).jobKind;
     byId(this.root, 'animation-area').hidden = kind !== 'animation';
     byId(this.root, 'prompt-list-area').hidden = kind !== 'prompt-list';
   }
@@ -262,15 +320,6 @@ export class Panel {
       return { ...DEFAULT_SETTINGS, ...(JSON.parse(this.deps.store.getItem(KEY_SETTINGS) ?? '{}') as Partial<JobSettings>) };
     } catch {
       return { ...DEFAULT_SETTINGS };
-    }
-  }
-
-  private pickNativeSize(): void {
-    const name = pickerValue(byId(this.root, 'model'));
-    const model = this.deps.client.welcome?.capabilities.models.find((m) => m.name === name);
-    if (model) {
-      this.nativeSize = model.nativeSize;
-      this.sizeMultiple = model.sizeMultiple;
     }
   }
 

@@ -5,13 +5,17 @@ import { FakeBridgeSocket } from '../fake/fake-bridge-socket.js';
 import { paintedScene } from '../fake/scenes.js';
 import { PhotoshopHost } from '../host/photoshop-host.js';
 import { Panel } from './panel.js';
+import { makeUxpLike } from '../fake/uxp-dom.js';
 import { defineSpectrumFallbacks } from './spectrum-fallback.js';
 import { byId, setText, textOf } from './widgets.js';
 
 async function render(): Promise<void> {
+  // The panel runs without the DOM APIs UXP 7 lacks (toggleAttribute, replaceChildren, events on AbortSignal).
+  makeUxpLike(window);
   defineSpectrumFallbacks(document);
   const { ps } = paintedScene({ depth: 16 });
   const store = new Map<string, string>([
+    // A 0.1 panel kept the token here; it must move to secure storage.
     ['latent-bridge.token', 'a1b2c3d4e5'],
     // An animation job: the panel's newest section is open, and the strip shows its frames.
     ['latent-bridge.settings', JSON.stringify({
@@ -20,13 +24,15 @@ async function render(): Promise<void> {
       animationToPrompt: 'blue brick wall at night', animationToSeed: 1234, animationChain: 0.35,
     })],
   ]);
+  const secrets = new Map<string, string>();
   const client = new BridgeClient({ url: 'ws://127.0.0.1:7450/ws', token: 'a1b2c3d4e5', clientName: 'photoshop/screenshot', socketFactory: () => new FakeBridgeSocket() });
   const root = document.getElementById('app');
   if (!root) throw new Error('no #app');
   const panel = new Panel(root, {
     host: new PhotoshopHost(ps),
     client,
-    store: { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => void store.set(k, v) },
+    store: { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => void store.set(k, v), removeItem: (k) => void store.delete(k) },
+    secrets: { get: async (k) => secrets.get(k) ?? null, set: async (k, v) => void secrets.set(k, v) },
     configureClient: () => undefined,
   });
   await panel.connect();
@@ -48,6 +54,11 @@ async function render(): Promise<void> {
   const preview = new Uint8Array(w * h * 4);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) preview.set([150 + (x % 40), 60 + (y % 30), 60, 255], (y * w + x) * 4);
   await panel.showPreview(preview, w, h);
+  document.body.dataset['tokenPlace'] = `${store.has('latent-bridge.token') ? 'localStorage' : 'gone'},${secrets.get('latent-bridge.token') ?? 'none'}`;
+  // A seed above sp-textfield type="number"'s cap reads back whole.
+  setText(byId(root, 'seed'), '4294967295');
+  document.body.dataset['bigSeed'] = String(panel.settings().seed);
+  setText(byId(root, 'seed'), '1234');
   document.body.dataset['ready'] = 'yes';
 }
 

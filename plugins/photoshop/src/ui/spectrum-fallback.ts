@@ -30,7 +30,10 @@ class SpTextfield extends HTMLElement {
     this.input.addEventListener('change', () => this.dispatchEvent(new Event('change')));
   }
   get value(): string {
-    return this.input?.value ?? this.getAttribute('value') ?? '';
+    const v = this.input?.value ?? this.getAttribute('value') ?? '';
+    // As UXP's sp-textfield type="number": values are capped at ±214,748.36.
+    if (this.getAttribute('type') === 'number' && v.trim() !== '' && Number.isFinite(Number(v))) return String(Math.max(-214748.36, Math.min(214748.36, Number(v))));
+    return v;
   }
   set value(v: string) {
     if (this.input) this.input.value = v;
@@ -49,7 +52,8 @@ class SpPicker extends HTMLElement {
   }
   private sync(): void {
     const items = [...this.querySelectorAll('sp-menu-item')];
-    this.select.replaceChildren(...items.map((i) => new Option(i.textContent ?? '', i.getAttribute('value') ?? '', false, i.hasAttribute('selected'))));
+    while (this.select.firstChild) this.select.removeChild(this.select.firstChild);
+    for (const i of items) this.select.appendChild(new Option(i.textContent ?? '', i.getAttribute('value') ?? '', false, i.hasAttribute('selected')));
   }
   get selectedIndex(): number {
     return this.select?.selectedIndex ?? -1;
@@ -98,7 +102,8 @@ class SpCheckbox extends HTMLElement {
   }
   set checked(on: boolean) {
     if (this.box) this.box.checked = on;
-    this.toggleAttribute('checked', on);
+    if (on) this.setAttribute('checked', '');
+    else this.removeAttribute('checked');
   }
 }
 

@@ -31,14 +31,32 @@ export function checkedOf(el: HTMLElement): boolean {
   return typeof v === 'boolean' ? v : el.hasAttribute('checked');
 }
 
+/**
+ * Sets or removes a boolean attribute. UXP's HTMLElement has set/removeAttribute but no
+ * toggleAttribute (uxp-api reference-js HTMLElement), so this is the only way the panel flips one.
+ */
+export function setFlag(el: Element, name: string, on: boolean): void {
+  if (on) el.setAttribute(name, '');
+  else el.removeAttribute(name);
+}
+
 export function setChecked(el: HTMLElement, on: boolean): void {
   (el as Valued).checked = on;
-  el.toggleAttribute('checked', on);
+  setFlag(el, 'checked', on);
 }
 
 export function setDisabled(el: HTMLElement, off: boolean): void {
   (el as Valued).disabled = off;
-  el.toggleAttribute('disabled', off);
+  setFlag(el, 'disabled', off);
+}
+
+/**
+ * Replaces an element's children. replaceChildren only exists from UXP 8.0 (Photoshop 26) and
+ * the manifest allows 25.0, so children go one by one.
+ */
+export function setChildren(parent: Element, children: readonly Node[]): void {
+  while (parent.firstChild) parent.removeChild(parent.firstChild);
+  for (const child of children) parent.appendChild(child);
 }
 
 function items(pickerEl: HTMLElement): HTMLElement[] {
@@ -55,21 +73,23 @@ export function pickerValue(pickerEl: HTMLElement): string {
 
 export function setPickerValue(pickerEl: HTMLElement, value: string): void {
   const list = items(pickerEl);
-  list.forEach((item) => item.toggleAttribute('selected', item.getAttribute('value') === value));
+  list.forEach((item) => setFlag(item, 'selected', item.getAttribute('value') === value));
   const index = list.findIndex((i) => i.getAttribute('value') === value);
   if (index >= 0) (pickerEl as Valued).selectedIndex = index;
 }
 
 /** Replaces a picker's options, keeping `keep` selected when it is still offered. */
-export function setPickerItems(pickerEl: HTMLElement, values: readonly string[], keep: string): void {
+export function setPickerItems(pickerEl: HTMLElement, values: readonly (string | { value: string; label: string })[], keep: string): void {
   const menu = pickerEl.querySelector('sp-menu') ?? pickerEl;
-  menu.replaceChildren(
-    ...values.map((v) => {
+  setChildren(
+    menu,
+    values.map((v) => {
       const item = pickerEl.ownerDocument.createElement('sp-menu-item');
-      item.setAttribute('value', v);
-      item.textContent = v;
+      item.setAttribute('value', typeof v === 'string' ? v : v.value);
+      item.textContent = typeof v === 'string' ? v : v.label;
       return item;
     }),
   );
-  setPickerValue(pickerEl, values.includes(keep) ? keep : (values[0] ?? ''));
+  const plain = values.map((v) => (typeof v === 'string' ? v : v.value));
+  setPickerValue(pickerEl, plain.includes(keep) ? keep : (plain[0] ?? ''));
 }

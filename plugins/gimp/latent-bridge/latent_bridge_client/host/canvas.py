@@ -32,25 +32,38 @@ def canvas_box(image):
     return 0, 0, image.get_width(), image.get_height()
 
 
-def read_rgba(image, box, drawable=None):
+def _get(buf, x, y, box_w, size, fmt):
+    """``buf`` over the area at (x, y), read at ``size`` (w, h): GEGL scales while reading (the
+    rectangle is then in scaled coordinates), so a big area never exists at full size here."""
+    w, h = size
+    scale = w / float(box_w)
+    if scale >= 1.0:
+        return buf.get(Gegl.Rectangle.new(x, y, w, h), 1.0, fmt, Gegl.AbyssPolicy.NONE)
+    rect = Gegl.Rectangle.new(int(round(x * scale)), int(round(y * scale)), w, h)
+    return buf.get(rect, scale, fmt, Gegl.AbyssPolicy.NONE)
+
+
+def read_rgba(image, box, drawable=None, size=None):
     """RGBA 8-bit bytes of ``box``: the merged visible image, or only ``drawable`` when given
-    (layer buffers are in layer coordinates, so its offsets are subtracted)."""
+    (layer buffers are in layer coordinates, so its offsets are subtracted); at ``size`` (w, h)
+    when given (smaller than the box: scaled down while reading)."""
     x, y, w, h = box
+    size = size or (w, h)
     if drawable is None:
         visible = Gimp.Layer.new_from_visible(image, image, 'latent-bridge source')
         try:
-            return visible.get_buffer().get(Gegl.Rectangle.new(x, y, w, h), 1.0, RGBA8, Gegl.AbyssPolicy.NONE)
+            return _get(visible.get_buffer(), x, y, w, size, RGBA8)
         finally:
             visible.delete()
     ok, ox, oy = drawable.get_offsets()
-    return drawable.get_buffer().get(Gegl.Rectangle.new(x - ox, y - oy, w, h), 1.0, RGBA8, Gegl.AbyssPolicy.NONE)
+    return _get(drawable.get_buffer(), x - ox, y - oy, w, size, RGBA8)
 
 
-def read_selection(image, box):
-    """Selection values over ``box`` (8 bit, 255 = fully selected); image coordinates."""
+def read_selection(image, box, size=None):
+    """Selection values over ``box`` (8 bit, 255 = fully selected); image coordinates; at
+    ``size`` (w, h) when given."""
     x, y, w, h = box
-    buf = image.get_selection().get_buffer()
-    return buf.get(Gegl.Rectangle.new(x, y, w, h), 1.0, GRAY8, Gegl.AbyssPolicy.NONE)
+    return _get(image.get_selection().get_buffer(), x, y, w, size or (w, h), GRAY8)
 
 
 def source_drawable(image, drawables, use_layer):

@@ -13,7 +13,7 @@ class LatentBridgePlugIn(Gimp.PlugIn):
         return False
 
     def do_query_procedures(self):
-        return list(procedures.IMAGE_PROCEDURES) + [procedures.SETTINGS]
+        return list(procedures.IMAGE_PROCEDURES) + [procedures.IMPORT, procedures.SETTINGS]
 
     def do_create_procedure(self, name):
-        return procedures.define(self, name, run.run_image, run.run_settings)
+        return procedures.define(self, name, run.run_image, run.run_settings, run.run_import)

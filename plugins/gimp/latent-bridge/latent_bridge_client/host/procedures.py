@@ -6,6 +6,8 @@ import gi
 gi.require_version('Gimp', '3.0')
 from gi.repository import GObject, Gimp  # noqa: E402
 
+from .. import mnemonics  # noqa: E402
+
 RW = GObject.ParamFlags.READWRITE
 MENU = '<Image>/Filters/latent-bridge'
 PREFIX = 'latent-bridge-'
@@ -17,6 +19,7 @@ OUTPAINT = PREFIX + 'outpaint'
 ANIMATE = PREFIX + 'animate'
 PROMPT_LIST = PREFIX + 'prompt-list'
 SETTINGS = PREFIX + 'settings'
+IMPORT = PREFIX + 'import'
 
 # What each procedure runs: a generate mode, or a txt2img job with one result per frame or entry.
 KINDS = {GENERATE: 'txt2img', IMG2IMG: 'img2img', INPAINT: 'inpaint', OUTPAINT: 'outpaint', ANIMATE: 'animate',
@@ -39,6 +42,8 @@ _DOCS = {
     PROMPT_LIST: ('_Prompt List...', 'One image per line of a list of prompts',
                   'Generates one layer per prompt (one per line) into the selection or over the canvas, in a '
                   'new layer group.'),
+    IMPORT: ('Import _Checkpoint...', 'Install a checkpoint from the bridge\'s checkpoints folder',
+             'Imports a .safetensors or .ckpt file from the checkpoints folder of the bridge as a model, with progress.'),
     SETTINGS: ('_Settings...', 'Set the latent-bridge server address and token',
                'Stored in the GIMP profile; LATENT_BRIDGE_URL and LATENT_BRIDGE_TOKEN take precedence.'),
 }
@@ -56,6 +61,8 @@ def _model_arguments(p):
     p.add_int_argument('steps', '_Steps', 'Denoising steps', 1, 150, 20, RW)
     p.add_double_argument('guidance', '_Guidance', 'Classifier-free guidance scale', 0.0, 50.0, 7.0, RW)
     p.add_string_argument('scheduler', 'Sc_heduler', 'Scheduler name; empty picks euler_a or the first offered',
+                          '', RW)
+    p.add_string_argument('loras', '_LoRAs', 'LoRAs to apply as name:weight, comma separated (weights -10 to 10)',
                           '', RW)
 
 
@@ -134,9 +141,39 @@ def _timeout_argument(p):
                        900, RW)
 
 
-def define(plugin, name, run_image, run_settings):
-    if name == SETTINGS:
-        p = Gimp.Procedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_settings, None)
+class _Arguments:
+    """Collects a procedure's add_*_argument calls, then makes them with clash-free mnemonics."""
+
+    def __init__(self, procedure):
+        self.procedure = procedure
+        self.calls = []
+
+    def __getattr__(self, attr):
+        if attr.startswith('add_') and attr.endswith('_argument'):
+            return lambda name, label, *rest: self.calls.append((attr, name, label, rest))
+        return getattr(self.procedure, attr)
+
+    def flush(self):
+        hidden = {i for i, call in enumerate(self.calls) if call[1] in HIDDEN_ARGUMENTS}
+        labels = mnemonics.assign([call[2] for call in self.calls], skip=hidden)
+        for (attr, name, _, rest), label in zip(self.calls, labels):
+            getattr(self.procedure, attr)(name, label, *rest)
+        return self.procedure
+
+
+# Arguments the dialogs never show (the settings procedure's run mode is for scripts).
+HIDDEN_ARGUMENTS = ('run-mode',)
+
+
+def define(plugin, name, run_image, run_settings, run_import=None):
+    if name == IMPORT:
+        p = _Arguments(Gimp.Procedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_import, None))
+        p.add_enum_argument('run-mode', 'Run mode', 'The run mode', Gimp.RunMode, Gimp.RunMode.NONINTERACTIVE, RW)
+        p.add_string_argument('checkpoint', 'Check_point', 'File name in the bridge\'s checkpoints folder', '', RW)
+        p.add_string_argument('name', 'Install _as', 'Model name; empty: the file name without extension', '', RW)
+        _timeout_argument(p)
+    elif name == SETTINGS:
+        p = _Arguments(Gimp.Procedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_settings, None))
         p.add_enum_argument('run-mode', 'Run mode', 'The run mode', Gimp.RunMode, Gimp.RunMode.NONINTERACTIVE, RW)
         p.add_string_argument('url', 'Bridge _address', 'WebSocket address of the bridge',
                               'ws://127.0.0.1:7450/ws', RW)
@@ -144,7 +181,7 @@ def define(plugin, name, run_image, run_settings):
                               'read the bridge\'s token file', '', RW)
         p.add_boolean_argument('test', 'Test the _connection', 'Connect once and report the models', True, RW)
     else:
-        p = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_image, None)
+        p = _Arguments(Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_image, None))
         p.set_image_types('*')
         p.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES
                                | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
@@ -175,6 +212,7 @@ def define(plugin, name, run_image, run_settings):
         elif name == PROMPT_LIST:
             _prompt_list_arguments(p)
         _timeout_argument(p)
+    p = p.flush()
     label, blurb, help_text = _DOCS[name]
     p.set_menu_label(label)
     p.add_menu_path(MENU)

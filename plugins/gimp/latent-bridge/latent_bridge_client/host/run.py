@@ -11,7 +11,9 @@ from .. import fields, plan, settings  # noqa: E402
 from ..errors import BridgeClientError  # noqa: E402
 from ..job import SourceImage, SourceMask, open_connection  # noqa: E402
 from . import canvas, paste, procedures  # noqa: E402
-from .preview import PreviewImage  # noqa: E402
+from .preview import NullPreview, PreviewWindow  # noqa: E402
+from .trace import trace  # noqa: E402
+from .dialog import run_dialog, save_capabilities  # noqa: E402
 
 
 def settings_path():
@@ -30,24 +32,6 @@ def _failure(procedure, err):
                                                                       'latent-bridge: %s' % err, 0))
 
 
-def _dialog(procedure, config, title_id):
-    gi.require_version('GimpUi', '3.0')
-    from gi.repository import GimpUi
-    GimpUi.init(title_id)
-    dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
-    if config.find_property('prompts'):
-        # One prompt per line wants a multi-line box, not the default one-line entry.
-        gi.require_version('Gtk', '3.0')
-        from gi.repository import Gtk
-        view = dialog.get_widget('prompts', Gtk.TextView.__gtype__)
-        if view is not None:
-            view.set_size_request(420, 140)
-    dialog.fill(None)
-    ok = dialog.run()
-    dialog.destroy()
-    return ok
-
-
 class _Progress:
     """GIMP's progress bar following the job; pulses while queued or loading."""
 
@@ -55,13 +39,17 @@ class _Progress:
         Gimp.progress_init(text)
         self.total = None
 
-    def step(self, step, total):
+    def step(self, step, total, window=None):
         self.total = total
         Gimp.progress_update(min(1.0, step / float(total)))
+        if window is not None:
+            window.progress(step, total)
 
-    def poll(self):
+    def poll(self, window=None):
         if self.total is None:
             Gimp.progress_pulse()
+        if window is not None:
+            window.pump()
 
     def end(self):
         Gimp.progress_end()
@@ -71,7 +59,7 @@ def _options(config, names):
     return {n: config.get_property(n) for n in names}
 
 
-COMMON = ('negative', 'model', 'steps', 'guidance', 'scheduler', 'seed', 'preview', 'timeout')
+COMMON = ('negative', 'model', 'steps', 'guidance', 'scheduler', 'loras', 'seed', 'preview', 'timeout')
 VARIATION = ('variation-seed', 'variation-strength', 'mix-mode')
 OPTIONS = {
     'txt2img': COMMON + ('prompt', 'batch', 'area') + VARIATION,
@@ -93,7 +81,8 @@ class _Request:
         if kind == fields.PROMPT_LIST:
             fields.prompt_lines(opts['prompts'])  # an empty list fails before connecting
         self.size = (image.get_width(), image.get_height())
-        layer = canvas.source_drawable(image, drawables, opts.get('source') == 'layer')
+        self.image, self.mode = image, mode
+        self.layer = canvas.source_drawable(image, drawables, opts.get('source') == 'layer')
         selection = canvas.selection_box(image)
         self.src = self.mask = self.expand = self.selection = None
         if mode == 'inpaint':
@@ -101,7 +90,6 @@ class _Request:
                 raise BridgeClientError('host_unsupported', 'Inpaint needs a selection: select the area to redraw.')
             self.box = plan.pad_and_clamp(selection, opts['padding'], self.size[0], self.size[1])
             self.selection = canvas.read_selection(image, self.box)
-            self.mask = SourceMask(self.box[2], self.box[3], self.selection)
         elif mode == 'outpaint':
             self.box = canvas.canvas_box(image)
             self.expand = plan.check_expand(opts['left'], opts['top'], opts['right'], opts['bottom'])
@@ -111,8 +99,23 @@ class _Request:
             self.selection = canvas.read_selection(image, self.box) if kind != fields.ANIMATE else None
         else:
             self.box = canvas.canvas_box(image)
-        if mode != 'txt2img':
-            self.src = SourceImage(self.box[2], self.box[3], canvas.read_rgba(image, self.box, layer))
+
+    def read_source(self, model, limits):
+        """Pixels (and the inpaint mask) to send, at the model's working size: a big area is
+        scaled down while reading (plan.source_size) and the results are scaled back up when
+        pasted. Returns the status-bar note saying so, or None."""
+        if self.mode == 'txt2img':
+            return None
+        w, h = self.box[2], self.box[3]
+        # Outpaint results must cover the grown canvas pixel for pixel: sent as is.
+        sent = (w, h) if self.mode == 'outpaint' else plan.source_size(w, h, model['nativeSize'], limits['maxPixels'])
+        self.src = SourceImage(sent[0], sent[1], canvas.read_rgba(self.image, self.box, self.layer, sent))
+        if self.mode == 'inpaint':
+            gray = self.selection if sent == (w, h) else canvas.read_selection(self.image, self.box, sent)
+            self.mask = SourceMask(sent[0], sent[1], gray)
+        self.sent = sent
+        trace('send_source', width=sent[0], height=sent[1])
+        return plan.size_note(self.box, sent)
 
 
 def _generate_fields(kind, opts, req, conn):
@@ -134,11 +137,11 @@ def _result_counter(kind, sent):
     return lambda r: Gimp.progress_set_text('latent-bridge: %s %d of %d received' % (what, r.index + 1, total))
 
 
-def _check_sizes(results, box):
+def _check_sizes(results, sent):
     for r in results:
-        if (r.width, r.height) != (box[2], box[3]):
+        if (r.width, r.height) != tuple(sent):
             raise BridgeClientError('image_invalid', 'The bridge sent a %dx%d result for a %dx%d source.'
-                                    % (r.width, r.height, box[2], box[3]))
+                                    % (r.width, r.height, sent[0], sent[1]))
 
 
 def _paste(kind, image, req, results, opts, sent, interactive=False):
@@ -161,28 +164,34 @@ def _paste(kind, image, req, results, opts, sent, interactive=False):
                           req.size)
     else:
         if kind != 'txt2img':
-            _check_sizes(results, req.box)
+            _check_sizes(results, req.sent)
         paste.paste_results(image, results, req.box, opts['prompt'], req.selection, req.size)
 
 
 def run_image(procedure, run_mode, image, drawables, config, _data):
     name = procedure.get_name()
     kind = procedures.KINDS[name]
-    if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, config, name):
+    interactive = run_mode == Gimp.RunMode.INTERACTIVE
+    if interactive and not run_dialog(procedure, config, name):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     progress = None
-    previews = PreviewImage('latent-bridge preview', show_display=run_mode == Gimp.RunMode.INTERACTIVE)
+    previews = NullPreview()
     try:
         opts = _options(config, OPTIONS[kind])
         req = _Request(kind, image, drawables, opts)
         url, token = settings.resolve(settings_path())
         progress = _Progress('latent-bridge: connecting to %s' % url)
         with open_connection(url, token) as conn:
+            save_capabilities(conn.capabilities)
             model, sent = _generate_fields(kind, opts, req, conn)
+            note = req.read_source(model, conn.capabilities['limits'])
             if opts['preview']:
                 sent.update(preview={'every': max(1, opts['steps'] // 10)}, previewFormat='raw-rgba')
-            Gimp.progress_set_text('latent-bridge: %s with %s' % (kind, model['name']))
-            results = conn.run_job(sent, req.src, req.mask, on_progress=progress.step, on_poll=progress.poll,
+            Gimp.progress_set_text('latent-bridge: %s with %s%s' % (kind, model['name'], '; ' + note if note else ''))
+            if interactive:
+                previews = PreviewWindow('latent-bridge: %s with %s' % (kind, model['name']))
+            results = conn.run_job(sent, req.src, req.mask, on_progress=lambda s, t: progress.step(s, t, previews),
+                                   on_poll=lambda: progress.poll(previews), should_cancel=lambda: previews.cancelled,
                                    timeout=opts['timeout'] or None,
                                    on_preview=previews.show if opts['preview'] else None,
                                    on_result=_result_counter(kind, sent))
@@ -200,7 +209,7 @@ def run_image(procedure, run_mode, image, drawables, config, _data):
 
 def run_settings(procedure, config, _data):
     run_mode = config.get_property('run-mode') if config.find_property('run-mode') else Gimp.RunMode.NONINTERACTIVE
-    if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, config, procedure.get_name()):
+    if run_mode == Gimp.RunMode.INTERACTIVE and not run_dialog(procedure, config, procedure.get_name()):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     url = settings.normalize_url(config.get_property('url'))
     token = (config.get_property('token') or '').strip()
@@ -214,4 +223,38 @@ def run_settings(procedure, config, _data):
             Gimp.message('latent-bridge: connected to %s at %s (models: %s).' % (conn.server, resolved_url, names))
     except BridgeClientError as err:
         return _failure(procedure, err)
+    return _ok(procedure)
+
+
+def run_import(procedure, config, _data):
+    """Import Checkpoint: runs import-model on the bridge with a progress window (interactive)
+    or GIMP's progress (batch), then reports the installed model's name."""
+    run_mode = config.get_property('run-mode')
+    interactive = run_mode == Gimp.RunMode.INTERACTIVE
+    if interactive and not run_dialog(procedure, config, procedure.get_name()):
+        return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+    source = (config.get_property('checkpoint') or '').strip()
+    name = (config.get_property('name') or '').strip() or None
+    window = None
+    progress = None
+    try:
+        if not source:
+            raise BridgeClientError('invalid_field', 'Choose a checkpoint file to import.', 'checkpoint')
+        url, token = settings.resolve(settings_path())
+        progress = _Progress('latent-bridge: importing %s' % source)
+        with open_connection(url, token) as conn:
+            window = PreviewWindow('latent-bridge: importing %s' % source) if interactive else NullPreview()
+            installed = conn.import_model(source, name, on_progress=lambda s, t: progress.step(s, t, window),
+                                          on_poll=lambda: progress.poll(window),
+                                          should_cancel=lambda: window.cancelled,
+                                          timeout=config.get_property('timeout') or None)
+            save_capabilities(conn.capabilities)
+        Gimp.message('latent-bridge: %s is imported as model "%s".' % (source, installed))
+    except BridgeClientError as err:
+        return _failure(procedure, err)
+    finally:
+        if window is not None:
+            window.close()
+        if progress is not None:
+            progress.end()
     return _ok(procedure)
