@@ -5,7 +5,8 @@
  * Euler timesteps and sigmas, guidance, seeded noise and the VAE decode, compared in pixels.
  * img2img (posterior sampled, then noise, add_noise at the first kept step) and 4-channel inpaint
  * by masked blending go the same way; the inpaint reference takes the bridge's latent repaint grid
- * (wider than diffusers' resized mask by design) and checks everything else. A few-step model (a
+ * (wider than diffusers' resized mask by design) and checks everything else; inpainting UNets (9
+ * channels, SD 1.x and SDXL) follow diffusers' inpaint pipelines on that same area. A few-step model (a
  * Turbo name: trailing spacing) at guidance 0 runs one UNet call per step on a batch of one.
  */
 import assert from 'node:assert/strict';
@@ -48,6 +49,8 @@ interface Case {
   strength?: number;
   /** Inpaint (4-channel UNet, strength 1) the square [x0, x1) × [y0, y1) of the source. */
   repaint?: [number, number, number, number];
+  /** With the checkpoint's inpainting UNet (9 input channels) instead of masked blending. */
+  nine?: boolean;
 }
 
 function repaintMaskOf(width: number, height: number, [x0, x1, y0, y1]: [number, number, number, number]): Mask {
@@ -80,6 +83,8 @@ const CASES: Case[] = [
   { label: 'SDXL img2img, strength 0.6', c: 'sdxl', prompt: 'a red house', negative: 'blurry', steps: 5, guidance: 5, width: 64, height: 64, seed: 21, strength: 0.6, unetCalls: 3, unetBatch: 2 },
   { label: 'SD 1.x img2img, strength 0.5, non-square', c: 'sd1', prompt: 'a red house', negative: '', steps: 4, guidance: 7.5, width: 96, height: 64, seed: 22, strength: 0.5, unetCalls: 2, unetBatch: 2 },
   { label: 'SDXL inpaint by masked blending (4-channel UNet)', c: 'sdxl', prompt: 'a red house', negative: 'blurry', steps: 3, guidance: 5, width: 64, height: 64, seed: 23, repaint: [16, 48, 16, 40], unetCalls: 3, unetBatch: 2 },
+  { label: 'SD 1.x inpainting UNet (9 channels)', c: 'sd1', prompt: 'a red house', negative: 'blurry', steps: 3, guidance: 5, width: 64, height: 64, seed: 24, repaint: [8, 40, 16, 56], nine: true, unetCalls: 3, unetBatch: 2 },
+  { label: 'SDXL inpainting UNet (9 channels)', c: 'sdxl', prompt: 'a red house', negative: 'blurry', steps: 3, guidance: 5, width: 64, height: 64, seed: 24, repaint: [8, 40, 16, 56], nine: true, unetCalls: 3, unetBatch: 2 },
   {
     label: 'SDXL Turbo-named model, 1 step at guidance 0: one UNet call',
     c: 'sdxl',
@@ -100,7 +105,7 @@ const CASES: Case[] = [
 describe('txt2img per family against diffusers in torch', () => {
   for (const k of CASES) {
     test(k.label, async (t) => {
-      const fixture = await checkpointFixture(t, k.c, 'fp32');
+      const fixture = await checkpointFixture(t, k.c, 'fp32', k.nine === true);
       if (fixture === undefined) return;
       t.after(() => fixture.reference.close());
       const dir = await mkdtemp(join(work, `${k.c}-`));
@@ -149,8 +154,14 @@ describe('txt2img per family against diffusers in torch', () => {
       }
       if (k.repaint !== undefined) {
         const raw = join(dir, 'mask.raw');
-        await writeFile(raw, repaintMaskOf(k.width, k.height, k.repaint).data);
+        const user = repaintMaskOf(k.width, k.height, k.repaint);
+        // A 9-channel UNet is conditioned on the bridge's repaint area (the selection's latent cells
+        // and their seam ring: the same deliberate widening as below), masked image and mask alike.
+        await writeFile(raw, k.nine === true ? repaintMask(user, { width: k.width, height: k.height }).data : user.data);
         args.push('--mask', raw);
+      }
+      if (k.nine === true) args.push('--nine');
+      else if (k.repaint !== undefined) {
         // The bridge's latent repaint cells (its seam rule widens diffusers' resized mask).
         const cells = repaintMask(repaintMaskOf(k.width, k.height, k.repaint), { width: k.width, height: k.height });
         const grid = new Uint8Array((k.width / 8) * (k.height / 8));

@@ -103,6 +103,7 @@ def main():
     ap.add_argument("--strength", type=float, default=1.0)
     ap.add_argument("--latent-mask", dest="latent_mask", help="raw 8-bit latent-grid repaint mask replacing the resized --mask")
     ap.add_argument("--mask", help="raw 8-bit repaint mask (255 = repaint), 4-channel UNet inpainting at strength 1")
+    ap.add_argument("--nine", action="store_true", help="the fixture's UNet takes 9 channels (--inpaint fixture): inpainting with the UNet, at strength 1")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     torch.set_grad_enabled(False)
@@ -136,7 +137,7 @@ def main():
     else:
         uncond, upooled = encode(a.negative, True)
 
-    cfg = cf.unet_config(a.case, False)
+    cfg = cf.unet_config(a.case, a.nine)
     unet = ur.UNetModel(**cfg)
     load_prefixed(unet, w, "model.diffusion_model.")
     unet = unet.to(torch.float64)
@@ -161,7 +162,21 @@ def main():
         return scaling * (mean + std * torch.randn(mean.shape, generator=gen, dtype=torch.float32))
 
     blend = None
-    if a.mask is not None:
+    extra = None
+    if a.nine:
+        # StableDiffusion(XL)InpaintPipeline with a 9-channel UNet at strength 1: prepare_latents
+        # draws only the noise (no image latents: is_strength_max and not return_image_latents),
+        # then prepare_mask_latents encodes the masked image (init_image * (mask < 0.5)) with the
+        # generator and resizes the binarized mask to the latent grid (nearest); every UNet input
+        # is [scaled latents, mask, masked-image latents]; nothing is blended after a step.
+        image = read_image()
+        latents = torch.randn(shape, generator=gen, dtype=torch.float32) * init
+        m = torch.from_numpy(np.frombuffer(open(a.mask, "rb").read(), dtype=np.uint8).reshape(1, 1, a.height, a.width).astype(np.float32) / 255.0)
+        m = (m >= 0.5).float()
+        masked_latents = encode_sample(image * (m < 0.5))
+        m = torch.nn.functional.interpolate(m, size=(a.height // 8, a.width // 8))
+        extra = torch.cat([m, masked_latents], dim=1).to(torch.float64)
+    elif a.mask is not None:
         # StableDiffusion(XL)InpaintPipeline with a 4-channel UNet: image latents (drawn first), the
         # noise, then the masked image's encode (drawn, unused by a 4-channel UNet); the mask
         # binarized and resized to the latent grid (nearest); after each step the kept area takes the
@@ -208,6 +223,8 @@ def main():
     for i, t in enumerate(ts):
         sigma = float(sigmas[i])
         x = latents.to(torch.float64) / ((sigma ** 2 + 1) ** 0.5)
+        if extra is not None:
+            x = torch.cat([x, extra], dim=1)
         if guided:
             out = unet(torch.cat([x, x]), torch.full((2,), float(t), dtype=torch.float64), context, y)
             u, c = out.chunk(2)
