@@ -164,6 +164,15 @@ export class ConnectionJobs {
     return jobs;
   }
 
+  /**
+   * Server shutdown: every unfinished job gets its one terminal message, `error` `shutting_down`
+   * with its id, before the connection-level error; then everything is dropped as on a close.
+   */
+  endAll(e: BridgeError): void {
+    for (const id of [...this.jobs.keys()]) this.end(id, { type: 'error', id, ...errorFields(e) });
+    this.dropAll();
+  }
+
   /** The connection is gone: cancel everything queued and silence every job's reports. */
   dropAll(): void {
     this.options.core.queue.cancelClient(this.options.clientId);

@@ -75,7 +75,7 @@ export async function runAnimation(ctx: SequenceContext, sequence: Extract<JobSe
   const tracker = new SequenceProgress(ctx, Array.from({ length: frames }, (_, k) => (k === 0 ? first : chained)));
   const className = schedulerFor(model, resolved.scheduler).className;
   const config = { ...spec.model.schedulerConfig };
-  await animate(model, request, {
+  const { timings } = await animate(model, request, {
     ...options,
     onProgress: tracker.onProgress,
     onFrame: (frame) => {
@@ -84,7 +84,8 @@ export async function runAnimation(ctx: SequenceContext, sequence: Extract<JobSe
       out.result(frame.index, frame.seed, parametersText(resolved, frame.seed, className, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config, extra), frame.image);
     },
   });
-  return {};
+  const { encodeMs, denoiseMs, decodeMs } = timings;
+  return { encodeMs, denoiseMs, decodeMs };
 }
 
 export async function runPromptList(ctx: SequenceContext, entries: readonly PromptEntry[]): Promise<PipelineTimings> {
