@@ -51,6 +51,8 @@ export interface AnimationResult {
   scheduler: string;
   /** encodeMs: the prompts, plus each chained frame's image encode; the rest summed over frames. */
   timings: { totalMs: number; encodeMs: number; denoiseMs: number; decodeMs: number };
+  /** As GenerateResult.warnings, for either keyframe's prompt. */
+  warnings?: string[];
 }
 
 export interface AnimationOptions extends RunOptions {
@@ -134,6 +136,7 @@ export async function animate(model: LoadedModel, request: AnimationRequest, opt
       timeIds: sizeConditioning(model, params.width, params.height),
       started,
       marks: { encoded: started, denoised: started },
+      warnings: [],
     };
     let latents: Float32Array;
     let timesteps: readonly number[];
@@ -160,5 +163,6 @@ export async function animate(model: LoadedModel, request: AnimationRequest, opt
     options.onFrame?.(frame, frames);
   }
   timings.totalMs = performance.now() - started;
-  return { frames: out, params, toPrompt, toSeed, chainStrength: chain, scheduler: className, timings };
+  const warnings = [...new Set([...a.warnings, ...b.warnings])];
+  return { frames: out, params, toPrompt, toSeed, chainStrength: chain, scheduler: className, timings, ...(warnings.length > 0 ? { warnings } : {}) };
 }

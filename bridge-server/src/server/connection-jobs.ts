@@ -209,7 +209,14 @@ export class ConnectionJobs {
       finish: (end: JobEnd) => {
         if (entry.ended) return;
         if (end.kind === 'done') {
-          this.end(id, { type: 'done', id, results: end.results, timings: end.timings, ...(end.model !== undefined ? { model: end.model } : {}) });
+          this.end(id, {
+            type: 'done',
+            id,
+            results: end.results,
+            timings: end.timings,
+            ...(end.model !== undefined ? { model: end.model } : {}),
+            ...(end.warnings !== undefined ? { warnings: end.warnings } : {}),
+          });
         }
         else if (end.kind === 'cancelled') this.end(id, { type: 'cancelled', id });
         else this.end(id, { type: 'error', id, ...errorFields(end.error) });
