@@ -67,6 +67,16 @@ test('an animation reports encode, denoise and decode time in done.timings, as a
   assert.ok(encodeMs + denoiseMs + decodeMs <= totalMs + 3, JSON.stringify(done.timings));
 });
 
+test('seedResizeFrom and variation reach the result parameters as A1111 writes them', async () => {
+  const c = await BridgeClient.connect(bridge.wsUrl, bridge.token);
+  c.generate({ ...BASE_JOB, id: 'resize', seed: 11, variation: { seed: 40, strength: 0.3 }, seedResizeFrom: { width: 96, height: 48 } });
+  const trace = await c.job('resize');
+  c.close();
+  assert.equal(trace.end.type, 'done', JSON.stringify(trace.end));
+  const result = trace.messages.find((m) => m.type === 'result');
+  assert.match(result?.type === 'result' ? result.parameters : '', /Seed: 11, .*Variation seed: 40, Variation seed strength: 0\.3, Seed resize from: 96x48/);
+});
+
 test('a malformed hello (protocol "1") is invalid_field on protocol, then the 1008 close', async () => {
   const c = await BridgeClient.open(bridge.wsUrl);
   c.send({ type: 'hello', protocol: '1', client: 'x', token: bridge.token });
