@@ -4,12 +4,11 @@
  * with its repairs (a space that was byte A0, bytes lost as U+FFFD, mojibake embedded in correct
  * text, stray C1 controls read as Windows-1252).
  *
- * What decides whether to try at all is ftfy's "badness" heuristic. This is our own, narrower
- * one: C1 controls, or a run of characters whose Latin-1/Windows-1252 bytes form a valid UTF-8
- * multi-byte sequence (or one ftfy would take for it: a lost byte, an A0 turned into a space).
- * So mojibake through Windows-1252/Latin-1, by far the commonest, is repaired like ftfy repairs
- * it; mojibake through only the other code pages (Cyrillic, Greek, Mac Roman…) is left alone,
- * where ftfy may fix some of it (see README.md beside this folder).
+ * What decides whether to try at all is ftfy's "badness" heuristic, a long hand-tuned rule set.
+ * Ours (looksLikeMojibake) is our own, shorter and cautious: characters whose bytes in one of the
+ * code pages form UTF-8 sequences that correct text does not contain. Windows-1252/Latin-1
+ * mojibake, by far the commonest, is repaired like ftfy repairs it; of the other code pages' the
+ * clear cases are (see README.md beside the tokenizer).
  */
 import { CHARMAP_CODECS, decodeBytes, LATIN_1, SLOPPY_1252, STRICT_1252, type SingleByteCodec } from './codecs.js';
 import { decodeUtf8 } from './utf8.js';
@@ -61,18 +60,30 @@ const W_LEAD = charsOf(0xc2, 0xf4, [LATIN_1, SLOPPY_1252]);
 const W_CONT = charsOf(0x80, 0xbf, [LATIN_1, SLOPPY_1252]);
 /** Candidate runs: lead characters each followed by continuation characters (or U+FFFD, a lost byte). */
 const W_RUN = new RegExp(`(?:[${W_LEAD}][${W_CONT}\\ufffd]{1,3})+`, 'gu');
+/** The same runs in each of the other code pages ftfy tries (Cyrillic, Central European, Mac Roman, cp437…). */
+const OTHER_RUNS = CHARMAP_CODECS.filter((c) => c !== LATIN_1 && c !== SLOPPY_1252).map((codec) => ({
+  codec,
+  runs: new RegExp(`(?:[${charsOf(0xc2, 0xf4, [codec])}][${charsOf(0x80, 0xbf, [codec])}\\ufffd]{1,3})+`, 'gu'),
+}));
 /** "Ã"/"Â" whose A0 became a space, after a lowercase letter or at the start. */
 const SPACE_FOR_A0 = /(?:^|[a-z]\s?)[ÃÂ] /u;
 
 /** Lead bytes whose sequences are telling on their own: Latin-1 supplement, Greek and Cyrillic capitals, punctuation/CJK, emoji. */
 const STRONG_LEADS = new Set([0xc2, 0xc3, 0xce, 0xd0, 0xe2, 0xe3, 0xf0]);
 
+const LETTER = /\p{L}/u;
+/** Mac Roman bytes of ∞ ∑ ∏ π ∫ Ω. */
+const MATH_AFTER_ROOT = new Set([0xb0, 0xb7, 0xb8, 0xb9, 0xba, 0xbd]);
+
 /**
  * Whether the bytes hold a telling UTF-8 sequence (see looksLikeMojibake). A lost byte (0x1A, from
- * U+FFFD) counts as a continuation byte.
+ * U+FFFD) counts as a continuation byte. `codec` says what the bytes were: in the Western code
+ * pages some leads tell on their own; in the others a sequence must also hold a non-letter,
+ * because their own letters fill the lead and continuation ranges ("ВІКІ" is Ukrainian).
  */
-function hasTellingSequence(bytes: Uint8Array): boolean {
+function hasTellingSequence(bytes: Uint8Array, codec: SingleByteCodec, western: boolean): boolean {
   let inRow = 0;
+  let symbolInRow = false;
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i] as number;
@@ -80,16 +91,27 @@ function hasTellingSequence(bytes: Uint8Array): boolean {
     const seq = need < 0 || i + need >= bytes.length ? undefined : bytes.subarray(i, i + need + 1);
     if (seq === undefined || (!seq.includes(0x1a) && decodeUtf8(seq, false) === undefined)) {
       inRow = 0;
+      symbolInRow = false;
       i += 1;
       continue;
     }
     inRow += 1;
-    // "ï¿½" (U+FFFD), "ï»¿" (BOM), "ï¼Œ" (full-width forms): EF then a byte of A0–BF.
-    // Latin Extended-A ("Ä°", "Å¡") and "ï" only with a Latin-1 symbol second, not NBSP or "£":
-    // "AHÅ™", "SELKÄ\u00a0EDELLÄ" and "MÄ£ÄM" are written that way on purpose.
-    const next = bytes[i + 1] as number;
-    const symbolNext = next >= 0xa1 && next !== 0xa3;
-    if (inRow >= 2 || STRONG_LEADS.has(b) || ((b === 0xc4 || b === 0xc5 || b === 0xef) && symbolNext)) return true;
+    const symbol = [...seq].some((x) => !LETTER.test(codec.charOf(x)));
+    symbolInRow ||= symbol;
+    if (western) {
+      // "ï¿½" (U+FFFD), "ï»¿" (BOM), "ï¼Œ" (full-width forms): EF then a byte of A0–BF.
+      // Latin Extended-A ("Ä°", "Å¡") and "ï" only with a Latin-1 symbol second, not NBSP or "£":
+      // "AHÅ™", "SELKÄ\u00a0EDELLÄ" and "MÄ£ÄM" are written that way on purpose.
+      const next = bytes[i + 1] as number;
+      const symbolNext = next >= 0xa1 && next !== 0xa3;
+      if (inRow >= 2 || STRONG_LEADS.has(b) || ((b === 0xc4 || b === 0xc5 || b === 0xef) && symbolNext)) return true;
+    } else {
+      // Punctuation and emoji ("вЂ™", Mac Roman "‚Äô") alone, or a run of two holding a symbol;
+      // Mac Roman's "√" is byte C3, the lead of every Latin-1 letter ("g√©n√©ral"), unless a
+      // square root is meant: "√π", "√∞", "√∑"… (bytes B0, B7–BA, BD there).
+      if ((inRow >= 2 && symbolInRow) || (need >= 2 && (b === 0xe2 || b === 0xf0) && symbol)) return true;
+      if (codec.name === 'macroman' && b === 0xc3 && !MATH_AFTER_ROOT.has(bytes[i + 1] as number)) return true;
+    }
     i += need + 1;
   }
   return false;
@@ -104,6 +126,8 @@ function hasTellingSequence(bytes: Uint8Array): boolean {
  *   or "Ð" (Latin-1 letters and symbols "Ã©", "Â°", Greek "Î³", Cyrillic "Ð¿"), or led by "Ä"
  *   or "Å" then a Latin-1 symbol ("Ä°", "Å¡");
  * - two or more sequences in a row, whatever their leads (Cyrillic "Ð¿Ñ€", Arabic "Ø¨Ù");
+ * - in the other code pages: punctuation and emoji ("вЂ™", Mac Roman "‚Äô"), Mac Roman's "√©",
+ *   or two sequences in a row holding a non-letter ("РџСЂ" but not Ukrainian "ВІКІ");
  * - "Ã"/"Â" followed by a space that was byte A0.
  */
 export function looksLikeMojibake(text: string): boolean {
@@ -111,7 +135,13 @@ export function looksLikeMojibake(text: string): boolean {
   for (const m of text.matchAll(W_RUN)) {
     for (const codec of [SLOPPY_1252, LATIN_1]) {
       const bytes = codec.encode(m[0]);
-      if (bytes !== undefined && hasTellingSequence(bytes)) return true;
+      if (bytes !== undefined && hasTellingSequence(bytes, codec, true)) return true;
+    }
+  }
+  for (const { codec, runs } of OTHER_RUNS) {
+    for (const m of text.matchAll(runs)) {
+      const bytes = codec.encode(m[0]);
+      if (bytes !== undefined && hasTellingSequence(bytes, codec, false)) return true;
     }
   }
   return false;
