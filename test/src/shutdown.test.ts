@@ -16,6 +16,11 @@ test('graceful shutdown aborts the running job, tells clients shutting_down and 
   assert.equal(closed.code, 1001);
   const last = c.messages.at(-1);
   assert.deepEqual(last && last.type === 'error' && [last.code, 'id' in last], ['shutting_down', false]);
+  // Each unfinished job got exactly one terminal message: shutting_down with its id.
+  for (const id of ['running', 'queued']) {
+    const ends = c.messages.filter((m) => (m.type === 'done' || m.type === 'cancelled' || m.type === 'error') && 'id' in m && m.id === id);
+    assert.deepEqual(ends.map((m) => m.type === 'error' && m.code), ['shutting_down'], `${id}: ${JSON.stringify(ends)}`);
+  }
   assert.ok(stopMs < 3000, `stopping took ${stopMs.toFixed(0)} ms`);
   const refused = await fetch(`${bridge.url}/health`).then(
     () => 'answered',

@@ -21,6 +21,7 @@ export function parametersText(
     fields['Variation seed'] = params.variation.seed + offset;
     fields['Variation seed strength'] = params.variation.strength;
   }
+  if (params.seedResizeFrom !== undefined) fields['Seed resize from'] = `${params.seedResizeFrom.width}x${params.seedResizeFrom.height}`;
   if (params.prompt.includes('|') && params.mixMode === 'noise') fields['Mix mode'] = 'noise';
   return formatParameters({
     prompt: params.prompt,

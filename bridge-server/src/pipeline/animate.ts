@@ -49,7 +49,10 @@ export interface AnimationResult {
   toSeed: number;
   chainStrength: number | undefined;
   scheduler: string;
-  timings: { totalMs: number };
+  /** encodeMs: the prompts, plus each chained frame's image encode; the rest summed over frames. */
+  timings: { totalMs: number; encodeMs: number; denoiseMs: number; decodeMs: number };
+  /** As GenerateResult.warnings, for either keyframe's prompt. */
+  warnings?: string[];
 }
 
 export interface AnimationOptions extends RunOptions {
@@ -102,6 +105,7 @@ export async function animate(model: LoadedModel, request: AnimationRequest, opt
   );
   const a = await encodeConditioning(stack, { ...start, minWindows }, withCfg);
   const b = toPrompt === params.prompt ? a : await encodeConditioning(stack, { ...end, minWindows }, withCfg);
+  const timings = { totalMs: 0, encodeMs: performance.now() - started, denoiseMs: 0, decodeMs: 0 };
 
   const shape = [1, 4, params.height / 8, params.width / 8] as const;
   const endNoise = new BatchNoise(toSeed, 1, 'per-image').randn(shape);
@@ -110,6 +114,7 @@ export async function animate(model: LoadedModel, request: AnimationRequest, opt
   let previous: RgbaImage | undefined;
   for (const [index, t] of frameTimes(frames).entries()) {
     throwIfAborted(options.signal);
+    const frameStarted = performance.now();
     const scheduler = schedulerFor(model, params.scheduler);
     className = scheduler.className;
     // The start seed's generator also supplies the steps' noise, as in a txt2img run with that seed.
@@ -131,6 +136,7 @@ export async function animate(model: LoadedModel, request: AnimationRequest, opt
       timeIds: sizeConditioning(model, params.width, params.height),
       started,
       marks: { encoded: started, denoised: started },
+      warnings: [],
     };
     let latents: Float32Array;
     let timesteps: readonly number[];
@@ -146,11 +152,17 @@ export async function animate(model: LoadedModel, request: AnimationRequest, opt
       for (let i = 0; i < latents.length; i++) latents[i] = (latents[i] as number) * sigma;
     }
     const [image] = await denoiseAndDecode(run, { latents, timesteps }, options);
+    // denoiseAndDecode marks where denoising began and ended; before it is this frame's encode.
+    timings.encodeMs += run.marks.encoded - frameStarted;
+    timings.denoiseMs += run.marks.denoised - run.marks.encoded;
+    timings.decodeMs += performance.now() - run.marks.denoised;
     if (image === undefined) throw new BridgeError('inference_failed', 'VAE decoder returned no image', 'vae_decoder');
     previous = image;
     const frame: AnimationFrame = { image, index, seed: params.seed, t };
     out.push(frame);
     options.onFrame?.(frame, frames);
   }
-  return { frames: out, params, toPrompt, toSeed, chainStrength: chain, scheduler: className, timings: { totalMs: performance.now() - started } };
+  timings.totalMs = performance.now() - started;
+  const warnings = [...new Set([...a.warnings, ...b.warnings])];
+  return { frames: out, params, toPrompt, toSeed, chainStrength: chain, scheduler: className, timings, ...(warnings.length > 0 ? { warnings } : {}) };
 }

@@ -24,6 +24,8 @@ export interface Conditioning {
   uncond: PromptEmbedding | undefined;
   /** Present for a 'noise' mix of two or more prompts: denoise combines their predictions. */
   mix?: WeightedEmbedding[];
+  /** What the job's output should tell the user (a long prompt cut for a fixed-length UNet). */
+  warnings: string[];
 }
 
 export interface ConditioningRequest {
@@ -91,8 +93,9 @@ export async function encodeConditioning(stack: TextStack, request: Conditioning
   // SDXL's pipelines leave an absent negative prompt as zeros rather than encoding "".
   const zeroNegative = withNegative && stack.forceZerosForEmptyPrompt && request.negative.trim() === '';
   const negative = withNegative && !zeroNegative ? fieldWindows(tokenizer, request.negative, 'negative', request.longPrompt) : undefined;
+  const warnings = [...cutToFit(stack, positive, 'prompt'), ...(negative ? cutToFit(stack, negative, 'negative') : [])];
   const all = [...positive.windows, ...(negative?.windows ?? [])];
-  const length = Math.max(request.minWindows ?? 1, ...all.map((w) => w.length));
+  const length = Math.min(stack.maxWindows ?? Infinity, Math.max(request.minWindows ?? 1, ...all.map((w) => w.length)));
   for (const windows of all) while (windows.length < length) windows.push(emptyWindow(tokenizer));
 
   const encodeField = async (f: FieldWindows): Promise<WeightedEmbedding[]> => {
@@ -106,9 +109,29 @@ export async function encodeConditioning(stack: TextStack, request: Conditioning
   const first = (conds[0] as WeightedEmbedding).embedding;
   const uncond = negative ? blendEmbeddings(await encodeField(negative)) : zeroNegative ? zeroEmbedding(first) : undefined;
   if (conds.length > 1 && request.mixMode === 'noise') {
-    return { cond: first, uncond, mix: conds };
+    return { cond: first, uncond, mix: conds, warnings };
   }
-  return { cond: blendEmbeddings(conds), uncond };
+  return { cond: blendEmbeddings(conds), uncond, warnings };
+}
+
+/**
+ * A UNet exported with a fixed 77-token encoder_hidden_states cannot take a long prompt's
+ * concatenated windows: like diffusers, keep the first window(s) and say what was cut.
+ */
+function cutToFit(stack: TextStack, field: FieldWindows, name: string): string[] {
+  const max = stack.maxWindows;
+  if (max === undefined) return [];
+  const warnings: string[] = [];
+  for (const windows of field.windows) {
+    if (windows.length <= max) continue;
+    const dropped = windows.splice(max);
+    const text = dropped.map((w) => stack.tokenizer.decode(w.ids)).join(' ').trim();
+    warnings.push(
+      `${name}: this model's UNet takes a fixed ${stack.fixedTokens ?? 0}-token text sequence (as exported), so the prompt was ` +
+        `truncated to ${max * (stack.tokenizer.maxLength - 2)} tokens; this part was dropped: "${text}"`,
+    );
+  }
+  return warnings;
 }
 
 /** A UNet noise prediction for the current sample with the given (batch-repeated) conditioning. */

@@ -1,10 +1,12 @@
 import { invalidField } from '@latent-bridge/shared';
 import type { MixMode } from './conditioning.js';
-import type { Variation } from './noise.js';
+import type { SeedResize, Variation } from './noise.js';
 import { parsePromptField } from './prompt-syntax.js';
 
 export interface CreativeParams {
   variation: Variation | undefined;
+  /** A1111's seed_resize_from_w/h: the size the seed's noise was first made at (per-image seeds only). */
+  seedResizeFrom: SeedResize | undefined;
   mixMode: MixMode;
 }
 
@@ -16,13 +18,31 @@ export function resolveCreativeParams(params: {
   prompt: string;
   negative?: string | undefined;
   variation?: unknown;
+  seedResizeFrom?: unknown;
+  seedMode?: unknown;
   mixMode?: unknown;
 }): CreativeParams {
   parsePromptField(params.prompt, 'prompt');
   parsePromptField(params.negative ?? '', 'negative');
   const mixMode = params.mixMode ?? 'embeddings';
   if (mixMode !== 'embeddings' && mixMode !== 'noise') throw invalidField('mixMode', "must be 'embeddings' or 'noise'");
-  return { variation: resolveVariation(params.variation), mixMode };
+  const seedResizeFrom = resolveSeedResize(params.seedResizeFrom);
+  if (seedResizeFrom !== undefined && params.seedMode === 'shared') {
+    throw invalidField('seedResizeFrom', "needs seedMode 'per-image' (A1111's one generator per image)");
+  }
+  return { variation: resolveVariation(params.variation), seedResizeFrom, mixMode };
+}
+
+export function resolveSeedResize(value: unknown): SeedResize | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object') throw invalidField('seedResizeFrom', 'must be an object {width, height}');
+  const { width, height } = value as { width?: unknown; height?: unknown };
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 8 || v > 8192) {
+      throw invalidField(`seedResizeFrom.${name}`, `must be an integer from 8 to 8192, got ${String(v)}`);
+    }
+  }
+  return { width: width as number, height: height as number };
 }
 
 export function resolveVariation(value: unknown): Variation | undefined {

@@ -15,6 +15,7 @@ import { animate } from './animate.js';
 import { img2img } from './img2img.js';
 import { LoadedModel } from './loaded-model.js';
 import { PromptSyntaxError } from './prompt-syntax.js';
+import { parametersText } from '../metadata/parameters-text.js';
 import { txt2img } from './txt2img.js';
 
 let dir: string;
@@ -178,4 +179,13 @@ test('syntax errors reach the caller before any model runs, with field and posit
   await assert.rejects(colourOf({ prompt: 'red', negative: 'blue]' }), (e: unknown) => e instanceof PromptSyntaxError && e.field === 'negative' && e.position === 4);
   await assert.rejects(colourOf({ prompt: 'red |', mixMode: 'noise' }), (e: unknown) => e instanceof PromptSyntaxError && e.position === 5);
   await assert.rejects(colourOf({ prompt: 'red', mixMode: 'both' }), (e: unknown) => e instanceof BridgeError && e.field === 'mixMode');
+});
+
+test('seedResizeFrom: validated, per-image seeds only, and written as A1111 "Seed resize from"', async () => {
+  const result = await txt2img(oracle, { ...BASE, prompt: 'red', seedResizeFrom: { width: 96, height: 48 }, variation: { seed: 9, strength: 0.4 } });
+  assert.deepEqual(result.params.seedResizeFrom, { width: 96, height: 48 });
+  const text = parametersText(result.params, 5, result.scheduler, 'oracle');
+  assert.match(text, /Variation seed: 9, Variation seed strength: 0\.4, Seed resize from: 96x48/);
+  await assert.rejects(txt2img(oracle, { ...BASE, prompt: 'red', seedMode: 'shared', seedResizeFrom: { width: 96, height: 48 } }), (e: unknown) => e instanceof BridgeError && e.field === 'seedResizeFrom');
+  await assert.rejects(txt2img(oracle, { ...BASE, prompt: 'red', seedResizeFrom: { width: 4, height: 48 } }), (e: unknown) => e instanceof BridgeError && e.field === 'seedResizeFrom.width');
 });

@@ -72,3 +72,14 @@ test('initialNoise: no variation is the plain draw; a variation keeps later draw
   main.randn(shape);
   assert.deepEqual(full.randn([2, 3]), main.randn([2, 3]));
 });
+
+test("initialNoise with seedResizeFrom is A1111's ImageRNG with seed_resize_from_w/h (torch reference), with and without a variation", () => {
+  for (const c of A1111_NOISE_CASES.filter((k) => k.rh > 0 && k.seeds.length === 1)) {
+    const [ch, h, w] = c.shape;
+    const variation = c.strength > 0 ? { seed: c.subseeds[0] as number, strength: c.strength } : undefined;
+    const got = initialNoise(new BatchNoise(c.seeds[0] as number, 1, 'per-image'), [1, ch, h, w], { seedMode: 'per-image', variation, seedResizeFrom: { width: c.rw, height: c.rh } });
+    assert.ok(maxDiff(got, c.first) < 2e-6, `${JSON.stringify({ seed: c.seeds, rh: c.rh, rw: c.rw })}: ${maxDiff(got, c.first)}`);
+    // Different from the plain draw: the resize moved the seed's noise.
+    assert.ok(maxDiff(got, new BatchNoise(c.seeds[0] as number, 1, 'per-image').randn([1, ch, h, w])) > 0.1);
+  }
+});

@@ -227,11 +227,18 @@ function pasteCentred(big: Float32Array, small: Float32Array, c: number, h: numb
 export function initialNoise(
   noise: BatchNoise,
   shape: readonly [number, number, number, number],
-  params: { seedMode: 'per-image' | 'shared'; variation?: Variation | undefined },
+  params: { seedMode: 'per-image' | 'shared'; variation?: Variation | undefined; seedResizeFrom?: SeedResize | undefined },
 ): Float32Array {
   const v = params.variation;
-  if (v === undefined || v.strength === 0) return noise.randn(shape);
+  const resizeFrom = params.seedResizeFrom;
   const [batch, channels, height, width] = shape;
+  // A seed resize is A1111's ImageRNG with or without a variation (params reject it in 'shared' mode).
+  if (resizeFrom !== undefined && params.seedMode === 'per-image') {
+    const strength = v?.strength ?? 0;
+    const subseeds = v === undefined ? undefined : Array.from({ length: batch }, (_, i) => v.seed + i);
+    return a1111InitialNoise(noise, shape, { strength, resizeFrom, ...(subseeds !== undefined ? { subseeds } : {}) });
+  }
+  if (v === undefined || v.strength === 0) return noise.randn(shape);
   if (params.seedMode === 'per-image') {
     return a1111InitialNoise(noise, shape, { strength: v.strength, subseeds: Array.from({ length: batch }, (_, i) => v.seed + i) });
   }

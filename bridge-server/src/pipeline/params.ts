@@ -1,7 +1,7 @@
 import { BridgeError, invalidField } from '@latent-bridge/shared';
 import type { MixMode } from './conditioning.js';
 import { resolveCreativeParams } from './creative-params.js';
-import type { Variation } from './noise.js';
+import type { SeedResize, Variation } from './noise.js';
 
 /** What a caller asks of the pipeline. Everything but the prompt has a default. */
 export interface GenerateParams {
@@ -26,6 +26,12 @@ export interface GenerateParams {
   longPrompt?: 'chunk' | 'truncate';
   /** Pull the initial noise towards another seed's noise (0: none, 1: that seed's noise). */
   variation?: { seed: number; strength: number };
+  /**
+   * A1111's "Resize seed from width/height": the noise is made at this size (pixels) and pasted,
+   * centred, into the noise of the real size, so a seed found at one size keeps its composition
+   * at another. Needs seedMode 'per-image'.
+   */
+  seedResizeFrom?: { width: number; height: number };
   /** Prompts mixed with `|`: blend their text embeddings (default) or combine their noise predictions. */
   mixMode?: MixMode;
 }
@@ -61,6 +67,7 @@ export interface ResolvedParams {
   seedMode: 'per-image' | 'shared';
   longPrompt: 'chunk' | 'truncate';
   variation: Variation | undefined;
+  seedResizeFrom: SeedResize | undefined;
   mixMode: MixMode;
 }
 
@@ -111,6 +118,6 @@ export function resolveParams(
   if (seedMode !== 'per-image' && seedMode !== 'shared') throw invalidField('seedMode', "must be 'per-image' or 'shared'");
   const longPrompt = params.longPrompt ?? 'chunk';
   if (longPrompt !== 'chunk' && longPrompt !== 'truncate') throw invalidField('longPrompt', "must be 'chunk' or 'truncate'");
-  const creative = resolveCreativeParams({ ...params, prompt, negative });
+  const creative = resolveCreativeParams({ ...params, prompt, negative, seedMode });
   return { prompt, negative, steps, guidance, scheduler, seed, width, height, batch, seedMode, longPrompt, ...creative };
 }

@@ -44,17 +44,19 @@ export interface PromptRun {
   readonly started: number;
   /** performance.now() marks: prompt (and image) encoding done, denoising done. */
   marks: { encoded: number; denoised: number };
+  /** Told to the user with the result (GenerateResult.warnings). */
+  readonly warnings: readonly string[];
 }
 
 /** Scheduler, generator and prompt embeddings for params.width × params.height. */
 export async function startRun(model: LoadedModel, params: ResolvedParams, started = performance.now()): Promise<PromptRun> {
   const scheduler = schedulerFor(model, params.scheduler);
-  const { cond, uncond, mix } = await encodeConditioning(await TextStack.of(model), params, usesCfg(await model.unet(), params.guidance));
+  const { cond, uncond, mix, warnings } = await encodeConditioning(await TextStack.of(model), params, usesCfg(await model.unet(), params.guidance));
   const shape = [params.batch, 4, params.height / 8, params.width / 8] as const;
   const noise = new BatchNoise(params.seed, params.batch, params.seedMode);
   const now = performance.now();
   const timeIds = sizeConditioning(model, params.width, params.height);
-  return { model, params, scheduler, cond, uncond, mix, noise, shape, timeIds, started, marks: { encoded: now, denoised: now } };
+  return { model, params, scheduler, cond, uncond, mix, noise, shape, timeIds, started, marks: { encoded: now, denoised: now }, warnings };
 }
 
 /**
@@ -134,5 +136,6 @@ export function finishRun(run: PromptRun, images: readonly RgbaImage[]): Generat
       denoiseMs: marks.denoised - marks.encoded,
       decodeMs: done - marks.denoised,
     },
+    ...(run.warnings.length > 0 ? { warnings: [...run.warnings] } : {}),
   };
 }

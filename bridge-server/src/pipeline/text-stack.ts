@@ -60,12 +60,18 @@ export class TextStack {
     private readonly encoders: readonly StackEncoder[],
     /** An empty negative prompt gives zero embeddings (SDXL's force_zeros_for_empty_prompt). */
     readonly forceZerosForEmptyPrompt: boolean,
+    /**
+     * The UNet's encoder_hidden_states token count when the export fixed it (traced at 77), so
+     * long prompts cannot be concatenated windows; undefined when it is symbolic.
+     */
+    readonly fixedTokens: number | undefined,
   ) {}
 
   static async of(model: LoadedModel): Promise<TextStack> {
     const first = await model.textEncoder();
+    const fixedTokens = fixedSequence(await model.unet());
     if (model.tokenizer2 === undefined || model.info.components.textEncoder2 === undefined) {
-      return new TextStack(model.tokenizer, [{ model: first, label: 'text_encoder', statesOutput: lastOutput(first), pooledOutput: undefined, padId: undefined }], false);
+      return new TextStack(model.tokenizer, [{ model: first, label: 'text_encoder', statesOutput: lastOutput(first), pooledOutput: undefined, padId: undefined }], false, fixedTokens);
     }
     const second = await model.textEncoder2();
     const pooled = second.output('text_embeds') !== undefined ? 'text_embeds' : undefined;
@@ -85,7 +91,13 @@ export class TextStack {
         },
       ],
       model.info.forceZerosForEmptyPrompt,
+      fixedTokens,
     );
+  }
+
+  /** How many 77-token windows one prompt may take: all it needs, unless the UNet fixed its sequence. */
+  get maxWindows(): number | undefined {
+    return this.fixedTokens === undefined ? undefined : Math.max(1, Math.floor(this.fixedTokens / this.tokenizer.maxLength));
   }
 
   /** Width of the pooled embedding (SDXL: 1280), when the model has one. */
@@ -122,6 +134,15 @@ export class TextStack {
     out.fill(padId, eos + 1);
     return out;
   }
+}
+
+/**
+ * A fixed encoder_hidden_states length, read from the UNet graph's input shape. The text encoders
+ * need no such check: each 77-token window is encoded on its own, which a fixed-77 export takes.
+ */
+function fixedSequence(unet: OnnxModel): number | undefined {
+  const dim = unet.input('encoder_hidden_states')?.dims[1];
+  return typeof dim === 'number' && dim > 0 ? dim : undefined;
 }
 
 /** Per-token concatenation of [tokens, a] and [tokens, b] into [tokens, a + b]. */

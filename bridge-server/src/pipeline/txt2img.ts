@@ -32,6 +32,8 @@ export interface GenerateResult {
   timings: { totalMs: number; encodeMs: number; denoiseMs: number; decodeMs: number };
   /** Edit modes: the denoising strength used (the request's or the mode's default). */
   strength?: number;
+  /** Things the user should know about this result, e.g. a long prompt cut for a fixed-length UNet. */
+  warnings?: string[];
 }
 
 export { imageSeeds, schedulerFor } from './run-core.js';

@@ -65,7 +65,9 @@ function toInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo
 function classifyOpenError(file: string, provider: ExecutionProvider, err: unknown): BridgeError {
   const message = err instanceof Error ? err.message : String(err);
   if (isProviderFailure(provider, message)) return providerUnavailable(provider, message);
-  const missingExternal = /cannot get file size: No such file or directory \[([^\]]+)\]/.exec(message);
+  // onnxruntime ≤ 1.23 says "cannot get file size … [path]"; 1.24 and later validate the path first.
+  const missingExternal =
+    /cannot get file size: No such file or directory \[([^\]]+)\]/.exec(message) ?? /External data path does not exist: "([^"]+)"/.exec(message);
   if (missingExternal?.[1] !== undefined) {
     return new BridgeError(
       'model_invalid',

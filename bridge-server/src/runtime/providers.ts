@@ -12,7 +12,8 @@ const INSTALL_HINTS: Record<ExecutionProvider, string> = {
   cpu: 'The CPU provider is built into onnxruntime-node; reinstall the dependencies with `npm ci`.',
   cuda:
     'CUDA needs an NVIDIA GPU with CUDA 12 and cuDNN 9 and the CUDA build of onnxruntime-node: ' +
-    'reinstall with `npm ci --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only).',
+    'fetch its libraries with `npm run install-cuda` in the latent-bridge folder (onnxruntime-node\'s installer with ' +
+    '--onnxruntime-node-install=cuda12; Linux x64 and Windows x64 only).',
   dml: 'DirectML is only available on Windows (x64 or arm64) with a DirectX 12 GPU.',
   coreml: 'CoreML is only available on macOS.',
 };

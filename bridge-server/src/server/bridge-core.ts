@@ -157,6 +157,7 @@ export class BridgeCore {
       ...(msg.height !== undefined ? { height: msg.height } : {}),
       ...(msg.expand !== undefined ? { expand: msg.expand } : {}),
       ...(msg.variation !== undefined ? { variation: msg.variation } : {}),
+      ...(msg.seedResizeFrom !== undefined ? { seedResizeFrom: msg.seedResizeFrom } : {}),
       ...(msg.mixMode !== undefined ? { mixMode: msg.mixMode } : {}),
       ...(image !== undefined ? { image } : {}),
       ...(mask !== undefined ? { mask } : {}),

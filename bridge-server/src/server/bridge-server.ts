@@ -188,8 +188,10 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
 
 async function shutdown(server: Server, wss: WebSocketServer, core: BridgeCore, connections: Set<ClientConnection>): Promise<void> {
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-  const coreClosed = core.close();
+  // Connections first: each of their unfinished jobs gets its shutting_down error before the
+  // queue's abort could report it as cancelled.
   for (const c of connections) c.shutdown();
+  const coreClosed = core.close();
   await coreClosed;
   // Clients that do not finish the close handshake promptly are cut off.
   const deadline = Date.now() + 1000;

@@ -164,6 +164,15 @@ export class ConnectionJobs {
     return jobs;
   }
 
+  /**
+   * Server shutdown: every unfinished job gets its one terminal message, `error` `shutting_down`
+   * with its id, before the connection-level error; then everything is dropped as on a close.
+   */
+  endAll(e: BridgeError): void {
+    for (const id of [...this.jobs.keys()]) this.end(id, { type: 'error', id, ...errorFields(e) });
+    this.dropAll();
+  }
+
   /** The connection is gone: cancel everything queued and silence every job's reports. */
   dropAll(): void {
     this.options.core.queue.cancelClient(this.options.clientId);
@@ -200,7 +209,14 @@ export class ConnectionJobs {
       finish: (end: JobEnd) => {
         if (entry.ended) return;
         if (end.kind === 'done') {
-          this.end(id, { type: 'done', id, results: end.results, timings: end.timings, ...(end.model !== undefined ? { model: end.model } : {}) });
+          this.end(id, {
+            type: 'done',
+            id,
+            results: end.results,
+            timings: end.timings,
+            ...(end.model !== undefined ? { model: end.model } : {}),
+            ...(end.warnings !== undefined ? { warnings: end.warnings } : {}),
+          });
         }
         else if (end.kind === 'cancelled') this.end(id, { type: 'cancelled', id });
         else this.end(id, { type: 'error', id, ...errorFields(end.error) });

@@ -79,10 +79,15 @@ export class ClientConnection {
     return this.phase !== 'closed';
   }
 
-  /** Server shutdown: tell the client, then close with 1001 (going away). */
+  /**
+   * Server shutdown: each unfinished job gets `error` `shutting_down` with its id (its terminal
+   * message), then the connection gets it without id, then the close with 1001 (going away).
+   */
   shutdown(): void {
     if (this.phase === 'closed') return;
-    this.out.send({ type: 'error', code: 'shutting_down', message: 'The bridge server is shutting down.' });
+    const e = new BridgeError('shutting_down', 'The bridge server is shutting down.');
+    if (this.phase === 'ready') this.jobs.endAll(e);
+    this.out.send({ type: 'error', ...errorFields(e) });
     this.phase = 'closed';
     this.dropEverything();
     this.out.close(CLOSE_GOING_AWAY, 'shutting down');

@@ -58,6 +58,8 @@ export class JobOutput {
   private sentCount = 0;
   /** Milliseconds spent encoding and handing over results. */
   resultMs = 0;
+  /** What `done` tells the user besides the results (each once), e.g. a prompt cut to fit the UNet. */
+  readonly warnings: string[] = [];
   /** Milliseconds spent decoding previews with the preview decoder (TAESD). */
   previewMs = 0;
   private previewDecoder: PreviewDecoder | undefined;
@@ -69,6 +71,11 @@ export class JobOutput {
     private readonly events: JobEvents,
     private readonly signal: AbortSignal,
   ) {}
+
+  /** Records warnings of a pipeline result for `done` (repeats across frames or entries once). */
+  warn(warnings: readonly string[] | undefined): void {
+    for (const w of warnings ?? []) if (!this.warnings.includes(w)) this.warnings.push(w);
+  }
 
   /** Results handed to the client so far. */
   get sent(): number {

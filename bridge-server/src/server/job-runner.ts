@@ -20,6 +20,7 @@ export interface RunContext {
 export interface RunOutcome {
   results: number;
   timings: Record<string, number>;
+  warnings?: string[];
 }
 
 /** Pipeline timings of a job, summed over its images (frames, entries). */
@@ -78,6 +79,7 @@ export async function runJob(spec: JobSpec, events: JobEvents, signal: AbortSign
       resultMs: Math.round(out.resultMs),
       totalMs: Math.round(queueMs + performance.now() - began),
     },
+    ...(out.warnings.length > 0 ? { warnings: [...out.warnings] } : {}),
   };
 }
 
@@ -92,6 +94,7 @@ async function runSingle({ model, spec, out, progress, options }: SequenceContex
     },
   });
   const config = { ...spec.model.schedulerConfig };
+  out.warn(result.warnings);
   for (const item of result.images) {
     const parameters = parametersText(result.params, item.seed, result.scheduler, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config, {}, result.strength);
     out.result(item.index, item.seed, parameters, item.image);

@@ -60,7 +60,7 @@ export interface JobEvents {
 }
 
 export type JobEnd =
-  | { kind: 'done'; results: number; timings: Record<string, number>; model?: string }
+  | { kind: 'done'; results: number; timings: Record<string, number>; model?: string; warnings?: string[] }
   | { kind: 'cancelled' }
   | { kind: 'error'; error: BridgeError };
 

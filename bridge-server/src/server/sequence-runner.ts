@@ -75,7 +75,7 @@ export async function runAnimation(ctx: SequenceContext, sequence: Extract<JobSe
   const tracker = new SequenceProgress(ctx, Array.from({ length: frames }, (_, k) => (k === 0 ? first : chained)));
   const className = schedulerFor(model, resolved.scheduler).className;
   const config = { ...spec.model.schedulerConfig };
-  await animate(model, request, {
+  const { timings, warnings } = await animate(model, request, {
     ...options,
     onProgress: tracker.onProgress,
     onFrame: (frame) => {
@@ -84,7 +84,9 @@ export async function runAnimation(ctx: SequenceContext, sequence: Extract<JobSe
       out.result(frame.index, frame.seed, parametersText(resolved, frame.seed, className, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config, extra), frame.image);
     },
   });
-  return {};
+  out.warn(warnings);
+  const { encodeMs, denoiseMs, decodeMs } = timings;
+  return { encodeMs, denoiseMs, decodeMs };
 }
 
 export async function runPromptList(ctx: SequenceContext, entries: readonly PromptEntry[]): Promise<PipelineTimings> {
@@ -100,6 +102,7 @@ export async function runPromptList(ctx: SequenceContext, entries: readonly Prom
     tracker.current = index + 1;
     out.throwIfFailed();
     for (const key of ['encodeMs', 'denoiseMs', 'decodeMs'] as const) timings[key] += result.timings[key];
+    out.warn(result.warnings);
     const image = result.images[0];
     if (image === undefined) continue;
     out.result(index, image.seed, parametersText(result.params, image.seed, result.scheduler, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config), image.image);

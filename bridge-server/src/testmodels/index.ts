@@ -51,6 +51,8 @@ export interface TestModelOptions {
   scalingFactor?: number;
   /** Weight seed for tiny-random; default 0. */
   seed?: number;
+  /** Oracle only: text encoder and UNet exported with this fixed token count (77) instead of a symbolic one. */
+  fixedSequence?: number;
 }
 
 export interface TestModelInfo {
@@ -97,8 +99,8 @@ export async function makeTestModel(kind: TestModelKind, dir: string, options: T
   let c: Components;
   if (kind === 'oracle') {
     c = {
-      textEncoder: oracleTextEncoder(floatType, idsType),
-      unet: oracleUnet({ io: floatType, timestepType, inpaint: inChannels === 9, prediction, scalingFactor }),
+      textEncoder: oracleTextEncoder(floatType, idsType, options.fixedSequence),
+      unet: oracleUnet({ io: floatType, timestepType, inpaint: inChannels === 9, prediction, scalingFactor, ...(options.fixedSequence !== undefined ? { sequence: options.fixedSequence } : {}) }),
       vaeDecoder: oracleVaeDecoder(floatType),
       vaeEncoder: oracleVaeEncoder(floatType, encoderOutput),
       hiddenSize: ORACLE_HIDDEN_SIZE,

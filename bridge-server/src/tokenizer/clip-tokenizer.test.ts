@@ -28,8 +28,8 @@ test('defaults of the bundled vocabulary: SD1 special ids, 77 positions', () => 
   assert.equal(tokenizer.vocabSize, 49408);
 });
 
-test('golden ids of HF CLIPTokenizer', async (t) => {
-  assert.ok(GOLDEN_PROMPTS.length >= 50);
+test("golden ids of openai/CLIP's tokenizer (ftfy, html.unescape, its regex)", async (t) => {
+  assert.ok(GOLDEN_PROMPTS.length >= 140);
   for (const golden of GOLDEN_PROMPTS) {
     await t.test(printable(golden.text), () => {
       assert.deepEqual(tokenizer.encode(golden.text), golden.ids);
@@ -46,7 +46,7 @@ test('tokenize frames with BOS/EOS and pads to 77', () => {
 });
 
 test('empty and whitespace-only prompts give BOS, EOS and padding', () => {
-  for (const text of ['', '   \n\t ', '\u200b']) {
+  for (const text of ['', '   \n\t ', '\u0000\u0007', '&nbsp;']) {
     assert.deepEqual(tokenizer.encode(text), []);
     assert.deepEqual([...tokenizer.tokenize(text)], framed([]));
     const chunks = tokenizer.tokenizeChunks(text);
@@ -80,16 +80,33 @@ test('tokenizeChunks cuts long prompts into framed runs of 75', () => {
   assert.equal(tokenizer.tokenizeChunks(`${oneFifty} cat`).length, 3);
 });
 
-test('special tokens written in the prompt map to their ids', () => {
+test("special tokens written in the prompt are ids only where openai's word regex starts a word there", () => {
   assert.deepEqual(tokenizer.encode('a<|endoftext|>b'), [320, EOS, 321]);
-  assert.deepEqual(tokenizer.encode('!!<|endoftext|>'), [748, EOS]);
   assert.deepEqual(tokenizer.encode('<|startoftext|>'), [BOS]);
+  assert.deepEqual(tokenizer.encode('<|ENDOFTEXT|>'), [EOS]);
+  // After punctuation the punctuation run swallows "<|": plain characters, no EOS.
+  assert.ok(!tokenizer.encode('!!<|endoftext|>').includes(EOS));
+  assert.ok(!tokenizer.encode('.<|endoftext|>').includes(EOS));
+});
+
+test('clean-up like ftfy + html.unescape: entities, mojibake, ligatures, widths, quotes give the plain text ids', () => {
+  const same = (a: string, b: string) => assert.deepEqual(tokenizer.encode(a), tokenizer.encode(b), `${a} vs ${b}`);
+  same('Tom &amp; Jerry', 'tom & jerry');
+  same('a &amp;amp; b', 'a & b');
+  same('caf\u00c3\u00a9 au lait', 'café au lait');
+  same('it\u00e2\u20ac\u2122s', "it's");
+  same('\ufb01ne', 'fine');
+  same('\uff21\uff22\uff23\uff11\uff12', 'abc12');
+  same('\u201cquoted\u201d', '"quoted"');
+  same('del\u007fete', 'delete');
+  // Zero-width space and soft hyphen are kept, as ftfy keeps them: they become byte tokens.
+  assert.notDeepEqual(tokenizer.encode('a\u200bb'), tokenizer.encode('ab'));
 });
 
 test('decode inverts encode up to HF normalisation', () => {
   assert.equal(tokenizer.decode(tokenizer.tokenize('a photo of a cat')), 'a photo of a cat');
   assert.equal(tokenizer.decode(tokenizer.encode('Café  Crème, ÜBER!')), 'café crème , über !');
-  assert.equal(tokenizer.decode(tokenizer.encode('🔥 東京')), '🔥 東 京');
+  assert.equal(tokenizer.decode(tokenizer.encode('🔥 東京')), '🔥 東京');
   assert.equal(tokenizer.decode([BOS, 320, EOS], { skipSpecial: false }), '<|startoftext|>a <|endoftext|>');
 });
 

@@ -1,14 +1,14 @@
 /**
- * CLIP tokenizer giving the ids of Hugging Face's slow CLIPTokenizer as diffusers runs it (no
- * ftfy installed). Differences from CLIPTokenizerFast are listed in README.md beside this file.
+ * CLIP tokenizer giving the ids of openai/CLIP's SimpleTokenizer (ftfy clean-up, html.unescape,
+ * its word regex, byte-level BPE), which A1111 uses through open_clip and transformers' slow
+ * CLIPTokenizer matches when ftfy is installed. Differences are listed in README.md beside this file.
  */
 import { END_OF_WORD, BytePairEncoder, type PairRanks } from './bpe.js';
 import { fromByteLevel, toByteLevel } from './byte-encoding.js';
 import { tokenizerInvalid } from './invalid.js';
 import { mergesFromLines } from './merges-text.js';
-import { hfBasicClean } from './normalize.js';
+import { openaiCleanText } from './openai-clean.js';
 import { splitClipWords } from './pre-tokenize.js';
-import { SpecialTokenSplitter } from './special-tokens.js';
 import { type Vocabulary, vocabFromObject } from './vocab-json.js';
 import {
   DEFAULT_MAX_LENGTH,
@@ -51,7 +51,6 @@ export class ClipTokenizer {
 
   private readonly vocab: Vocabulary;
   private readonly bpe: BytePairEncoder;
-  private readonly splitter: SpecialTokenSplitter;
   private readonly specialIds: ReadonlySet<number>;
   private idToToken: Map<number, string> | undefined;
 
@@ -67,17 +66,10 @@ export class ClipTokenizer {
     this.eosToken = special.eos.token;
     this.padToken = special.pad.token;
     this.unkToken = special.unk.token;
-    // The reference pre-seeds its BPE cache with the two CLIP markers so they survive the word
-    // regex unsplit; together with the splitter this covers them whatever the configured tokens.
+    // openai's word regex keeps "<|startoftext|>" and "<|endoftext|>" whole where a word starts
+    // there, and its BPE cache is pre-seeded with them, so a marker typed in a prompt is that id.
+    // Nothing else is special: SD2's pad token "!" typed in a prompt is the ordinary "!" (256).
     this.bpe = new BytePairEncoder(parts.merges, [DEFAULT_SPECIAL_TOKENS.bos, DEFAULT_SPECIAL_TOKENS.eos]);
-    this.splitter = new SpecialTokenSplitter(
-      new Map([
-        [this.bosToken, this.bosId],
-        [this.eosToken, this.eosId],
-        [this.unkToken, this.unkId],
-        [this.padToken, this.padId],
-      ]),
-    );
     this.specialIds = new Set([this.bosId, this.eosId, this.unkId, this.padId]);
   }
 
@@ -123,15 +115,9 @@ export class ClipTokenizer {
   /** Token ids of the text, without BOS/EOS and without truncation. */
   encode(text: string): number[] {
     const ids: number[] = [];
-    for (const piece of this.splitter.split(text)) {
-      if (piece.specialId !== undefined) {
-        ids.push(piece.specialId);
-        continue;
-      }
-      for (const word of splitClipWords(hfBasicClean(piece.text))) {
-        for (const symbol of this.bpe.encodeWord(toByteLevel(word))) {
-          ids.push(this.vocab.get(symbol) ?? this.unkId);
-        }
+    for (const word of splitClipWords(openaiCleanText(text))) {
+      for (const symbol of this.bpe.encodeWord(toByteLevel(word))) {
+        ids.push(this.vocab.get(symbol) ?? this.unkId);
       }
     }
     return ids;

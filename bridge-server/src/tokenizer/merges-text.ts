@@ -4,7 +4,7 @@
  * line index. The canonical file is indexed in place; anything else is canonicalised first.
  */
 import { tokenizerInvalid } from './invalid.js';
-import { PYTHON_WHITESPACE } from './normalize.js';
+import { PYTHON_WHITESPACE } from './openai-clean.js';
 import { SpanList, SpanTable } from './span-table.js';
 
 const HF_MERGE_LIMIT = 49152 - 256 - 2;

@@ -56,6 +56,13 @@ export const variationSchema = named(
   'Variation',
 );
 
+export const seedResizeSchema = named(
+  z
+    .strictObject({ width: z.number().int().min(8).max(8192), height: z.number().int().min(8).max(8192) })
+    .describe("A1111's seed_resize_from_w/h: the size (pixels) the seed's noise was first made at; pasted, centred, into this size's noise."),
+  'SeedResize',
+);
+
 export const animationSchema = named(
   z
     .strictObject({
@@ -143,6 +150,7 @@ export const generateSchema = named(
       resultFormat: z.enum(['raw-rgba', 'png']).default(GENERATE_DEFAULTS.resultFormat).describe('Format of result frames.'),
       previewFormat: z.enum(['raw-rgba', 'jpeg']).default(GENERATE_DEFAULTS.previewFormat).describe('Format of preview frames.'),
       variation: variationSchema.optional(),
+      seedResizeFrom: seedResizeSchema.optional(),
       mixMode: z
         .enum(['embeddings', 'noise'])
         .optional()

@@ -123,6 +123,11 @@ export const doneSchema = named(
         .record(z.string(), z.number().min(0))
         .describe('Milliseconds per phase, e.g. {queueMs, loadMs, encodeMs, denoiseMs, decodeMs, totalMs}.'),
       model: z.string().min(1).optional().describe('import-model: the name the imported model is installed under.'),
+      warnings: z
+        .array(z.string().max(4000))
+        .max(64)
+        .optional()
+        .describe('Things the user should know about the results, e.g. a long prompt cut to fit a UNet exported for 77 tokens.'),
     }),
   'Done',
 );

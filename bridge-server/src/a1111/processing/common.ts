@@ -79,6 +79,7 @@ function encodeParams(batch: number): ResolvedParams {
     seedMode: 'per-image',
     longPrompt: 'chunk',
     variation: undefined,
+    seedResizeFrom: undefined,
     mixMode: 'embeddings',
   };
 }

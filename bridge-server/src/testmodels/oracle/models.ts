@@ -24,13 +24,13 @@ function fromFloat32(g: OpBuilder, x: string, io: FloatType): string {
 }
 
 /** Gather from the colour table; pooler_output is the mean of last_hidden_state over the sequence. */
-export function oracleTextEncoder(io: FloatType, idsType: 'int32' | 'int64'): OpBuilder {
+export function oracleTextEncoder(io: FloatType, idsType: 'int32' | 'int64', sequence: number | 'sequence' = 'sequence'): OpBuilder {
   const g = new OpBuilder('oracle_text_encoder');
-  const ids = g.input('input_ids', idsType, ['batch', 'sequence']);
+  const ids = g.input('input_ids', idsType, ['batch', sequence]);
   const table = g.initializer('embeddings.token_embedding.weight', 'float32', [CLIP_VOCAB_SIZE, D], oracleEmbeddingTable());
   const hidden = g.gather(table, ids, 0);
   const pooled = g.reduceMean(hidden, [1], false);
-  g.output(fromFloat32(g, hidden, io), 'last_hidden_state', io, ['batch', 'sequence', D]);
+  g.output(fromFloat32(g, hidden, io), 'last_hidden_state', io, ['batch', sequence, D]);
   g.output(fromFloat32(g, pooled, io), 'pooler_output', io, ['batch', D]);
   return g;
 }
@@ -41,6 +41,8 @@ export interface OracleUnetOptions {
   inpaint: boolean;
   prediction: PredictionType;
   scalingFactor: number;
+  /** A fixed token count for encoder_hidden_states (an export traced at 77), instead of a symbolic one. */
+  sequence?: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export function oracleUnet(o: OracleUnetOptions): OpBuilder {
   const g = new OpBuilder('oracle_unet');
   const sampleIn = g.input('sample', o.io, ['batch', 'channels', 'height', 'width']);
   const timestepIn = g.input('timestep', o.timestepType, o.timestepType === 'int64' ? ['batch'] : [1]);
-  const contextIn = g.input('encoder_hidden_states', o.io, ['batch', 'sequence', D]);
+  const contextIn = g.input('encoder_hidden_states', o.io, ['batch', o.sequence ?? 'sequence', D]);
   const sample = toFloat32(g, sampleIn, o.io);
   const context = toFloat32(g, contextIn, o.io);
 

@@ -192,7 +192,8 @@ SERVER_MESSAGES = {
     'error': _object([('id', _job_id, False), ('code', _enum(ERROR_CODES), True), ('message', _str, True),
                       ('field', _str, False)]),
     'cancelled': _object([_ID]),
-    'done': _object([_ID, ('results', _ge(0), True), ('timings', _timings, True), ('model', _nonempty, False)]),
+    'done': _object([_ID, ('results', _ge(0), True), ('timings', _timings, True), ('model', _nonempty, False),
+                     ('warnings', _bounded_array(_str, 64), False)]),
     'models': _object([('models', _array(MODEL_SUMMARY), True)] + _ASSET_LISTS),
     'status': _object([('state', _enum(('idle', 'busy', 'loading', 'stopping')), True),
                        ('queueLength', _ge(0), True),
@@ -244,7 +245,8 @@ def cancel(job_id):
 
 GENERATE_FIELDS = ('mode', 'model', 'prompt', 'negative', 'steps', 'guidance', 'scheduler', 'seed', 'strength',
                    'width', 'height', 'batch', 'image', 'mask', 'grow', 'feather', 'padding', 'expand', 'fill',
-                   'preview', 'resultFormat', 'previewFormat', 'variation', 'mixMode', 'animation', 'prompts', 'loras')
+                   'preview', 'resultFormat', 'previewFormat', 'variation', 'seedResizeFrom', 'mixMode', 'animation', 'prompts',
+                   'loras')
 
 
 def generate(job_id, **fields):
