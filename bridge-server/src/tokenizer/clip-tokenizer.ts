@@ -52,6 +52,8 @@ export class ClipTokenizer {
   private readonly vocab: Vocabulary;
   private readonly bpe: BytePairEncoder;
   private readonly specialIds: ReadonlySet<number>;
+  /** A pad token that is no other special token ("!"): cut out of prompts as HF does. */
+  private readonly padSplit: string | undefined;
   private idToToken: Map<number, string> | undefined;
 
   private constructor(parts: TokenizerParts) {
@@ -68,7 +70,10 @@ export class ClipTokenizer {
     this.unkToken = special.unk.token;
     // openai's word regex keeps "<|startoftext|>" and "<|endoftext|>" whole where a word starts
     // there, and its BPE cache is pre-seeded with them, so a marker typed in a prompt is that id.
-    // Nothing else is special: SD2's pad token "!" typed in a prompt is the ordinary "!" (256).
+    // SD 2.x and SDXL's second tokenizer pad with "!": HF's tokenizer cuts the text at its special
+    // tokens before anything else, so every "!" typed in a prompt becomes the pad id 0 there
+    // (diffusers#4153; open_clip and A1111 give 256). A seed must give what diffusers gives: we cut too.
+    this.padSplit = this.padToken !== this.bosToken && this.padToken !== this.eosToken && this.padToken !== this.unkToken ? this.padToken : undefined;
     this.bpe = new BytePairEncoder(parts.merges, [DEFAULT_SPECIAL_TOKENS.bos, DEFAULT_SPECIAL_TOKENS.eos]);
     this.specialIds = new Set([this.bosId, this.eosId, this.unkId, this.padId]);
   }
@@ -114,6 +119,16 @@ export class ClipTokenizer {
 
   /** Token ids of the text, without BOS/EOS and without truncation. */
   encode(text: string): number[] {
+    if (this.padSplit === undefined) return this.encodePiece(text);
+    const ids: number[] = [];
+    for (const [i, piece] of text.split(this.padSplit).entries()) {
+      if (i > 0) ids.push(this.padId);
+      ids.push(...this.encodePiece(piece));
+    }
+    return ids;
+  }
+
+  private encodePiece(text: string): number[] {
     const ids: number[] = [];
     for (const word of splitClipWords(openaiCleanText(text))) {
       for (const symbol of this.bpe.encodeWord(toByteLevel(word))) {
