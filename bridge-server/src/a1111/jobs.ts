@@ -97,7 +97,7 @@ export function runA1111Job(job: A1111Job): Promise<Processed> {
     if (position > 0) job.onQueued?.(position);
     // Dropped before it ran (shutdown, the client left): the runner never calls finish.
     qjob.controller.signal.addEventListener('abort', () => {
-      if (core.queue.current !== qjob) sink.finish({ kind: 'cancelled' });
+      if (!core.queue.isRunning(qjob)) sink.finish({ kind: 'cancelled' });
     });
     job.clientGone.addEventListener('abort', () => {
       if (!settled) core.queue.cancel(id, id);

@@ -5,6 +5,7 @@ import { modelsCommand } from './models-command.js';
 
 const USAGE = `latent-bridge <command>
   serve ...             start the bridge server (HTTP + WebSocket) for the Photoshop and GIMP plugins (--help)
+  worker --queue URL    run jobs from a shared Redis queue that \`serve --queue\` fronts fill (--help)
   generate ...          text to image from the command line (--help for options)
   batch ...             one image per line of a prompt file, with a summary (--help for options)
   animate ...           frames between two prompts and/or seeds as an animated PNG or WebP (--help)
@@ -34,6 +35,10 @@ async function main(argv: string[]): Promise<void> {
     case 'serve': {
       const { serveCommand } = await import('./serve-command.js');
       return serveCommand(rest);
+    }
+    case 'worker': {
+      const { workerCommand } = await import('./worker-command.js');
+      return workerCommand(rest);
     }
     case 'token': {
       const { tokenCommand } = await import('./serve-command.js');

@@ -5,6 +5,7 @@ import { loadOrCreateToken } from '../config/token.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/index.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startBridgeServer, type BridgeServerOptions } from '../server/index.js';
 import { numberOption } from './args.js';
+import { redisOptions } from '../cluster/redis.js';
 
 const USAGE = `latent-bridge serve [options]
   --host HOST           interface to listen on (default ${DEFAULT_HOST}: this machine only)
@@ -18,7 +19,10 @@ const USAGE = `latent-bridge serve [options]
   --config-dir DIR      where the token and demo models live (default: $LATENT_BRIDGE_CONFIG_DIR or ~/.config/latent-bridge)
   --allow-origin ORIGIN allow a web origin such as http://localhost:5173 (repeatable)
   --demo                offer the demo models even when real ones are installed
-  --provider P          execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)`;
+  --provider P          execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)
+  --queue redis://H:P   run as a queue front: jobs go on the shared BullMQ queue in that Redis and run on
+                        \`latent-bridge worker\` processes (any machine); models = what those workers have
+  --queue-prefix P      key prefix in that Redis (default lb)`;
 
 /** Builds the server options from the command line and environment. */
 export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BridgeServerOptions & { help: boolean } {
@@ -35,6 +39,8 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'allow-origin': { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       provider: { type: 'string' },
+      queue: { type: 'string' },
+      'queue-prefix': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -62,7 +68,15 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     demo: values.demo === true ? true : 'auto',
     allowOrigins: values['allow-origin'] ?? [],
     ...(provider !== undefined ? { provider: provider as ExecutionProvider } : {}),
+    ...(values.queue !== undefined ? { queue: queueUrl(values.queue) } : {}),
+    ...(values['queue-prefix'] !== undefined ? { queuePrefix: values['queue-prefix'] } : {}),
   };
+}
+
+/** Checked here so a typo fails before anything starts. */
+export function queueUrl(raw: string): string {
+  redisOptions(raw, 'queue');
+  return raw;
 }
 
 /** `latent-bridge serve`: runs until SIGINT/SIGTERM, then stops gracefully. */

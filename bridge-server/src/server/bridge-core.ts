@@ -21,12 +21,23 @@ import { checkModelName } from '../models/model-store.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelCatalog } from './model-catalog.js';
 
+/** What a core needs of a model catalog (a queue front's lists what its workers advertise). */
+export type ModelSource = Pick<ModelCatalog, 'list' | 'resolve' | 'invalidate'>;
+
+/** Runs queued jobs elsewhere (a queue front's workers) instead of on this process's models. */
+export interface JobDispatcher {
+  /** Reports through the payload's sink, calling finish exactly once. */
+  run(job: QueuedJob<QueuedPayload>): Promise<void>;
+}
+
 export interface BridgeCoreOptions {
   limits: Limits;
-  catalog: ModelCatalog;
+  catalog: ModelSource;
   cache: ModelCache;
   /** The checkpoints folder clients may import from, with the importer into the store. */
   checkpoints?: { folder: CheckpointFolder; imports: CheckpointImports };
+  /** A queue front's: jobs run on workers elsewhere. */
+  dispatcher?: JobDispatcher;
 }
 
 /** Told when a generate imports the checkpoint it names before it can be queued. */
@@ -40,12 +51,13 @@ export interface PrepareHooks {
  */
 export class BridgeCore {
   readonly limits: Limits;
-  readonly catalog: ModelCatalog;
+  readonly catalog: ModelSource;
   readonly cache: ModelCache;
   readonly queue: JobQueue<QueuedPayload>;
   readonly startedAt = Date.now();
   readonly checkpoints: BridgeCoreOptions['checkpoints'];
   private readonly modelListeners = new Set<() => void>();
+  private readonly dispatcher: JobDispatcher | undefined;
   private stopping = false;
   private loading = false;
 
@@ -54,7 +66,12 @@ export class BridgeCore {
     this.catalog = options.catalog;
     this.cache = options.cache;
     this.checkpoints = options.checkpoints;
-    this.queue = new JobQueue<QueuedPayload>((job) => this.run(job), { maxQueuedPerClient: options.limits.maxQueuePerClient });
+    this.dispatcher = options.dispatcher;
+    // With a dispatcher every job goes on to the shared queue at once; its workers bound the work.
+    this.queue = new JobQueue<QueuedPayload>((job) => this.run(job), {
+      maxQueuedPerClient: options.limits.maxQueuePerClient,
+      concurrency: options.dispatcher !== undefined ? Number.POSITIVE_INFINITY : 1,
+    });
   }
 
   get isStopping(): boolean {
@@ -69,7 +86,7 @@ export class BridgeCore {
 
   /** Jobs queued or running, all clients. */
   queueLength(): number {
-    return this.queue.length + (this.queue.current !== undefined ? 1 : 0);
+    return this.queue.length + this.queue.runningCount;
   }
 
   async capabilities(): Promise<Capabilities> {
@@ -195,6 +212,7 @@ export class BridgeCore {
   }
 
   private async run(job: QueuedJob<QueuedPayload>): Promise<void> {
+    if (this.dispatcher !== undefined) return this.dispatcher.run(job);
     const { sink } = job.payload;
     const signal = job.controller.signal;
     // The queue calls us synchronously from enqueue; yielding first lets the caller send `queued`

@@ -25,6 +25,7 @@ import { CheckpointFolder } from './checkpoint-folder.js';
 import { CheckpointImports } from './checkpoint-imports.js';
 import { isLoopbackAddress, OriginPolicy } from './origin-policy.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
+import { QueueFront } from '../cluster/front.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7450;
@@ -58,6 +59,13 @@ export interface BridgeServerOptions {
   protocolRange?: ProtocolRange;
   /** A connection that sends no hello within this long is closed (default 10 s). */
   helloTimeoutMs?: number;
+  /**
+   * redis://host:port: run as a queue front. Jobs go on the shared BullMQ queue in that Redis and
+   * run on `latent-bridge worker` processes; absent, the bridge runs every job itself.
+   */
+  queue?: string;
+  /** Key prefix in that Redis (default "lb"). */
+  queuePrefix?: string;
   /** Progress lines for people (the CLI passes console.error); default silent. */
   log?: (line: string) => void;
 }
@@ -88,34 +96,28 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
   const limits = resolveLimits(options.limits);
   const configDir = options.configDir ?? defaultConfigDir();
   const token = options.token === undefined ? await loadOrCreateToken(configDir) : options.token;
-  const store = new ModelStore(options.modelsDir);
-  const stored = (await store.list()).filter((m) => m.info !== undefined);
-  let demo: DemoModel[] = [];
-  const demoMode = options.demo ?? 'auto';
-  if (demoMode === true || (demoMode === 'auto' && stored.length === 0)) {
-    if (stored.length === 0) {
-      log(`No models in ${store.root}. Pull one with: latent-bridge models pull <huggingface-repo>. Offering the demo models meanwhile.`);
-    }
-    // Per server version: a newer build may generate the demo models differently.
-    demo = await ensureDemoModels(path.join(configDir, 'demo-models', SERVER_VERSION));
+  let front: QueueFront | undefined;
+  let core: BridgeCore;
+  if (options.queue !== undefined) {
+    // A queue front: no models of its own; its workers' models, jobs and results go through Redis.
+    front = await QueueFront.start({ queue: options.queue, limits, ...(options.queuePrefix !== undefined ? { prefix: options.queuePrefix } : {}) });
+    core = new BridgeCore({ limits, catalog: front.catalog, cache: new ModelCache(0), dispatcher: front });
+  } else {
+    core = await localCore(options, limits, configDir, log);
   }
-  const catalog = new ModelCatalog(store, demo);
-  const cache = new ModelCache(options.modelBudgetBytes ?? DEFAULT_MODEL_BUDGET_BYTES, {
-    ...(options.provider !== undefined ? { provider: options.provider } : {}),
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-  });
-  const checkpointFolder = new CheckpointFolder(options.checkpointsDir ?? path.join(path.dirname(store.root), 'checkpoints'), store);
-  let core: BridgeCore | undefined;
-  const imports = new CheckpointImports(store, (result) => {
-    log(`imported ${result.name} (${result.family}) into ${result.dir}`);
-    core?.modelsChanged();
-  });
-  core = new BridgeCore({ limits, catalog, cache, checkpoints: { folder: checkpointFolder, imports } });
   const host = options.host ?? DEFAULT_HOST;
   const origins = new OriginPolicy(options.allowOrigins ?? [], isLoopbackAddress(host), token !== null);
   const protocolRange = options.protocolRange ?? { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION };
 
-  const app = createHttpApp({ core, token, serverName: SERVER_NAME, origins, configDir });
+  const queueFront = front;
+  const app = createHttpApp({
+    core,
+    token,
+    serverName: SERVER_NAME,
+    origins,
+    configDir,
+    ...(queueFront !== undefined ? { health: async () => ({ role: 'front', id: queueFront.id, queue: await queueFront.health() }) } : {}),
+  });
   const server = createServer(app);
   const wss = new WebSocketServer({
     noServer: true,
@@ -168,11 +170,11 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
   });
   const port = (server.address() as AddressInfo).port;
   const hostInUrl = host.includes(':') ? `[${host}]` : host;
-  const models = (await catalog.list()).map((m) => m.name);
+  const models = (await core.catalog.list()).map((m) => m.name);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= shutdown(server, wss, core, connections);
+    closing ??= shutdown(server, wss, core, connections).then(() => front?.close());
     return closing;
   };
   return {
@@ -184,6 +186,34 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
     stats: () => ({ connections: connections.size, queueLength: core.queueLength(), loadedModels: core.cache.loadedNames }),
     close,
   };
+}
+
+/** The single-process bridge's core: models from the model folder (or the demo ones), run here. */
+async function localCore(options: BridgeServerOptions, limits: Limits, configDir: string, log: (line: string) => void): Promise<BridgeCore> {
+  const store = new ModelStore(options.modelsDir);
+  const stored = (await store.list()).filter((m) => m.info !== undefined);
+  let demo: DemoModel[] = [];
+  const demoMode = options.demo ?? 'auto';
+  if (demoMode === true || (demoMode === 'auto' && stored.length === 0)) {
+    if (stored.length === 0) {
+      log(`No models in ${store.root}. Pull one with: latent-bridge models pull <huggingface-repo>. Offering the demo models meanwhile.`);
+    }
+    // Per server version: a newer build may generate the demo models differently.
+    demo = await ensureDemoModels(path.join(configDir, 'demo-models', SERVER_VERSION));
+  }
+  const catalog = new ModelCatalog(store, demo);
+  const cache = new ModelCache(options.modelBudgetBytes ?? DEFAULT_MODEL_BUDGET_BYTES, {
+    ...(options.provider !== undefined ? { provider: options.provider } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  });
+  const checkpointFolder = new CheckpointFolder(options.checkpointsDir ?? path.join(path.dirname(store.root), 'checkpoints'), store);
+  let core: BridgeCore | undefined;
+  const imports = new CheckpointImports(store, (result) => {
+    log(`imported ${result.name} (${result.family}) into ${result.dir}`);
+    core?.modelsChanged();
+  });
+  core = new BridgeCore({ limits, catalog, cache, checkpoints: { folder: checkpointFolder, imports } });
+  return core;
 }
 
 async function shutdown(server: Server, wss: WebSocketServer, core: BridgeCore, connections: Set<ClientConnection>): Promise<void> {

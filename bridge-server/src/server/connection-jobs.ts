@@ -140,7 +140,7 @@ export class ConnectionJobs {
     }
     const { core, clientId } = this.options;
     const queue = core.queue;
-    const running = queue.current !== undefined && queue.current === entry.handle;
+    const running = queue.isRunning(entry.handle);
     queue.cancel(id, clientId);
     // A waiting job never reaches the runner, so it ends here; a running one ends when the
     // pipeline notices the abort (between steps) and the runner reports it.
@@ -159,7 +159,7 @@ export class ConnectionJobs {
         continue;
       }
       const position = Math.max(0, queue.positionOf(entry.handle));
-      jobs.push({ id, state: queue.current === entry.handle ? 'running' : 'queued', position });
+      jobs.push({ id, state: queue.isRunning(entry.handle) ? 'running' : 'queued', position });
     }
     return jobs;
   }

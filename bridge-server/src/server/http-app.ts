@@ -20,6 +20,8 @@ export interface HttpAppOptions {
   origins: OriginPolicy;
   /** Where the A1111 API keeps its settings and styles.csv (in memory only when absent). */
   configDir?: string;
+  /** More for /health: a queue front's role, queue depth, workers alive and jobs per state. */
+  health?: () => Promise<Record<string, unknown>>;
 }
 
 interface HttpResult {
@@ -45,8 +47,10 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     sendError(res, new BridgeError('forbidden_origin', `Requests from ${String(req.headers.origin ?? req.headers.host)} are not allowed; start the server with --allow-origin to allow it.`, 'origin'));
   });
 
-  app.get('/health', (_req, res) => {
-    res.json({ ok: true, server: options.serverName, protocol: PROTOCOL_VERSION, state: core.state() });
+  app.get('/health', (_req, res, next) => {
+    const base = { ok: true, server: options.serverName, protocol: PROTOCOL_VERSION, state: core.state() };
+    if (options.health === undefined) return void res.json(base);
+    options.health().then((more) => res.json({ ...base, ...more }), next);
   });
 
   // A1111's /sdapi/v1 API checks the token itself: its clients send it as an HTTP Basic password.
@@ -146,7 +150,7 @@ async function postJob(core: BridgeCore, req: Request, res: Response): Promise<v
   const { job } = core.submit(clientId, id, spec, sink);
   // Dropped without running (shutdown) or the caller went away: end the job either way.
   job.controller.signal.addEventListener('abort', () => {
-    if (core.queue.current !== job) sink.finish({ kind: 'cancelled' });
+    if (!core.queue.isRunning(job)) sink.finish({ kind: 'cancelled' });
   });
   res.on('close', () => {
     if (!settled) core.queue.cancel(id, clientId);

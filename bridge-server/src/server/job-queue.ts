@@ -10,6 +10,11 @@ export interface QueuedJob<T> {
 
 export interface JobQueueOptions {
   maxQueuedPerClient: number;
+  /**
+   * Jobs running at once; default 1 (one model device). A queue front hands its jobs on to a
+   * shared queue at once, so there it is unbounded and fairness is kept in Redis instead.
+   */
+  concurrency?: number;
 }
 
 type Runner<T> = (job: QueuedJob<T>) => Promise<void>;
@@ -25,8 +30,8 @@ export class JobQueue<T> {
   /** When each client last had a job started (a counter); the longest-unserved client goes next. */
   private readonly served = new Map<string, number>();
   private turn = 0;
-  private running: QueuedJob<T> | undefined;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly running = new Set<QueuedJob<T>>();
+  private readonly runs = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -34,8 +39,18 @@ export class JobQueue<T> {
     private readonly options: JobQueueOptions,
   ) {}
 
+  /** The running job (the first one started, when several run). */
   get current(): QueuedJob<T> | undefined {
-    return this.running;
+    return this.running.values().next().value;
+  }
+
+  /** Jobs running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  isRunning(job: QueuedJob<T> | undefined): boolean {
+    return job !== undefined && this.running.has(job);
   }
 
   get length(): number {
@@ -62,8 +77,8 @@ export class JobQueue<T> {
 
   /** Where a waiting job stands in the round-robin order (1 = next), 0 when running, -1 when unknown. */
   positionOf(job: QueuedJob<T>): number {
-    if (this.running === job) return 0;
-    const base = this.running ? 1 : 0;
+    if (this.running.has(job)) return 0;
+    const base = this.running.size > 0 ? 1 : 0;
     const schedule = this.schedule();
     const index = schedule.indexOf(job);
     return index < 0 ? -1 : base + index;
@@ -71,9 +86,11 @@ export class JobQueue<T> {
 
   /** Cancels a job owned by clientId; returns false when it does not exist (or is not theirs). */
   cancel(id: string, clientId: string): boolean {
-    if (this.running && this.running.id === id && this.running.clientId === clientId) {
-      this.running.controller.abort();
-      return true;
+    for (const job of this.running) {
+      if (job.id === id && job.clientId === clientId) {
+        job.controller.abort();
+        return true;
+      }
     }
     const jobs = this.waiting.get(clientId);
     const index = jobs?.findIndex((j) => j.id === id) ?? -1;
@@ -91,16 +108,17 @@ export class JobQueue<T> {
     });
     this.waiting.delete(clientId);
     this.served.delete(clientId);
-    if (this.running?.clientId === clientId) {
-      this.running.controller.abort();
-      ids.push(this.running.id);
+    for (const job of this.running) {
+      if (job.clientId !== clientId) continue;
+      job.controller.abort();
+      ids.push(job.id);
     }
     return ids;
   }
 
   /** Drops what the queue remembers about a client that is gone (e.g. an HTTP request that ended). */
   forget(clientId: string): void {
-    if (!this.waiting.has(clientId) && this.running?.clientId !== clientId) this.served.delete(clientId);
+    if (!this.waiting.has(clientId) && ![...this.running].some((j) => j.clientId === clientId)) this.served.delete(clientId);
   }
 
   /** Stops taking jobs, cancels waiting ones and resolves when the running one has finished. */
@@ -110,12 +128,12 @@ export class JobQueue<T> {
       for (const j of this.waiting.get(client) ?? []) j.controller.abort();
     }
     this.waiting.clear();
-    if (cancelRunning) this.running?.controller.abort();
-    await this.idle;
+    if (cancelRunning) for (const job of this.running) job.controller.abort();
+    while (this.runs.size > 0) await Promise.all([...this.runs]);
   }
 
   private find(id: string, clientId: string): QueuedJob<T> | undefined {
-    if (this.running?.id === id && this.running.clientId === clientId) return this.running;
+    for (const job of this.running) if (job.id === id && job.clientId === clientId) return job;
     return this.waiting.get(clientId)?.find((j) => j.id === id);
   }
 
@@ -161,19 +179,22 @@ export class JobQueue<T> {
   }
 
   private pump(): void {
-    if (this.running) return;
-    const job = this.takeNext();
-    if (!job) return;
-    this.running = job;
-    this.idle = (async () => {
-      try {
-        await this.runner(job);
-      } catch {
-        // The runner reports its own errors to the client; the queue must go on regardless.
-      } finally {
-        this.running = undefined;
-        this.pump();
-      }
-    })();
+    while (this.running.size < (this.options.concurrency ?? 1)) {
+      const job = this.takeNext();
+      if (!job) return;
+      this.running.add(job);
+      const run = (async () => {
+        try {
+          await this.runner(job);
+        } catch {
+          // The runner reports its own errors to the client; the queue must go on regardless.
+        } finally {
+          this.running.delete(job);
+          this.pump();
+        }
+      })();
+      this.runs.add(run);
+      void run.finally(() => this.runs.delete(run));
+    }
   }
 }

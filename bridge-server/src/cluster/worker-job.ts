@@ -1,0 +1,78 @@
+import { toBridgeError, type Limits } from '@latent-bridge/shared';
+import type { Redis } from 'ioredis';
+import { runJob } from '../server/job-runner.js';
+import type { JobEvents, JobSpec } from '../server/job-types.js';
+import type { ModelCache } from '../server/model-cache.js';
+import type { ModelSource } from '../server/bridge-core.js';
+import type { BlobStore } from './redis.js';
+import { encodeEvent, type ClusterKeys, type WireEvent, type WireJob, type WireOutcome, type WireResult } from './wire.js';
+
+export interface WorkerJobContext {
+  workerId: string;
+  redis: Redis;
+  keys: ClusterKeys;
+  blobs: BlobStore;
+  catalog: ModelSource;
+  cache: ModelCache;
+  limits: Limits;
+}
+
+/**
+ * Runs one queued job on this worker's models: pixels from their blobs, the same runJob a single
+ * bridge runs, progress and previews published to the job's front as they come, results put in
+ * blobs for the front to collect. Every end is a returned outcome; only a dead worker makes
+ * BullMQ run the job again.
+ */
+export async function runWireJob(ctx: WorkerJobContext, bullId: string, data: WireJob, signal: AbortSignal): Promise<WireOutcome> {
+  const worker = ctx.workerId;
+  const channel = ctx.keys.events(data.frontId);
+  const publish = (event: WireEvent, payload?: Uint8Array): void => {
+    void ctx.redis.publish(channel, encodeEvent(event, payload)).catch(() => undefined);
+  };
+  if ((await ctx.redis.exists(ctx.keys.cancelled(bullId))) > 0) return { kind: 'cancelled', worker };
+  publish({ job: bullId, kind: 'started', worker });
+  // How many steps ran after the cancel reached this worker: the "within one step" promise.
+  let stepsAfterCancel = 0;
+  const results: WireResult[] = [];
+  const stores: Array<Promise<void>> = [];
+  const events: JobEvents = {
+    started: () => undefined,
+    progress: (step, total, etaMs, phase) => {
+      if (signal.aborted) stepsAfterCancel++;
+      publish({ job: bullId, kind: 'progress', step, total, ...(etaMs !== undefined ? { etaMs } : {}), ...(phase !== undefined ? { phase } : {}) });
+    },
+    // The front drops previews its client cannot take; here they are cheap to send.
+    wantsPreview: () => true,
+    preview: (index, step, image) => {
+      const { format, width, height, channels, bitDepth } = image;
+      publish({ job: bullId, kind: 'preview', index, step, format, width, height, channels, bitDepth }, image.payload);
+    },
+    result: (index, seed, parameters, image) => {
+      const key = ctx.keys.blob(bullId, `result-${index}`);
+      const { format, width, height, channels, bitDepth } = image;
+      // In the order made, as a single bridge sends them; the bytes are stored meanwhile.
+      results.push({ index, seed, parameters, format, width, height, channels, bitDepth, key, bytes: image.payload.length });
+      // A copy: the encoder may reuse its buffer once this returns, before Redis has the bytes.
+      stores.push(ctx.blobs.put(key, Buffer.from(image.payload), 'result').then(() => undefined));
+    },
+  };
+  try {
+    const model = await ctx.catalog.resolve(data.model);
+    const image = data.image === undefined ? undefined : { width: data.image.width, height: data.image.height, data: await ctx.blobs.get(data.image.key, data.image.bytes, 'image') };
+    const mask = data.mask === undefined ? undefined : { width: data.mask.width, height: data.mask.height, data: await ctx.blobs.get(data.mask.key, data.mask.bytes, 'mask') };
+    const spec: JobSpec = {
+      ...data.spec,
+      model,
+      request: { ...data.spec.request, ...(image !== undefined ? { image } : {}), ...(mask !== undefined ? { mask } : {}) },
+    };
+    const outcome = await runJob(spec, events, signal, { cache: ctx.cache, limits: ctx.limits }, data.enqueuedAt);
+    await Promise.all(stores);
+    if (signal.aborted) return { kind: 'cancelled', worker, stepsAfterCancel };
+    return { kind: 'done', results, timings: outcome.timings, worker };
+  } catch (err) {
+    await Promise.allSettled(stores);
+    if (signal.aborted) return { kind: 'cancelled', worker, stepsAfterCancel };
+    const e = toBridgeError(err);
+    return { kind: 'error', code: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}), worker };
+  }
+}
