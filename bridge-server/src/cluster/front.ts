@@ -9,7 +9,7 @@ import { FrontJob } from './front-job.js';
 import { QueueSet, type QueueHealth } from './queue-set.js';
 import { BlobStore, openRedis, redisOptions } from './redis.js';
 import { RemoteCatalog, WorkerRegistry } from './registry.js';
-import { ClusterKeys, decodeEvent, outcomeError, type WireJob, type WireOutcome, type WirePixels } from './wire.js';
+import { ClusterKeys, decodeEvent, isOutcome, outcomeError, type WireJob, type WireOutcome, type WirePixels } from './wire.js';
 
 export interface QueueFrontOptions {
   /** redis://host:port of the shared queue. */
@@ -194,7 +194,9 @@ export class QueueFront implements JobDispatcher {
     } catch {
       // A relay the client cannot take (its socket went) must not stop the others.
     }
-    if (decoded.event.kind === 'finished') void this.check(fj).catch(() => undefined);
+    if (decoded.event.kind !== 'finished') return;
+    if (isOutcome(decoded.event.outcome)) fj.resolve(decoded.event.outcome);
+    else void this.check(fj).catch(() => undefined);
   }
 
   /** Looks the job up and settles it when it has finished (or is gone). */
@@ -222,10 +224,4 @@ export class QueueFront implements JobDispatcher {
       this.polling = false;
     }
   }
-}
-
-function isOutcome(value: unknown): value is WireOutcome {
-  if (typeof value !== 'object' || value === null) return false;
-  const kind = (value as { kind?: unknown }).kind;
-  return kind === 'cancelled' || kind === 'error' || (kind === 'done' && Array.isArray((value as { results?: unknown }).results));
 }

@@ -60,7 +60,13 @@ export type WireEvent =
   | { job: string; kind: 'started'; worker: string }
   | { job: string; kind: 'progress'; step: number; total: number; etaMs?: number; phase?: 'import' }
   | { job: string; kind: 'preview'; index: number; step: number; format: FrameFormat; width: number; height: number; channels: number; bitDepth: 8 | 16 }
-  | { job: string; kind: 'finished' };
+  | { job: string; kind: 'finished'; outcome?: WireOutcome };
+
+export function isOutcome(value: unknown): value is WireOutcome {
+  if (typeof value !== 'object' || value === null) return false;
+  const kind = (value as { kind?: unknown }).kind;
+  return kind === 'cancelled' || kind === 'error' || (kind === 'done' && Array.isArray((value as { results?: unknown }).results));
+}
 
 export function outcomeError(outcome: Extract<WireOutcome, { kind: 'error' }>): BridgeError {
   return new BridgeError(isErrorCode(outcome.code) ? outcome.code : 'internal', outcome.message, outcome.field);

@@ -115,6 +115,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       try {
         const outcome = await runWireJob(ctx, bullId, job.data, controller.signal);
         if (handingBack && outcome.kind === 'cancelled') return await handBack(job, token);
+        if (outcome.kind === 'cancelled') {
+          log(`job ${bullId} (${job.data.clientJobId}) cancelled; ${outcome.stepsAfterCancel ?? 0} step(s) ran after the cancel arrived`);
+        }
         jobsDone++;
         return outcome;
       } finally {
@@ -136,9 +139,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       name: id,
     });
     worker.on('error', () => undefined);
-    // The front reads the outcome from the job; this note only saves it waiting for its poll.
-    worker.on('completed', (job) => {
-      void redis.publish(keys.events(job.data.frontId), encodeEvent({ job: job.id ?? '', kind: 'finished' })).catch(() => undefined);
+    // The outcome straight to the front, saving it a lookup; it polls the job for notes Redis lost.
+    worker.on('completed', (job, outcome) => {
+      void redis.publish(keys.events(job.data.frontId), encodeEvent({ job: job.id ?? '', kind: 'finished', outcome })).catch(() => undefined);
     });
     worker.on('stalled', (jobId) => log(`job ${jobId} stalled (its worker stopped answering); it goes back on the queue`));
     return worker;

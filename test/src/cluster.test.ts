@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { BridgeClient, type JobTrace } from './bridge-client.js';
+import { TestRedis, WorkerProcess } from './cluster-harness.js';
+import { assertSameResults, longJob, mixedJobs, runOn, send, waitFor, type ClusterJob } from './cluster-jobs.js';
+import { startTestBridge, type TestBridge } from './test-server.js';
+
+// One front on a real redis-server, real `latent-bridge worker` processes on the demo (oracle)
+// models, and a single-process bridge beside them as the reference for every result's bytes.
+
+let dir: string;
+let redis: TestRedis;
+let front: TestBridge;
+let single: TestBridge;
+let reference: BridgeClient;
+const workers: WorkerProcess[] = [];
+const clients: BridgeClient[] = [];
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'lb-cluster-'));
+  redis = await TestRedis.start();
+  // The first worker writes the demo models; the next ones find them.
+  workers.push(await WorkerProcess.start(redis.url, path.join(dir, 'config')));
+  workers.push(await WorkerProcess.start(redis.url, path.join(dir, 'config')));
+  front = await startTestBridge({ queue: redis.url });
+  single = await startTestBridge();
+  reference = await BridgeClient.connect(single.wsUrl, single.token);
+  for (let i = 0; i < 3; i++) clients.push(await BridgeClient.connect(front.wsUrl, front.token, `cluster-client-${i}`));
+});
+
+after(async () => {
+  for (const c of [...clients, reference]) c.close();
+  await front.stop();
+  await single.stop();
+  await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function expected(job: ClusterJob): Promise<JobTrace> {
+  return runOn(reference, job);
+}
+
+async function health(): Promise<{ queue: { depth: number; workersAlive: number; jobs: Record<string, number> }; role: string }> {
+  const res = await fetch(`${front.url}/health`);
+  assert.equal(res.status, 200);
+  return (await res.json()) as { queue: { depth: number; workersAlive: number; jobs: Record<string, number> }; role: string };
+}
+
+/** The worker running a job now, by its /health. */
+async function busyWorker(): Promise<WorkerProcess> {
+  return waitFor('a busy worker', async () => {
+    for (const w of workers) {
+      if (w.child.exitCode !== null || w.child.signalCode !== null) continue;
+      const h = await w.health().catch(() => undefined);
+      if (h?.['state'] === 'busy') return w;
+    }
+    return undefined;
+  });
+}
+
+test('jobs from several clients through one front and two workers come out byte-identical to the single-process bridge', async () => {
+  const perClient = clients.map((_, i) => mixedJobs(3, i * 10));
+  const traces = await Promise.all(clients.map((c, i) => Promise.all((perClient[i] ?? []).map((job) => runOn(c, job)))));
+  for (let i = 0; i < perClient.length; i++) {
+    const jobs = perClient[i] ?? [];
+    for (let j = 0; j < jobs.length; j++) {
+      const job = jobs[j] as ClusterJob;
+      const trace = traces[i]?.[j] as JobTrace;
+      assertSameResults(trace, await expected(job), `client ${i} job ${j} (${job.fields.mode})`);
+      const types = trace.messages.map((m) => m.type);
+      assert.equal(types.filter((t) => t === 'started').length, 1);
+      assert.ok(types.indexOf('queued') < types.indexOf('started') && types.indexOf('started') < types.indexOf('done'), types.join(','));
+    }
+  }
+  const h = await health();
+  assert.equal(h.role, 'front');
+  assert.equal(h.queue.workersAlive, 2);
+  assert.equal(h.queue.depth, 0);
+  assert.ok((h.queue.jobs['completed'] ?? 0) >= 9, JSON.stringify(h.queue.jobs));
+  const done = await Promise.all(workers.map(async (w) => (await w.health())['jobsDone'] as number));
+  assert.equal(done.reduce((a, b) => a + b, 0), 9, `jobs per worker: ${done.join(', ')}`);
+});
+
+test('the front lists the union of its workers\' models, over WebSocket and HTTP', async () => {
+  const res = await fetch(`${front.url}/v1/models`, { headers: { authorization: `Bearer ${front.token ?? ''}` } });
+  const { models } = (await res.json()) as { models: Array<{ name: string }> };
+  assert.deepEqual(models.map((m) => m.name).sort(), ['demo', 'demo-inpaint']);
+  const unknown = await runOn(clients[0] as BridgeClient, { fields: { mode: 'txt2img', model: 'nope', prompt: 'red', steps: 2, guidance: 1, scheduler: 'euler' } });
+  assert.equal(unknown.end.type, 'error');
+  assert.equal((unknown.end as { code?: string }).code, 'model_not_found');
+});
+
+test('a third worker joins and takes its share; results stay identical', async () => {
+  workers.push(await WorkerProcess.start(redis.url, path.join(dir, 'config')));
+  await waitFor('three workers', async () => ((await health()).queue.workersAlive === 3 ? true : undefined));
+  const jobs = mixedJobs(6, 50);
+  const traces = await Promise.all(jobs.map((job, i) => runOn(clients[i % clients.length] as BridgeClient, job)));
+  for (let i = 0; i < jobs.length; i++) assertSameResults(traces[i] as JobTrace, await expected(jobs[i] as ClusterJob), `job ${i}`);
+});
+
+test('a worker killed with SIGKILL mid-job: the job completes on another worker, once', async () => {
+  const client = clients[0] as BridgeClient;
+  const job = longJob(4242);
+  const from = client.mark();
+  send(client, 'killed', job);
+  await client.nextMessage((m) => m.type === 'progress' && m.id === 'killed', 60_000, from);
+  const victim = await busyWorker();
+  await victim.stop('SIGKILL');
+  const afterKill = client.mark();
+  const trace = await client.job('killed', 120_000, from);
+  await client.nextMessage((m) => m.type === 'done' && m.id === 'killed', 1000, afterKill);
+  assertSameResults(trace, await expected(job), 'job of the killed worker');
+  const types = trace.messages.map((m) => m.type);
+  assert.equal(types.filter((t) => t === 'done').length, 1);
+  assert.equal(types.filter((t) => t === 'started').length, 1);
+  assert.equal(trace.results.length, 4);
+  const survivors = workers.filter((w) => w !== victim);
+  assert.ok(survivors.some((w) => /stalled/.test(w.log)), 'a surviving worker saw the stalled job');
+  workers.splice(workers.indexOf(victim), 1);
+  await waitFor('the dead worker to drop out', async () => ((await health()).queue.workersAlive === 2 ? true : undefined));
+  assert.equal((await health()).queue.jobs['failed'], 0);
+});
+
+test('Redis restarted mid-run: fronts and workers reconnect and every job completes', async () => {
+  const jobs = [longJob(7001), longJob(7002, 512, 2), ...mixedJobs(3, 70)];
+  const from = clients.map((c) => c.mark());
+  jobs.forEach((job, i) => send(clients[i % clients.length] as BridgeClient, `restart-${i}`, job));
+  await (clients[0] as BridgeClient).nextMessage((m) => m.type === 'progress' && m.id === 'restart-0', 60_000, from[0]);
+  await redis.restart();
+  const afterRestart = (clients[0] as BridgeClient).mark();
+  // The long first job was still running when Redis went away: its end comes after the restart.
+  await (clients[0] as BridgeClient).nextMessage((m) => m.type === 'done' && m.id === 'restart-0', 180_000, afterRestart);
+  const traces = await Promise.all(jobs.map((_, i) => (clients[i % clients.length] as BridgeClient).job(`restart-${i}`, 180_000, from[i % clients.length])));
+  for (let i = 0; i < jobs.length; i++) assertSameResults(traces[i] as JobTrace, await expected(jobs[i] as ClusterJob), `job ${i} across the restart`);
+  const h = await waitFor('health after the restart', async () => ((await health()).queue.workersAlive === 2 ? health() : undefined));
+  assert.equal(h.queue.depth, 0);
+});
+
+test('cancel from the client stops the job on its worker within one step', async () => {
+  const client = clients[1] as BridgeClient;
+  const from = client.mark();
+  send(client, 'cancel-me', longJob(99));
+  await client.nextMessage((m) => m.type === 'progress' && m.id === 'cancel-me' && m.step >= 8, 60_000, from);
+  client.send({ type: 'cancel', id: 'cancel-me' });
+  const trace = await client.job('cancel-me', 30_000, from);
+  assert.equal(trace.end.type, 'cancelled');
+  assert.equal(trace.results.length, 0);
+  const line = await waitFor('the worker\'s cancel line', () => workers.map((w) => /\(cancel-me\) cancelled; (\d+) step/.exec(w.log)).find((m) => m !== null) ?? undefined);
+  assert.ok(Number(line[1]) <= 1, `steps after the cancel arrived: ${line[1]}`);
+  // The worker is free again for the next job.
+  const next = mixedJobs(1, 90)[0] as ClusterJob;
+  assertSameResults(await runOn(client, next), await expected(next), 'job after the cancel');
+});
+
+test('a client that disconnects has its jobs cancelled on the workers', async () => {
+  const leaving = await BridgeClient.connect(front.wsUrl, front.token, 'leaving');
+  const from = leaving.mark();
+  send(leaving, 'orphan', longJob(5));
+  await leaving.nextMessage((m) => m.type === 'progress' && m.id === 'orphan', 60_000, from);
+  leaving.terminate();
+  await waitFor('the orphan cancelled on its worker', () => (workers.some((w) => /\(orphan\) cancelled/.test(w.log)) ? true : undefined));
+  await waitFor('no job active', async () => ((await health()).queue.jobs['active'] === 0 ? true : undefined));
+});
+
+test('a worker stopped with SIGTERM finishes its running job first, then leaves', async () => {
+  const client = clients[2] as BridgeClient;
+  const job = longJob(31, 512, 4);
+  const from = client.mark();
+  send(client, 'graceful', job);
+  await client.nextMessage((m) => m.type === 'progress' && m.id === 'graceful', 60_000, from);
+  const worker = await busyWorker();
+  const code = worker.stop('SIGTERM');
+  const trace = await client.job('graceful', 120_000, from);
+  assertSameResults(trace, await expected(job), 'job of the stopping worker');
+  assert.equal(await code, 0);
+  workers.splice(workers.indexOf(worker), 1);
+  await waitFor('one worker left', async () => ((await health()).queue.workersAlive === 1 ? true : undefined));
+});
