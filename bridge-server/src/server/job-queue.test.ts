@@ -97,3 +97,30 @@ test('a runner that throws does not stop the queue', async () => {
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(ran, ['bad', 'good']);
 });
+
+test('with a concurrency of two, two jobs run at once, still taken round-robin; close waits for both', async () => {
+  const { started, runner, finish } = controlledRunner();
+  const q = new JobQueue(runner, { maxQueuedPerClient: 10, concurrency: 2 });
+  const a1 = q.enqueue('A', 'a1', null).job;
+  q.enqueue('A', 'a2', null);
+  q.enqueue('A', 'a3', null);
+  const b1 = q.enqueue('B', 'b1', null).job;
+  assert.deepEqual(started, ['a1', 'a2']);
+  assert.equal(q.runningCount, 2);
+  assert.ok(q.isRunning(a1) && !q.isRunning(b1));
+  await finish('a1');
+  // B has waited longest: its job takes the free slot before A's third.
+  assert.deepEqual(started, ['a1', 'a2', 'b1']);
+  assert.equal(q.cancel('b1', 'B'), true);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(started, ['a1', 'a2', 'b1', 'a3']);
+  let closed = false;
+  const closing = q.close(false).then(() => {
+    closed = true;
+  });
+  await finish('a2');
+  assert.equal(closed, false, 'a3 still runs');
+  await finish('a3');
+  await closing;
+  assert.equal(q.runningCount, 0);
+});
