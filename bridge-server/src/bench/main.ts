@@ -4,6 +4,7 @@ import { benchImport } from './import-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchTransport } from './transport-bench.js';
 import { benchPreviews } from './preview-bench.js';
+import { benchQueue } from './queue-bench.js';
 import { benchVae } from './vae-bench.js';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
@@ -13,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   edit: benchEdit,
   transport: benchTransport,
   previews: benchPreviews,
+  queue: benchQueue,
   vae: benchVae,
 };
 

@@ -181,12 +181,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       handingBack = true;
       for (const w of workers) w.cancelAllJobs('worker shutting down');
     }, options.drainMs ?? 60_000);
-    await drained;
+    // With Redis gone for good a hand-back cannot finish either: then stop without it.
+    const forced = new Promise<'forced'>((resolve) => setTimeout(() => resolve('forced'), (options.drainMs ?? 60_000) + 10_000).unref());
+    if ((await Promise.race([drained, forced])) === 'forced') await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
     clearTimeout(timer);
     clearInterval(heartbeat);
-    await registry.withdraw(id).catch(() => undefined);
+    await Promise.race([registry.withdraw(id).catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     await health?.close();
-    await queues.close();
+    await Promise.race([queues.close(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await cache.clear();
     sub.disconnect();
     redis.disconnect();
