@@ -185,3 +185,49 @@ test('a worker stopped with SIGTERM finishes its running job first, then leaves'
   workers.splice(workers.indexOf(worker), 1);
   await waitFor('one worker left', async () => ((await health()).queue.workersAlive === 1 ? true : undefined));
 });
+
+test('fairness holds across fronts: a client\'s first job goes before another client\'s second', { skip }, async () => {
+  const second = await startTestBridge({ queue: redis.url });
+  try {
+    const busy = clients[0] as BridgeClient;
+    const other = await BridgeClient.connect(second.wsUrl, second.token, 'other-front');
+    const from = busy.mark();
+    const otherFrom = other.mark();
+    // One worker is left: the busy client's first job runs, its next three wait with priorities 2..4.
+    for (let i = 0; i < 4; i++) send(busy, `busy-${i}`, longJob(300 + i, 512, 2));
+    await busy.nextMessage((m) => m.type === 'started' && m.id === 'busy-0', 60_000, from);
+    send(other, 'polite', mixedJobs(1, 400)[0] as ClusterJob);
+    const order: string[] = [];
+    await Promise.all([
+      ...[0, 1, 2, 3].map(async (i) => {
+        await busy.job(`busy-${i}`, 180_000, from);
+        order.push(`busy-${i}`);
+      }),
+      (async () => {
+        assert.equal((await other.job('polite', 180_000, otherFrom)).end.type, 'done');
+        order.push('polite');
+      })(),
+    ]);
+    assert.deepEqual(order.slice(0, 2), ['busy-0', 'polite'], order.join(' '));
+    other.close();
+  } finally {
+    await second.stop();
+  }
+});
+
+test('a worker stopping past its drain time hands its job back; another worker completes it', { skip }, async () => {
+  for (const w of workers.splice(0)) assert.equal(await w.stop('SIGTERM'), 0);
+  for (let i = 0; i < 2; i++) workers.push(await WorkerProcess.start(redis.url, path.join(dir, 'config'), ['--drain-ms', '0']));
+  const client = clients[1] as BridgeClient;
+  const job = longJob(77);
+  const from = client.mark();
+  send(client, 'handed', job);
+  await client.nextMessage((m) => m.type === 'progress' && m.id === 'handed', 60_000, from);
+  const leaving = await busyWorker();
+  assert.equal(await leaving.stop('SIGTERM'), 0);
+  assert.match(leaving.log, /\(handed\) handed back to the queue/);
+  const trace = await client.job('handed', 120_000, from);
+  assertSameResults(trace, await expected(job), 'handed-back job');
+  assert.equal(trace.messages.filter((m) => m.type === 'started').length, 1);
+  workers.splice(workers.indexOf(leaving), 1);
+});

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { parseServerMessage, PROTOCOL_VERSION, type GenerateMessageInput } from '@latent-bridge/shared';
 import { WebSocket, type RawData } from 'ws';
 
-type Message = { type: string; id?: string };
+type Message = { type: string; id?: string; timings?: Record<string, number> };
 
 /** A bare protocol client for benchmarks: hello, then generates timed from send to `done`. */
 export class BenchClient {
@@ -29,12 +29,22 @@ export class BenchClient {
 
   /** Runs one job; its wall time in ms from send to `done`. */
   async run(fields: Omit<GenerateMessageInput, 'type' | 'id'>): Promise<number> {
+    return (await this.timed(fields)).ms;
+  }
+
+  /**
+   * Runs one job: its wall time from send to `done`, and the part of it spent outside the run
+   * itself (wall time less the runner's totalMs − queueMs): sending, queueing, relaying results.
+   */
+  async timed(fields: Omit<GenerateMessageInput, 'type' | 'id'>): Promise<{ ms: number; outsideMs: number }> {
     const id = `bench-${++this.n}`;
     const start = performance.now();
     this.ws.send(JSON.stringify({ type: 'generate', id, ...fields }));
     const end = await this.waitFor((m) => (m.type === 'done' || m.type === 'error') && m.id === id);
+    const ms = performance.now() - start;
     if (end.type !== 'done') throw new Error(`bench job failed: ${JSON.stringify(end)}`);
-    return performance.now() - start;
+    const runMs = (end.timings?.['totalMs'] ?? 0) - (end.timings?.['queueMs'] ?? 0);
+    return { ms, outsideMs: ms - runMs };
   }
 
   close(): void {

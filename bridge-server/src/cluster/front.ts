@@ -98,9 +98,10 @@ export class QueueFront implements JobDispatcher {
     const onAbort = (): void => void this.cancel(fj).catch(() => undefined);
     try {
       const data = await this.wireJob(fj.bullId, job, spec, blobKeys);
-      const unfinished = await this.redis.incr(clientKey);
+      // One round trip: count the job and keep the counter from outliving a crashed front for long.
+      const counts = await this.redis.multi().incr(clientKey).pexpire(clientKey, 86_400_000).exec();
+      const unfinished = Number(counts?.[0]?.[1] ?? 1);
       counted = true;
-      await this.redis.pexpire(clientKey, 86_400_000);
       this.jobs.set(fj.bullId, fj);
       await this.queues.get(fj.model).add('generate', data, {
         jobId: fj.bullId,

@@ -105,7 +105,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   const processor = (job: Job<WireJob, WireOutcome>, token?: string, signal?: AbortSignal): Promise<WireOutcome> =>
     device.run(async () => {
       const bullId = job.id ?? '';
-      if (handingBack) return handBack(job, token);
+      if (handingBack) return handBack(job, token, log);
       current = bullId;
       void beat();
       const controller = new AbortController();
@@ -114,7 +114,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       if (signal?.aborted === true) controller.abort();
       try {
         const outcome = await runWireJob(ctx, bullId, job.data, controller.signal);
-        if (handingBack && outcome.kind === 'cancelled') return await handBack(job, token);
+        if (handingBack && outcome.kind === 'cancelled') return await handBack(job, token, log);
         if (outcome.kind === 'cancelled') {
           log(`job ${bullId} (${job.data.clientJobId}) cancelled; ${outcome.stepsAfterCancel ?? 0} step(s) ran after the cancel arrived`);
         }
@@ -202,7 +202,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
 }
 
 /** Puts the job back on the queue for another worker (this one is leaving). */
-async function handBack(job: Job<WireJob, WireOutcome>, token: string | undefined): Promise<never> {
+async function handBack(job: Job<WireJob, WireOutcome>, token: string | undefined, log: (line: string) => void): Promise<never> {
+  log(`job ${job.id ?? ''} (${job.data.clientJobId}) handed back to the queue: this worker is stopping`);
   await job.moveToWait(token);
   throw new WaitingError();
 }
