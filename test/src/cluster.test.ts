@@ -90,10 +90,19 @@ test('jobs from several clients through one front and two workers come out byte-
   assert.equal(done.reduce((a, b) => a + b, 0), 9, `jobs per worker: ${done.join(', ')}`);
 });
 
-test('the front lists the union of its workers\' models, over WebSocket and HTTP', { skip }, async () => {
+test('the front lists the union of its workers\' models and runs HTTP jobs byte-identically', { skip }, async () => {
   const res = await fetch(`${front.url}/v1/models`, { headers: { authorization: `Bearer ${front.token ?? ''}` } });
   const { models } = (await res.json()) as { models: Array<{ name: string }> };
   assert.deepEqual(models.map((m) => m.name).sort(), ['demo', 'demo-inpaint']);
+  // POST /v1/jobs through the front: the same PNG bytes as the single-process bridge's.
+  const body = JSON.stringify({ mode: 'txt2img', model: 'demo', prompt: 'green', steps: 5, guidance: 2, scheduler: 'euler', seed: 11, width: 64, height: 64 });
+  const post = async (bridge: TestBridge): Promise<Buffer> => {
+    const r = await fetch(`${bridge.url}/v1/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.token ?? ''}` } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'image/png');
+    return Buffer.from(await r.arrayBuffer());
+  };
+  assert.ok((await post(front)).equals(await post(single)), 'HTTP PNG through the queue differs');
   const unknown = await runOn(clients[0] as BridgeClient, { fields: { mode: 'txt2img', model: 'nope', prompt: 'red', steps: 2, guidance: 1, scheduler: 'euler' } });
   assert.equal(unknown.end.type, 'error');
   assert.equal((unknown.end as { code?: string }).code, 'model_not_found');
