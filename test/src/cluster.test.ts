@@ -108,6 +108,17 @@ test('the front lists the union of its workers\' models and runs HTTP jobs byte-
   assert.equal((unknown.end as { code?: string }).code, 'model_not_found');
 });
 
+test('previews and progress come back through the queue while the job runs', { skip }, async () => {
+  const client = clients[2] as BridgeClient;
+  const job: ClusterJob = { fields: { mode: 'txt2img', model: 'demo', prompt: 'red', steps: 8, guidance: 2, scheduler: 'euler', seed: 5, width: 64, height: 64, preview: true, previewFormat: 'raw-rgba' } };
+  const trace = await runOn(client, job);
+  assertSameResults(trace, await expected(job), 'job with previews');
+  const steps = trace.messages.flatMap((m) => (m.type === 'progress' ? [m.step] : []));
+  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.ok(trace.previews.length >= 1, 'no preview frame came back');
+  for (const p of trace.previews) assert.equal(p.payload.length, p.header.width * p.header.height * 4);
+});
+
 test('a third worker joins and takes its share; results stay identical', { skip }, async () => {
   workers.push(await WorkerProcess.start(redis.url, path.join(dir, 'config')));
   await waitFor('three workers', async () => ((await health()).queue.workersAlive === 3 ? true : undefined));
