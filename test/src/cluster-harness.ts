@@ -149,3 +149,37 @@ export class WorkerProcess {
     return code;
   }
 }
+
+/** A queue front in a process of its own (so a test can kill it outright), via the library API. */
+export class FrontProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly wsUrl: string,
+  ) {}
+
+  static async start(queueUrl: string, configDir: string, frontTtlMs: number): Promise<FrontProcess> {
+    const options = { queue: queueUrl, port: 0, token: null, configDir, queueTuning: { frontTtlMs } };
+    const script = `const m = await import('@latent-bridge/bridge-server');
+const b = await m.startBridgeServer(${JSON.stringify(options)});
+console.log('front at ' + b.wsUrl);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.dirname(fileURLToPath(import.meta.url)) });
+    const wsUrl = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.once('exit', (code) => reject(new Error(`front exited (${code})`)));
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        const m = /front at (\S+)/.exec(out);
+        if (m?.[1] !== undefined) resolve(m[1]);
+      });
+    });
+    child.removeAllListeners('exit');
+    return new FrontProcess(child, wsUrl);
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+}

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BridgeClient, type JobTrace } from './bridge-client.js';
-import { redisServerPath, TestRedis, WorkerProcess } from './cluster-harness.js';
+import { FrontProcess, redisServerPath, TestRedis, WorkerProcess } from './cluster-harness.js';
 import { assertSameResults, longJob, mixedJobs, runOn, send, waitFor, type ClusterJob } from './cluster-jobs.js';
 import { startTestBridge, type TestBridge } from './test-server.js';
 
@@ -250,4 +250,26 @@ test('a worker stopping past its drain time hands its job back; another worker c
   assertSameResults(trace, await expected(job), 'handed-back job');
   assert.equal(trace.messages.filter((m) => m.type === 'started').length, 1);
   workers.splice(workers.indexOf(leaving), 1);
+});
+
+test('jobs still waiting when their front is killed are skipped by the workers, not run for nobody', { skip }, async () => {
+  const doomed = await FrontProcess.start(redis.url, path.join(dir, 'doomed'), 1500);
+  try {
+    const client = await BridgeClient.connect(doomed.wsUrl, null, 'doomed-client');
+    // Every worker busy with one of them, two more waiting behind.
+    const n = workers.length + 2;
+    for (let i = 0; i < n; i++) send(client, `doomed-${i}`, longJob(500 + i, 512, 2));
+    await waitFor('every worker busy', async () => ((await health()).queue.jobs['active'] === workers.length ? true : undefined), 60_000);
+    await doomed.kill();
+    for (const i of [n - 2, n - 1]) {
+      const skipped = new RegExp(`\\(doomed-${i}\\) skipped: its front`);
+      await waitFor(`doomed-${i} skipped`, () => (workers.some((w) => skipped.test(w.log)) ? true : undefined), 120_000);
+    }
+    await waitFor('an empty queue', async () => {
+      const q = (await health()).queue;
+      return q.depth === 0 && q.jobs['active'] === 0 ? true : undefined;
+    }, 60_000);
+  } finally {
+    await doomed.kill();
+  }
 });

@@ -21,10 +21,17 @@ export interface QueueFrontOptions {
   blobTtlMs?: number;
   /** How often unfinished jobs are looked up, for `finished` notes lost to a Redis restart (default 1 s). */
   pollMs?: number;
+  /** How long after its last beat a front counts as gone, its waiting jobs skipped (default 30 s). */
+  frontTtlMs?: number;
 }
 
 /** BullMQ's largest priority: a client's 2 097 152nd unfinished job and later share the last place. */
 const MAX_PRIORITY = 2 ** 21;
+/**
+ * How long a front's liveness key outlives its last beat (every poll). Generous: a front starved of
+ * CPU for a while must not have its clients' jobs skipped.
+ */
+const FRONT_TTL_MS = 30_000;
 /** After a cancel, how long a front waits for a worker's word before ending the job itself. */
 const CANCEL_GRACE_MS = 30_000;
 
@@ -46,6 +53,7 @@ export class QueueFront implements JobDispatcher {
   private readonly jobs = new Map<string, FrontJob>();
   private readonly poller: NodeJS.Timeout;
   private readonly blobTtlMs: number;
+  private readonly frontTtlMs: number;
   private polling = false;
 
   private constructor(options: QueueFrontOptions) {
@@ -54,19 +62,24 @@ export class QueueFront implements JobDispatcher {
     this.redis = openRedis(connection, `${this.id}:commands`);
     this.sub = openRedis(connection, `${this.id}:events`);
     this.blobTtlMs = options.blobTtlMs ?? 3_600_000;
+    this.frontTtlMs = options.frontTtlMs ?? FRONT_TTL_MS;
     // A request image or a result is at most one frame's worth.
     this.blobs = new BlobStore(this.redis, this.blobTtlMs, options.limits.maxFrameBytes);
     this.queues = new QueueSet(connection, this.keys);
     this.registry = new WorkerRegistry(this.redis, this.keys);
     this.catalog = new RemoteCatalog(this.registry);
     this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onMessage(message));
-    this.poller = setInterval(() => void this.poll(), options.pollMs ?? 1000);
+    this.poller = setInterval(() => {
+      void this.beat();
+      void this.poll();
+    }, options.pollMs ?? 1000);
     this.poller.unref();
   }
 
   static async start(options: QueueFrontOptions): Promise<QueueFront> {
     const front = new QueueFront(options);
     try {
+      await front.beat();
       await front.sub.subscribe(front.keys.events(front.id));
     } catch (err) {
       await front.close();
@@ -125,10 +138,16 @@ export class QueueFront implements JobDispatcher {
 
   async close(): Promise<void> {
     clearInterval(this.poller);
+    await Promise.race([this.redis.del(this.keys.front(this.id)).catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     for (const fj of this.jobs.values()) fj.resolve({ kind: 'cancelled', worker: '' });
     await this.queues.close();
     this.sub.disconnect();
     this.redis.disconnect();
+  }
+
+  /** Says this front is alive; a front killed outright drops out after frontTtlMs. */
+  private async beat(): Promise<void> {
+    await this.redis.set(this.keys.front(this.id), String(process.pid), 'PX', this.frontTtlMs).catch(() => undefined);
   }
 
   /** The job's data, its pixels put in blobs first (their keys go to `blobKeys` for removal). */

@@ -52,7 +52,7 @@ export interface WireResult {
  */
 export type WireOutcome =
   | { kind: 'done'; results: WireResult[]; timings: Record<string, number>; model?: string; worker: string }
-  | { kind: 'cancelled'; worker: string; stepsAfterCancel?: number }
+  | { kind: 'cancelled'; worker: string; stepsAfterCancel?: number; frontGone?: boolean }
   | { kind: 'error'; code: string; message: string; field?: string; worker: string };
 
 /** What a worker tells the job's front as it runs (Redis pub/sub, best effort). */
@@ -127,6 +127,11 @@ export class ClusterKeys {
 
   events(frontId: string): string {
     return `${this.prefix}:events:${frontId}`;
+  }
+
+  /** Present while the front is alive: a worker skips jobs whose front (and client) is gone. */
+  front(id: string): string {
+    return `${this.prefix}:front:${id}`;
   }
 
   worker(id: string): string {

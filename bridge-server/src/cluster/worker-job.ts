@@ -29,7 +29,10 @@ export async function runWireJob(ctx: WorkerJobContext, bullId: string, data: Wi
   const publish = (event: WireEvent, payload?: Uint8Array): void => {
     void ctx.redis.publish(channel, encodeEvent(event, payload)).catch(() => undefined);
   };
-  if ((await ctx.redis.exists(ctx.keys.cancelled(bullId))) > 0) return { kind: 'cancelled', worker };
+  // Cancelled while it waited, or its front died (nobody is left to take the results): skip it.
+  const [cancelled, frontAlive] = await Promise.all([ctx.redis.exists(ctx.keys.cancelled(bullId)), ctx.redis.exists(ctx.keys.front(data.frontId))]);
+  if (cancelled > 0) return { kind: 'cancelled', worker };
+  if (frontAlive === 0) return { kind: 'cancelled', worker, frontGone: true };
   publish({ job: bullId, kind: 'started', worker });
   // How many steps ran after the cancel reached this worker: the "within one step" promise.
   let stepsAfterCancel = 0;

@@ -115,7 +115,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       try {
         const outcome = await runWireJob(ctx, bullId, job.data, controller.signal);
         if (handingBack && outcome.kind === 'cancelled') return await handBack(job, token, log);
-        if (outcome.kind === 'cancelled') {
+        if (outcome.kind === 'cancelled' && outcome.frontGone === true) {
+          log(`job ${bullId} (${job.data.clientJobId}) skipped: its front ${job.data.frontId} is gone`);
+        } else if (outcome.kind === 'cancelled') {
           log(`job ${bullId} (${job.data.clientJobId}) cancelled; ${outcome.stepsAfterCancel ?? 0} step(s) ran after the cancel arrived`);
         }
         jobsDone++;

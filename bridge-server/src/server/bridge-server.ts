@@ -25,7 +25,7 @@ import { CheckpointFolder } from './checkpoint-folder.js';
 import { CheckpointImports } from './checkpoint-imports.js';
 import { isLoopbackAddress, OriginPolicy } from './origin-policy.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
-import { QueueFront } from '../cluster/front.js';
+import { QueueFront, type QueueFrontOptions } from '../cluster/front.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7450;
@@ -66,6 +66,8 @@ export interface BridgeServerOptions {
   queue?: string;
   /** Key prefix in that Redis (default "lb"). */
   queuePrefix?: string;
+  /** A front's timings (blob expiry, poll, liveness); defaults suit production. */
+  queueTuning?: Pick<QueueFrontOptions, 'blobTtlMs' | 'pollMs' | 'frontTtlMs'>;
   /** Progress lines for people (the CLI passes console.error); default silent. */
   log?: (line: string) => void;
 }
@@ -100,7 +102,12 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
   let core: BridgeCore;
   if (options.queue !== undefined) {
     // A queue front: no models of its own; its workers' models, jobs and results go through Redis.
-    front = await QueueFront.start({ queue: options.queue, limits, ...(options.queuePrefix !== undefined ? { prefix: options.queuePrefix } : {}) });
+    front = await QueueFront.start({
+      ...options.queueTuning,
+      queue: options.queue,
+      limits,
+      ...(options.queuePrefix !== undefined ? { prefix: options.queuePrefix } : {}),
+    });
     core = new BridgeCore({ limits, catalog: front.catalog, cache: new ModelCache(0), dispatcher: front });
   } else {
     core = await localCore(options, limits, configDir, log);
