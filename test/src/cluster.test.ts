@@ -116,6 +116,9 @@ test('previews and progress come back through the queue while the job runs', { s
   const steps = trace.messages.flatMap((m) => (m.type === 'progress' ? [m.step] : []));
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.ok(trace.previews.length >= 1, 'no preview frame came back');
+  // Handed to the shared queue, but not yet running: a front never says "runs now" (0) in `queued`.
+  const queued = trace.messages.find((m) => m.type === 'queued');
+  assert.ok(queued !== undefined && queued.type === 'queued' && queued.position >= 1, JSON.stringify(queued));
   for (const p of trace.previews) assert.equal(p.payload.length, p.header.width * p.header.height * 4);
 });
 
@@ -170,6 +173,10 @@ test('cancel from the client stops the job on its worker within one step', { ski
   const from = client.mark();
   send(client, 'cancel-me', longJob(99));
   await client.nextMessage((m) => m.type === 'progress' && m.id === 'cancel-me' && m.step >= 8, 60_000, from);
+  const statusFrom = client.mark();
+  client.send({ type: 'status' });
+  const status = await client.nextMessage((m) => m.type === 'status', 10_000, statusFrom);
+  assert.ok(status.type === 'status' && status.jobs.some((j) => j.id === 'cancel-me' && j.state === 'running' && j.position === 0), JSON.stringify(status));
   client.send({ type: 'cancel', id: 'cancel-me' });
   const trace = await client.job('cancel-me', 30_000, from);
   assert.equal(trace.end.type, 'cancelled');

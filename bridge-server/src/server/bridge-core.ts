@@ -78,6 +78,11 @@ export class BridgeCore {
     return this.stopping;
   }
 
+  /** A queue front: its jobs run on workers elsewhere, and start when a worker takes them. */
+  get isFront(): boolean {
+    return this.dispatcher !== undefined;
+  }
+
   state(): ServerState {
     if (this.stopping) return 'stopping';
     if (this.loading) return 'loading';
@@ -196,7 +201,9 @@ export class BridgeCore {
   /** Queues a job; throws queue_full, shutting_down or invalid_field (id in use). */
   submit(clientId: string, id: string, spec: JobSpec, sink: JobSink): { job: QueuedJob<QueuedPayload>; position: number } {
     if (this.stopping) throw new BridgeError('shutting_down', 'The server is shutting down; no new jobs are taken.');
-    return this.queue.enqueue(clientId, id, { spec, sink });
+    const queued = this.queue.enqueue(clientId, id, { spec, sink });
+    // A front hands the job on at once, but it waits for a worker: never "runs now" (0).
+    return this.isFront ? { ...queued, position: Math.max(1, queued.position) } : queued;
   }
 
   /** Stops taking jobs, drops the waiting ones, aborts the running one and waits for it to stop. */

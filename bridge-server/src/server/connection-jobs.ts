@@ -149,17 +149,20 @@ export class ConnectionJobs {
 
   /** The jobs that reached the queue, for a `status` answer. */
   statuses(): JobStatus[] {
-    const { queue } = this.options.core;
+    const { core } = this.options;
+    const { queue } = core;
     const jobs: JobStatus[] = [];
     for (const [id, entry] of this.jobs) {
       if (entry.handle === undefined) {
         // Accepted and still being prepared (images decoded, a checkpoint imported on first use):
         // it counts against the client's queue, so it is listed, behind everything queued now.
-        jobs.push({ id, state: 'queued', position: this.options.core.queueLength() });
+        jobs.push({ id, state: 'queued', position: core.queueLength() });
         continue;
       }
-      const position = Math.max(0, queue.positionOf(entry.handle));
-      jobs.push({ id, state: queue.isRunning(entry.handle) ? 'running' : 'queued', position });
+      // A front's job is on the shared queue until a worker starts it; its place there is Redis's.
+      const running = core.isFront ? entry.state === 'running' : queue.isRunning(entry.handle);
+      const position = running ? 0 : Math.max(core.isFront ? 1 : 0, queue.positionOf(entry.handle));
+      jobs.push({ id, state: running ? 'running' : 'queued', position });
     }
     return jobs;
   }
