@@ -263,9 +263,9 @@ test('jobs still waiting when their front is killed are skipped by the workers, 
   const doomed = await FrontProcess.start(redis.url, path.join(dir, 'doomed'), 1500);
   try {
     const client = await BridgeClient.connect(doomed.wsUrl, null, 'doomed-client');
-    // Every worker busy with one of them, two more waiting behind.
+    // Every worker busy with one of them (for seconds: longer than the front's liveness key), two more waiting behind.
     const n = workers.length + 2;
-    for (let i = 0; i < n; i++) send(client, `doomed-${i}`, longJob(500 + i, 512, 2));
+    for (let i = 0; i < n; i++) send(client, `doomed-${i}`, longJob(500 + i));
     await waitFor('every worker busy', async () => ((await health()).queue.jobs['active'] === workers.length ? true : undefined), 60_000);
     await doomed.kill();
     for (const i of [n - 2, n - 1]) {
