@@ -110,13 +110,38 @@ def make_lora(modules, rank, alpha, gen, conv_kernel_in_down=True):
     return lora
 
 
+class Target:
+    """A weight (or rows of one) that a LoRA module adapts: OpenCLIP packs q, k, v in in_proj."""
+
+    def __init__(self, param, rows=None):
+        self.param, self.rows = param, rows
+
+    @property
+    def weight(self):
+        return self.param if self.rows is None else self.param[self.rows]
+
+
+def openclip_targets(oc):
+    """transformers module names (as kohya's lora_te2_ keys use them) -> the OpenCLIP weights."""
+    out = []
+    for i, blk in enumerate(oc.transformer.resblocks):
+        d = blk.attn.embed_dim
+        p = f"text_model.encoder.layers.{i}."
+        for j, n in enumerate(["q_proj", "k_proj", "v_proj"]):
+            out.append((p + "self_attn." + n, Target(blk.attn.in_proj_weight, slice(j * d, (j + 1) * d))))
+        out.append((p + "self_attn.out_proj", Target(blk.attn.out_proj.weight)))
+        out.append((p + "mlp.fc1", Target(blk.mlp.c_fc.weight)))
+        out.append((p + "mlp.fc2", Target(blk.mlp.c_proj.weight)))
+    return out
+
+
 def rounded_lora(lora, dtype):
     return OrderedDict((k, (d.to(dtype).to(torch.float64), u.to(dtype).to(torch.float64), a)) for k, (d, u, a) in lora.items())
 
 
 def merge(module, lora, multiplier):
     """kohya's merge: W += multiplier * (alpha / rank) * up @ down (convs flattened)."""
-    named = dict(module.named_modules())
+    named = dict(openclip_targets(module)) if hasattr(module, "transformer") else dict(module.named_modules())
     with torch.no_grad():
         for name, (down, up, alpha) in lora.items():
             if name not in named:
@@ -177,6 +202,17 @@ def main():
             return c
         encoders.append(("text_encoder", "lora_te1_", "text_encoder.", clip1, lambda c, ids: {"last_hidden_state": c.text_model(ids)[0]}, None))
 
+        def clip2():
+            p = "conditioner.embedders.1.model."
+            c = tv.OpenClipText(*cf.OPEN_CLIP_G)
+            c.load_state_dict(OrderedDict((k[len(p):], v.to(torch.float32)) for k, v in sd.items() if k.startswith(p)))
+            return c
+
+        def run2(c, ids):
+            last = c.ln_final(c(ids)[-1])
+            return {"last_hidden_state": last, "text_embeds": last[torch.arange(ids.shape[0]), ids.argmax(dim=-1)] @ c.text_projection}
+        encoders.append(("text_encoder_2", "lora_te2_", "text_encoder_2.", clip2, run2, 0))
+
     unet0 = unet_fresh()
     loras = {}
     unet_all = adapted(unet0, False)
@@ -186,9 +222,10 @@ def main():
     loras["c"] = {"unet": make_lora(unet_attn[:5], 2, None, gen)}
     for comp, _, _, fresh, _, _ in encoders:
         enc = fresh()
-        loras["a"][comp] = rounded_lora(make_lora(adapted(enc, False), 4, 2.0, gen), torch.float16)
-        loras["b"][comp] = make_lora(adapted(enc, True), 8, 4.0, gen)
-        loras["c"][comp] = make_lora(adapted(enc, True)[:3], 2, None, gen)
+        mods = openclip_targets(enc) if comp == "text_encoder_2" else adapted(enc, False)
+        loras["a"][comp] = rounded_lora(make_lora(mods, 4, 2.0, gen), torch.float16)
+        loras["b"][comp] = make_lora(mods, 8, 4.0, gen)
+        loras["c"][comp] = make_lora(mods[:3], 2, None, gen)
 
     to_diffusers = lambda p: ldm_to_diffusers(p, L)
     same = lambda p: p
@@ -216,7 +253,7 @@ def main():
     sample = torch.randn(2, cfg["in_channels"], 8, 12, generator=gen, dtype=torch.float64)
     timestep = torch.tensor([417.0, 417.0], dtype=torch.float64)
     context = torch.randn(2, 77, cfg["context_dim"], generator=gen, dtype=torch.float64)
-    ids = tv.input_ids(None)
+    ids = {None: tv.input_ids(None), 0: tv.input_ids(0)}
     ref["unet.in.sample"] = sample
     ref["unet.in.timestep"] = timestep[:1]
     ref["unet.in.encoder_hidden_states"] = context
@@ -227,18 +264,18 @@ def main():
         y = torch.cat([text_embeds, ur.timestep_embedding(time_ids.flatten(), 256).reshape(2, -1)], dim=-1)
         ref["unet.in.text_embeds"] = text_embeds
         ref["unet.in.time_ids"] = time_ids
-    for comp, _, _, _, _, _ in encoders:
-        ref[f"{comp}.in.input_ids"] = ids
+    for comp, _, _, _, _, pad in encoders:
+        ref[f"{comp}.in.input_ids"] = ids[pad]
     for case, parts in CASES.items():
         u = unet_fresh()
         for lname, mult in parts:
             merge(u, loras[lname]["unet"], mult)
         ref[f"{case}.unet.out.out_sample"] = u(sample, timestep, context, y)
-        for comp, _, _, fresh, run, _ in encoders:
+        for comp, _, _, fresh, run, pad in encoders:
             e = fresh()
             for lname, mult in parts:
                 merge(e, loras[lname][comp], mult)
-            for k, v in run(e, ids).items():
+            for k, v in run(e, ids[pad]).items():
                 ref[f"{case}.{comp}.out.{k}"] = v
     tv.save_safetensors(os.path.join(a.out, "reference.safetensors"),
                         OrderedDict((k, (v.to(torch.float32) if v.is_floating_point() else v).contiguous()) for k, v in ref.items()))
