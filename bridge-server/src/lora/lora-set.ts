@@ -15,6 +15,8 @@ export interface LoraUse {
   file: string;
   /** The multiplier (A1111's `<lora:name:weight>`). */
   weight: number;
+  /** Per-component multipliers instead (A1111's `<lora:name:te:unet>`). */
+  componentWeights?: Partial<Record<LoraComponent, number>>;
   /** Names the LoRA in messages; default: the file. */
   label?: string;
 }
@@ -61,7 +63,7 @@ export function planLoras(opened: readonly OpenedLora[], model: ModelCatalog): {
       if (component === undefined) plan.set(t.component, (component = new Map()));
       let entry = component.get(t.weight);
       if (entry === undefined) component.set(t.weight, (entry = { shape: t.shape, modules: [] }));
-      entry.modules.push({ module: t.module, multiplier: use.weight });
+      entry.modules.push({ module: t.module, multiplier: use.componentWeights?.[t.component] ?? use.weight });
     }
   }
   return { plan, warnings };

@@ -47,7 +47,7 @@ export async function loraSetKey(uses: readonly LoraUse[]): Promise<string> {
   const parts: unknown[] = [MERGE_VERSION];
   for (const u of uses) {
     const s = await stat(u.file);
-    parts.push([path.resolve(u.file), s.size, s.mtimeMs, u.weight]);
+    parts.push([path.resolve(u.file), s.size, s.mtimeMs, u.weight, u.componentWeights ?? null]);
   }
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

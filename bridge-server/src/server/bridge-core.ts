@@ -17,6 +17,8 @@ import { runJob } from './job-runner.js';
 import type { ImportTask, JobSink, JobSpec, QueuedPayload, ServerGenerateRequest } from './job-types.js';
 import type { CheckpointFolder } from './checkpoint-folder.js';
 import type { CheckpointImports } from './checkpoint-imports.js';
+import { resolveJobLoras } from './job-loras.js';
+import type { LoraFolder } from './lora-folder.js';
 import { checkModelName } from '../models/model-store.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelCatalog } from './model-catalog.js';
@@ -27,6 +29,8 @@ export interface BridgeCoreOptions {
   cache: ModelCache;
   /** The checkpoints folder clients may import from, with the importer into the store. */
   checkpoints?: { folder: CheckpointFolder; imports: CheckpointImports };
+  /** The LoRA folder generate.loras and <lora:…> tags name files in. */
+  loras?: LoraFolder;
 }
 
 /** Told when a generate imports the checkpoint it names before it can be queued. */
@@ -45,6 +49,7 @@ export class BridgeCore {
   readonly queue: JobQueue<QueuedPayload>;
   readonly startedAt = Date.now();
   readonly checkpoints: BridgeCoreOptions['checkpoints'];
+  readonly loras: LoraFolder | undefined;
   private readonly modelListeners = new Set<() => void>();
   private stopping = false;
   private loading = false;
@@ -54,6 +59,7 @@ export class BridgeCore {
     this.catalog = options.catalog;
     this.cache = options.cache;
     this.checkpoints = options.checkpoints;
+    this.loras = options.loras;
     this.queue = new JobQueue<QueuedPayload>((job) => this.run(job), { maxQueuedPerClient: options.limits.maxQueuePerClient });
   }
 
@@ -77,9 +83,13 @@ export class BridgeCore {
   }
 
   /** The lists of `welcome` and `models`: models, and the checkpoints that can be imported. */
-  async modelLists(): Promise<Pick<Capabilities, 'models' | 'checkpoints'>> {
+  async modelLists(): Promise<Pick<Capabilities, 'models' | 'checkpoints' | 'loras'>> {
     const models = await this.catalog.list();
-    return this.checkpoints !== undefined ? { models, checkpoints: await this.checkpoints.folder.list() } : { models };
+    return {
+      models,
+      ...(this.checkpoints !== undefined ? { checkpoints: await this.checkpoints.folder.list() } : {}),
+      ...(this.loras !== undefined ? { loras: await this.loras.list() } : {}),
+    };
   }
 
   /** `listener` runs whenever the model lists change (an import finished); returns its remover. */
@@ -137,10 +147,12 @@ export class BridgeCore {
     this.checkScheduler(msg.scheduler);
     const model = await this.resolveModel(msg.model, hooks);
     checkModelMode(model, msg);
+    // LoRA tags leave the text CLIP sees; unknown or wrong-family LoRAs fail now, not in the queue.
+    const extra = await resolveJobLoras(this.loras, model, msg);
     const request: ServerGenerateRequest = {
       mode: msg.mode,
-      prompt: msg.prompt,
-      negative: msg.negative,
+      prompt: extra.prompt,
+      negative: extra.negative,
       steps: msg.steps,
       guidance: msg.guidance,
       scheduler: msg.scheduler,
@@ -173,7 +185,7 @@ export class BridgeCore {
     const sequence = prepareSequence(msg, request, model, this.limits, (name, field) => this.checkScheduler(name, field));
     const preview = msg.preview;
     const previewEvery = preview === false ? undefined : preview === true ? 1 : preview.every;
-    return { model, request, ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
+    return { model, request, ...(extra.loras !== undefined ? { loras: extra.loras } : {}), ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
   }
 
   /** Queues a job; throws queue_full, shutting_down or invalid_field (id in use). */
