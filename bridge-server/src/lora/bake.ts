@@ -8,7 +8,7 @@ import { textEncoderWeights } from '../convert/import-plan.js';
 import type { ComponentWeights } from '../convert/layouts/mapping.js';
 import { mapped, type LazyTensor } from '../onnx/lazy-tensor.js';
 import { WeightSet } from '../onnx/weight-set.js';
-import { addLoraDeltas } from './lora-delta.js';
+import { mergeLoraDeltas } from './lora-delta.js';
 import { planLoras, type ComponentChanges, type OpenedLora } from './lora-set.js';
 import type { ModelCatalog } from './lora-targets.js';
 
@@ -22,11 +22,7 @@ function adjusted(weights: ComponentWeights, changes: ComponentChanges | undefin
     const out = tensor.shape[0] ?? 1;
     return [
       name,
-      mapped(tensor, `${tensor.origin} + LoRA`, async (values) => {
-        const merged = values.slice();
-        await addLoraDeltas(merged, out, 'rows', change.modules);
-        return merged;
-      }),
+      mapped(tensor, `${tensor.origin} + LoRA`, (values) => mergeLoraDeltas(values, out, 'rows', change.modules)),
     ];
   });
   return { weights: new WeightSet(entries, set.component), ignored: weights.ignored, warnings: [...weights.warnings, ...extra] };

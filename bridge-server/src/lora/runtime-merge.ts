@@ -10,7 +10,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { listFloatInitializers, readInitializer, writePatchedModel, type StoredInitializer } from '../onnx-rewrite/initializer-patch.js';
 import { variantFile } from '../onnx-rewrite/variant-file.js';
-import { addLoraDeltas } from './lora-delta.js';
+import { mergeLoraDeltas } from './lora-delta.js';
 import type { LoraComponent } from './lora-names.js';
 import { closeLoras, openLoras, planLoras, type ComponentChanges, type LoraUse } from './lora-set.js';
 import type { ModelCatalog, WeightCatalog } from './lora-targets.js';
@@ -58,8 +58,7 @@ async function mergeComponent(file: string, key: string, changes: ComponentChang
     await writePatchedModel(src, dst, `${path.basename(dst)}_data`, names, async (init) => {
       const change = changes.get(init.name);
       const values = await readInitializer(init);
-      if (change !== undefined) await addLoraDeltas(values, change.shape[0] ?? 1, init.dims.length === 2 ? 'transposed' : 'rows', change.modules);
-      return values;
+      return change === undefined ? values : mergeLoraDeltas(values, change.shape[0] ?? 1, init.dims.length === 2 ? 'transposed' : 'rows', change.modules);
     }, inits);
   });
   await pruneCopies(file, made);
