@@ -81,9 +81,34 @@ async function pruneCopies(file: string, keep: string): Promise<void> {
   }
 }
 
+/** Sets merged in this process, by set and model files: a re-used set is found without opening anything. */
+const recent = new Map<string, MergedModel>();
+const RECENT_SETS = 16;
+
+async function stillThere(merged: MergedModel): Promise<boolean> {
+  for (const file of Object.values(merged.files)) if ((await stat(file).catch(() => undefined)) === undefined) return false;
+  return true;
+}
+
 /** Applies `uses` to the components in `files` (their model.onnx paths); see the module comment. */
 export async function mergeLoraSet(files: ComponentFiles, uses: readonly LoraUse[]): Promise<MergedModel> {
   const key = await loraSetKey(uses);
+  const stamps: unknown[] = [key];
+  for (const file of Object.values(files)) {
+    const s = await stat(file);
+    stamps.push(file, s.size, s.mtimeMs);
+  }
+  const memo = JSON.stringify(stamps);
+  const known = recent.get(memo);
+  if (known !== undefined && (await stillThere(known))) return known;
+  const merged = await mergeUncached(files, uses, key);
+  recent.delete(memo);
+  recent.set(memo, merged);
+  for (const old of [...recent.keys()].slice(0, Math.max(0, recent.size - RECENT_SETS))) recent.delete(old);
+  return merged;
+}
+
+async function mergeUncached(files: ComponentFiles, uses: readonly LoraUse[], key: string): Promise<MergedModel> {
   const opened = await openLoras(uses);
   try {
     const inits = new Map<LoraComponent, Map<string, StoredInitializer>>();
