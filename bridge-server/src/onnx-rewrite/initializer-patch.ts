@@ -124,7 +124,8 @@ export async function writePatchedModel(
   dst: string,
   dataName: string,
   names: readonly string[],
-  produce: (init: StoredInitializer) => Promise<Float32Array>,
+  /** The new values; with `dims`, the initializer changes shape (a token table grown by embeddings). */
+  produce: (init: StoredInitializer) => Promise<Float32Array | { values: Float32Array; dims: readonly number[] }>,
   initializers: ReadonlyMap<string, StoredInitializer>,
 ): Promise<number> {
   if (path.dirname(path.resolve(src)) !== path.dirname(path.resolve(dst))) throw new RangeError('a patched model must sit beside its source');
@@ -136,13 +137,15 @@ export async function writePatchedModel(
     for (const name of names) {
       const init = initializers.get(name);
       if (init === undefined) throw new RangeError(`${src} has no float initializer ${name}`);
-      const v = await produce(init);
+      const made = await produce(init);
+      const [v, dims] = made instanceof Float32Array ? [made, init.dims] : [made.values, made.dims];
       const typed = init.dataType === 'float32' ? v : float32ArrayToFloat16(v);
       const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
-      if (bytes.length !== init.length) throw new RangeError(`${name}: ${bytes.length} bytes for a ${init.length}-byte initializer`);
+      const expected = dims.reduce((a, b) => a * b, 1) * (init.dataType === 'float32' ? 4 : 2);
+      if (bytes.length !== expected) throw new RangeError(`${name}: ${bytes.length} bytes for a [${dims.join(', ')}] ${init.dataType} initializer`);
       at = Math.ceil(at / ALIGN) * ALIGN;
       await data.write(bytes, 0, bytes.length, at);
-      placed.set(name, tensorProto({ name, dataType: init.dataType, dims: init.dims, external: { location: dataName, offset: at, length: bytes.length } }).finish());
+      placed.set(name, tensorProto({ name, dataType: init.dataType, dims, external: { location: dataName, offset: at, length: bytes.length } }).finish());
       at += bytes.length;
     }
     await data.sync();

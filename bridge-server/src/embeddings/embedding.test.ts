@@ -1,0 +1,103 @@
+/**
+ * Textual-inversion embeddings against torch on the small SD 1.x checkpoint: A1111 .safetensors
+ * (emb_params, 1 vector), A1111 .pt through the safe unpickler (string_to_param, 3 vectors) and a
+ * diffusers learned_embeds file, triggered by file name; token ids and positions as A1111 places
+ * them (an embedding that does not fit in the 75-token chunk moves to the next), and the text
+ * encoder's output with the vectors in those positions (A1111's EmbeddingsWithFixes in torch).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { BridgeError } from '@latent-bridge/shared';
+import { openCheckpoint } from '../checkpoint/index.js';
+import { cachedTorchOutputs, repoRoot } from '../checkpoint/testing/torch-python.js';
+import { importModel } from '../convert/import-model.js';
+import { checkpointFixture } from '../convert/testing/checkpoint-fixtures.js';
+import { assertClose } from '../convert/testing/compare.js';
+import { ModelStore } from '../models/model-store.js';
+import { weightedWindows } from '../pipeline/weighted-encoding.js';
+import { OnnxModel } from '../runtime/index.js';
+import { bundledClipTokenizerDir, ClipTokenizer } from '../tokenizer/index.js';
+import { embeddingFamily, readEmbeddingFile, type EmbeddingFile } from './embedding-file.js';
+import { applyEmbeddings } from './embedding-set.js';
+
+const work = await mkdtemp(join(tmpdir(), 'lb-emb-'));
+after(() => rm(work, { recursive: true, force: true }));
+
+const SCRIPT = 'bridge-server/src/embeddings/testing/torch/embedding_fixture.py';
+const FILLER = Array.from({ length: 73 }, () => 'cat').join(' ');
+/** Prompts as text, and as the segments torch gets (text as token ids, embeddings by name). */
+const PROMPTS: ReadonlyArray<ReadonlyArray<string | { emb: string }>> = [
+  ['a photo of', { emb: 'tri-emb' }, 'on a table'],
+  [{ emb: 'one-emb' }, 'red', { emb: 'toy' }],
+  [FILLER, { emb: 'tri-emb' }, 'sky'],
+];
+const text = (p: ReadonlyArray<string | { emb: string }>) => p.map((s) => (typeof s === 'string' ? s : s.emb)).join(' ');
+
+test('1- and 3-vector embeddings: ids, chunking and text-encoder output vs torch', async (t) => {
+  const base = await checkpointFixture(t, 'sd1', 'fp32');
+  if (base === undefined) return;
+  t.after(() => base.reference.close());
+  const tokenizer = await ClipTokenizer.fromFolder(bundledClipTokenizerDir());
+  const segments = PROMPTS.map((p) => p.map((s) => (typeof s === 'string' ? tokenizer.encode(s) : s.emb)));
+  const main = join(repoRoot(), SCRIPT);
+  const version = createHash('sha256').update(readFileSync(main)).digest('hex').slice(0, 16);
+  const wrapper = `import runpy, sys\nsys.argv = [${JSON.stringify(main)}, *sys.argv[1:]]\nrunpy.run_path(${JSON.stringify(main)}, run_name='__main__')\n# ${version}\n`;
+  const dir = await cachedTorchOutputs('embeddings-sd1', wrapper, ['--base', base.dir, '--prompts', JSON.stringify(segments)]);
+  const ref = await openCheckpoint(join(dir, 'reference.safetensors'));
+  t.after(() => ref.close());
+
+  const embeddings: EmbeddingFile[] = [];
+  for (const [file, name] of [['one-emb.safetensors', 'one-emb'], ['tri-emb.pt', 'tri-emb'], ['toy.safetensors', 'toy']] as const) {
+    const source = await openCheckpoint(join(dir, file));
+    try {
+      embeddings.push(await readEmbeddingFile(source, name));
+    } finally {
+      await source.close();
+    }
+  }
+  assert.deepEqual(embeddings.map((e) => [e.name, e.text_encoder.count, e.text_encoder.width, e.token]), [['one-emb', 1, 128, undefined], ['tri-emb', 3, 128, undefined], ['toy', 1, 128, '<toy>']]);
+  assert.equal(embeddingFamily(embeddings[0]!), undefined, '128 wide: no family of ours');
+
+  const model = await importModel({ source: join(base.dir, 'model.safetensors'), store: new ModelStore(join(work, 'store')), name: 'base' });
+  const plainEncoder = join(model.dir, 'text_encoder', 'model.onnx');
+  const applied = await applyEmbeddings({ text_encoder: plainEncoder }, embeddings);
+  assert.notEqual(applied.files.text_encoder, plainEncoder);
+  const again = await applyEmbeddings({ text_encoder: plainEncoder }, [...embeddings].reverse());
+  assert.deepEqual(again, applied, 'the same set (in any order) gets the same ids and the same copy');
+  const vocab = 49408;
+  assert.deepEqual(applied.words.map((w) => [w.text, w.ids]), [['one-emb', [vocab]], ['toy', [vocab + 1]], ['<toy>', [vocab + 1]], ['tri-emb', [vocab + 2, vocab + 3, vocab + 4]]]);
+
+  const withWords = tokenizer.withAddedWords(applied.words);
+  const encoder = await OnnxModel.open(applied.files.text_encoder);
+  t.after(() => encoder.release());
+  for (const [k, prompt] of PROMPTS.entries()) {
+    const windows = weightedWindows(withWords, [{ text: text(prompt), weight: 1 }], 'chunk');
+    const expectedChunks = ref.keys().filter((key) => key.startsWith(`p${k}.`) && key.endsWith('.ids')).length;
+    assert.equal(windows.length, expectedChunks, `prompt ${k}: chunks`);
+    for (const [c, window] of windows.entries()) {
+      const ids = await ref.readRaw(`p${k}.c${c}.ids`);
+      const slots = new BigInt64Array((await ref.readRaw(`p${k}.c${c}.slots`)).slice().buffer);
+      const torchIds = new BigInt64Array(ids.slice().buffer);
+      const expected = Array.from(torchIds, (id, i) => ((slots[i] ?? -1n) >= 0n ? vocab + Number(slots[i]) : Number(id)));
+      assert.deepEqual(Array.from(window.ids), expected, `prompt ${k} chunk ${c}: ids, embedding positions included`);
+      const out = await encoder.run({ input_ids: { data: BigInt64Array.from(window.ids, (v) => BigInt(v)), dims: [1, 77] } });
+      const got = out['last_hidden_state']?.data as Float32Array;
+      const error = assertClose(got, await ref.readFloat32(`p${k}.c${c}.last_hidden_state`), 1e-4, `prompt ${k} chunk ${c}`);
+      t.diagnostic(`prompt ${k} chunk ${c}: ${error.toExponential(2)} of max|ref|`);
+    }
+  }
+  // The long prompt: 73 words fill chunk 0, the 3-vector embedding cannot fit (73 + 3 > 75) and opens chunk 1.
+  const long = weightedWindows(withWords, [{ text: text(PROMPTS[2] ?? []), weight: 1 }], 'chunk');
+  assert.equal(long.length, 2);
+  assert.equal(long[0]?.ids[74], tokenizer.eosId, 'chunk 0 ends after the 73 words');
+  assert.deepEqual(Array.from(long[1]?.ids.slice(0, 5) ?? []), [tokenizer.bosId, vocab + 2, vocab + 3, vocab + 4, tokenizer.encode('sky')[0]]);
+
+  // An embedding of another width is refused by name.
+  const wide: EmbeddingFile = { name: 'wide', text_encoder: { count: 1, width: 768, values: new Float32Array(768) } };
+  await assert.rejects(applyEmbeddings({ text_encoder: plainEncoder }, [wide]), (err: unknown) => err instanceof BridgeError && err.code === 'invalid_field' && /"wide" is 768 wide; this model's text_encoder takes 128/.test(err.message));
+});
