@@ -46,10 +46,30 @@ async function setKey(files: TextEncoderFiles, embeddings: readonly EmbeddingFil
   return h.digest('hex').slice(0, 16);
 }
 
+export interface ApplyOptions {
+  /** Leave out embeddings made for another model (other widths, no SDXL vectors) instead of refusing them; as A1111 loads only the compatible ones. */
+  skipIncompatible?: boolean;
+}
+
+const recent = new Map<string, EmbeddedModel>();
+
 /** The text encoders with `embeddings` added, and the words for the tokenizers; see the module comment. */
-export async function applyEmbeddings(files: TextEncoderFiles, embeddings: readonly EmbeddingFile[]): Promise<EmbeddedModel> {
+export async function applyEmbeddings(files: TextEncoderFiles, embeddings: readonly EmbeddingFile[], o: ApplyOptions = {}): Promise<EmbeddedModel> {
   if (embeddings.length === 0) return { files, words: [] };
-  const list = ordered(embeddings);
+  const memo = `${o.skipIncompatible === true}:${await setKey(files, ordered(embeddings))}`;
+  const known = recent.get(memo);
+  if (known !== undefined && (await Promise.all(Object.values(known.files).map((f) => stat(f as string).then(() => true, () => false)))).every(Boolean)) return known;
+  const made = await applyUncached(files, embeddings, o);
+  recent.set(memo, made);
+  for (const old of [...recent.keys()].slice(0, Math.max(0, recent.size - 16))) recent.delete(old);
+  return made;
+}
+
+function fits(e: EmbeddingFile, components: readonly ('text_encoder' | 'text_encoder_2')[], tables: ReadonlyMap<string, { width: number }>): boolean {
+  return components.every((c) => e[c] !== undefined && e[c]?.width === tables.get(c)?.width);
+}
+
+async function applyUncached(files: TextEncoderFiles, embeddings: readonly EmbeddingFile[], o: ApplyOptions): Promise<EmbeddedModel> {
   const components = (['text_encoder', 'text_encoder_2'] as const).filter((c) => files[c] !== undefined);
   const tables = new Map<string, { rows: number; width: number }>();
   for (const c of components) {
@@ -58,6 +78,8 @@ export async function applyEmbeddings(files: TextEncoderFiles, embeddings: reado
     if (init === undefined || rows === undefined || width === undefined) throw new BridgeError('model_invalid', `${files[c] ?? c} has no ${TOKEN_TABLE} initializer to add embeddings to`, c);
     tables.set(c, { rows, width });
   }
+  const list = ordered(o.skipIncompatible === true ? embeddings.filter((e) => fits(e, components, tables)) : embeddings);
+  if (list.length === 0) return { files, words: [] };
   // Shared ids for both encoders of SDXL: after the larger vocabulary.
   const first = Math.max(...[...tables.values()].map((t) => t.rows));
   const words: AddedWord[] = [];

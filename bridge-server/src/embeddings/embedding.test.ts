@@ -6,17 +6,13 @@
  * encoder's output with the vectors in those positions (A1111's EmbeddingsWithFixes in torch).
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BridgeError } from '@latent-bridge/shared';
 import { openCheckpoint } from '../checkpoint/index.js';
-import { cachedTorchOutputs, repoRoot } from '../checkpoint/testing/torch-python.js';
 import { importModel } from '../convert/import-model.js';
-import { checkpointFixture } from '../convert/testing/checkpoint-fixtures.js';
 import { assertClose } from '../convert/testing/compare.js';
 import { ModelStore } from '../models/model-store.js';
 import { weightedWindows } from '../pipeline/weighted-encoding.js';
@@ -24,32 +20,17 @@ import { OnnxModel } from '../runtime/index.js';
 import { bundledClipTokenizerDir, ClipTokenizer } from '../tokenizer/index.js';
 import { embeddingFamily, readEmbeddingFile, type EmbeddingFile } from './embedding-file.js';
 import { applyEmbeddings } from './embedding-set.js';
+import { embeddingFixture, PROMPTS, promptText } from './testing/embedding-fixtures.js';
 
 const work = await mkdtemp(join(tmpdir(), 'lb-emb-'));
 after(() => rm(work, { recursive: true, force: true }));
 
-const SCRIPT = 'bridge-server/src/embeddings/testing/torch/embedding_fixture.py';
-const FILLER = Array.from({ length: 73 }, () => 'cat').join(' ');
-/** Prompts as text, and as the segments torch gets (text as token ids, embeddings by name). */
-const PROMPTS: ReadonlyArray<ReadonlyArray<string | { emb: string }>> = [
-  ['a photo of', { emb: 'tri-emb' }, 'on a table'],
-  [{ emb: 'one-emb' }, 'red', { emb: 'toy' }],
-  [FILLER, { emb: 'tri-emb' }, 'sky'],
-];
-const text = (p: ReadonlyArray<string | { emb: string }>) => p.map((s) => (typeof s === 'string' ? s : s.emb)).join(' ');
-
 test('1- and 3-vector embeddings: ids, chunking and text-encoder output vs torch', async (t) => {
-  const base = await checkpointFixture(t, 'sd1', 'fp32');
-  if (base === undefined) return;
-  t.after(() => base.reference.close());
+  const fixture = await embeddingFixture(t);
+  if (fixture === undefined) return;
+  const { base, dir, reference: ref } = fixture;
+  t.after(() => Promise.all([base.reference.close(), ref.close()]));
   const tokenizer = await ClipTokenizer.fromFolder(bundledClipTokenizerDir());
-  const segments = PROMPTS.map((p) => p.map((s) => (typeof s === 'string' ? tokenizer.encode(s) : s.emb)));
-  const main = join(repoRoot(), SCRIPT);
-  const version = createHash('sha256').update(readFileSync(main)).digest('hex').slice(0, 16);
-  const wrapper = `import runpy, sys\nsys.argv = [${JSON.stringify(main)}, *sys.argv[1:]]\nrunpy.run_path(${JSON.stringify(main)}, run_name='__main__')\n# ${version}\n`;
-  const dir = await cachedTorchOutputs('embeddings-sd1', wrapper, ['--base', base.dir, '--prompts', JSON.stringify(segments)]);
-  const ref = await openCheckpoint(join(dir, 'reference.safetensors'));
-  t.after(() => ref.close());
 
   const embeddings: EmbeddingFile[] = [];
   for (const [file, name] of [['one-emb.safetensors', 'one-emb'], ['tri-emb.pt', 'tri-emb'], ['toy.safetensors', 'toy']] as const) {
@@ -76,7 +57,7 @@ test('1- and 3-vector embeddings: ids, chunking and text-encoder output vs torch
   const encoder = await OnnxModel.open(applied.files.text_encoder);
   t.after(() => encoder.release());
   for (const [k, prompt] of PROMPTS.entries()) {
-    const windows = weightedWindows(withWords, [{ text: text(prompt), weight: 1 }], 'chunk');
+    const windows = weightedWindows(withWords, [{ text: promptText(prompt), weight: 1 }], 'chunk');
     const expectedChunks = ref.keys().filter((key) => key.startsWith(`p${k}.`) && key.endsWith('.ids')).length;
     assert.equal(windows.length, expectedChunks, `prompt ${k}: chunks`);
     for (const [c, window] of windows.entries()) {
@@ -92,7 +73,7 @@ test('1- and 3-vector embeddings: ids, chunking and text-encoder output vs torch
     }
   }
   // The long prompt: 73 words fill chunk 0, the 3-vector embedding cannot fit (73 + 3 > 75) and opens chunk 1.
-  const long = weightedWindows(withWords, [{ text: text(PROMPTS[2] ?? []), weight: 1 }], 'chunk');
+  const long = weightedWindows(withWords, [{ text: promptText(PROMPTS[2] ?? []), weight: 1 }], 'chunk');
   assert.equal(long.length, 2);
   assert.equal(long[0]?.ids[74], tokenizer.eosId, 'chunk 0 ends after the 73 words');
   assert.deepEqual(Array.from(long[1]?.ids.slice(0, 5) ?? []), [tokenizer.bosId, vocab + 2, vocab + 3, vocab + 4, tokenizer.encode('sky')[0]]);

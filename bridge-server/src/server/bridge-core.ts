@@ -18,6 +18,7 @@ import type { ImportTask, JobSink, JobSpec, QueuedPayload, ServerGenerateRequest
 import type { CheckpointFolder } from './checkpoint-folder.js';
 import type { CheckpointImports } from './checkpoint-imports.js';
 import { resolveJobLoras } from './job-loras.js';
+import type { EmbeddingFolder } from './embedding-folder.js';
 import type { LoraFolder } from './lora-folder.js';
 import { checkModelName } from '../models/model-store.js';
 import type { ModelCache } from './model-cache.js';
@@ -31,6 +32,8 @@ export interface BridgeCoreOptions {
   checkpoints?: { folder: CheckpointFolder; imports: CheckpointImports };
   /** The LoRA folder generate.loras and <lora:…> tags name files in. */
   loras?: LoraFolder;
+  /** Textual-inversion embeddings triggered by name in prompts. */
+  embeddings?: EmbeddingFolder;
 }
 
 /** Told when a generate imports the checkpoint it names before it can be queued. */
@@ -50,6 +53,7 @@ export class BridgeCore {
   readonly startedAt = Date.now();
   readonly checkpoints: BridgeCoreOptions['checkpoints'];
   readonly loras: LoraFolder | undefined;
+  readonly embeddings: EmbeddingFolder | undefined;
   private readonly modelListeners = new Set<() => void>();
   private stopping = false;
   private loading = false;
@@ -60,6 +64,7 @@ export class BridgeCore {
     this.cache = options.cache;
     this.checkpoints = options.checkpoints;
     this.loras = options.loras;
+    this.embeddings = options.embeddings;
     this.queue = new JobQueue<QueuedPayload>((job) => this.run(job), { maxQueuedPerClient: options.limits.maxQueuePerClient });
   }
 
@@ -83,12 +88,13 @@ export class BridgeCore {
   }
 
   /** The lists of `welcome` and `models`: models, and the checkpoints that can be imported. */
-  async modelLists(): Promise<Pick<Capabilities, 'models' | 'checkpoints' | 'loras'>> {
+  async modelLists(): Promise<Pick<Capabilities, 'models' | 'checkpoints' | 'loras' | 'embeddings'>> {
     const models = await this.catalog.list();
     return {
       models,
       ...(this.checkpoints !== undefined ? { checkpoints: await this.checkpoints.folder.list() } : {}),
       ...(this.loras !== undefined ? { loras: await this.loras.list() } : {}),
+      ...(this.embeddings !== undefined ? { embeddings: await this.embeddings.list() } : {}),
     };
   }
 
@@ -185,7 +191,7 @@ export class BridgeCore {
     const sequence = prepareSequence(msg, request, model, this.limits, (name, field) => this.checkScheduler(name, field));
     const preview = msg.preview;
     const previewEvery = preview === false ? undefined : preview === true ? 1 : preview.every;
-    return { model, request, ...(extra.loras !== undefined ? { loras: extra.loras } : {}), ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
+    return { model, request, ...(extra.loras !== undefined ? { loras: extra.loras } : {}), ...(this.embeddings !== undefined ? { embeddings: this.embeddings } : {}), ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
   }
 
   /** Queues a job; throws queue_full, shutting_down or invalid_field (id in use). */

@@ -3,6 +3,7 @@ import { parametersText } from '../metadata/parameters-text.js';
 import type { JobEvents, JobSpec } from './job-types.js';
 import { JobOutput, ProgressReporter } from './job-output.js';
 import type { ModelCache } from './model-cache.js';
+import { applyJobEmbeddings } from './job-embeddings.js';
 import { applyJobLoras } from './job-loras.js';
 import { taesdPreview } from '../pipeline/preview-decoder.js';
 import { pipelineLimits, runPipeline } from './pipeline-entry.js';
@@ -87,14 +88,28 @@ export async function runJob(asked: JobSpec, events: JobEvents, signal: AbortSig
   };
 }
 
-/** The job on its model with its LoRAs merged (a merged copy is made once per set and kept). */
+/**
+ * The job on its model with its LoRAs merged and the folder's embeddings added (each a copy made
+ * once per set and kept, so a repeated set costs a few file checks).
+ */
 async function withLoras(spec: JobSpec, ctx: RunContext): Promise<JobSpec> {
-  if (spec.loras === undefined) return spec;
+  if (spec.loras === undefined && spec.embeddings === undefined) return spec;
   ctx.onLoading?.(true);
   try {
-    const applied = await applyJobLoras(spec.model, spec.loras);
-    for (const w of applied.warnings) console.warn(`latent-bridge: ${w}`);
-    return { ...spec, model: applied.info, infotext: { ...spec.infotext, ...applied.fields } };
+    let model = spec.model;
+    let infotext = { ...spec.infotext };
+    if (spec.loras !== undefined) {
+      const applied = await applyJobLoras(model, spec.loras);
+      for (const w of applied.warnings) console.warn(`latent-bridge: ${w}`);
+      model = applied.info;
+      infotext = { ...infotext, ...applied.fields };
+    }
+    if (spec.embeddings !== undefined) {
+      const applied = await applyJobEmbeddings(model, spec.embeddings, [spec.request.prompt, spec.request.negative ?? '']);
+      model = applied.info;
+      infotext = { ...infotext, ...applied.fields };
+    }
+    return { ...spec, model, infotext };
   } finally {
     ctx.onLoading?.(false);
   }

@@ -10,13 +10,13 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { WebSocket } from 'ws';
-import { decodeFrame, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '@latent-bridge/shared';
+import type { ServerMessage } from '@latent-bridge/shared';
 import { hashModelFile, writeSafetensors } from '../checkpoint/index.js';
 import { importModel } from '../convert/import-model.js';
 import { loraFixture } from '../lora/testing/lora-fixtures.js';
 import { ModelStore } from '../models/model-store.js';
 import { startBridgeServer, type RunningBridge } from './bridge-server.js';
+import { Client, terminal } from './testing/frame-client.js';
 
 const work = await mkdtemp(join(tmpdir(), 'lb-lora-server-'));
 let bridge: RunningBridge | undefined;
@@ -25,50 +25,6 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-class Client {
-  readonly messages: ServerMessage[] = [];
-  /** Result frame payloads by job id. */
-  readonly results = new Map<string, Uint8Array[]>();
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) {
-        this.messages.push(parseServerMessage((data as Buffer).toString('utf8')));
-        return;
-      }
-      const frame = decodeFrame(data as Buffer);
-      if (frame.header.kind !== 'result') return;
-      const list = this.results.get(frame.header.jobId) ?? [];
-      list.push(frame.payload.slice());
-      this.results.set(frame.header.jobId, list);
-    });
-  }
-
-  static async connect(url: string): Promise<Client> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const c = new Client(ws);
-    c.send({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'lora-test/1' });
-    await c.next((m) => m.type === 'welcome');
-    return c;
-  }
-
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  async next(match: (m: ServerMessage) => boolean, timeoutMs = 180_000): Promise<ServerMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.find(match);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(this.messages.slice(-4))}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-const terminal = (id: string) => (m: ServerMessage) => (m.type === 'done' || m.type === 'error' || m.type === 'cancelled') && 'id' in m && m.id === id;
 
 test('LoRAs listed, applied by tag and by list alike, recorded in the parameters; bad requests refused by field', async (t) => {
   const fixture = await loraFixture(t, 'sd1');
