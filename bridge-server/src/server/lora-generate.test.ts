@@ -48,6 +48,8 @@ test('LoRAs listed, applied by tag and by list alike, recorded in the parameters
   const welcome = c.messages.find((m) => m.type === 'welcome');
   assert.ok(welcome?.type === 'welcome');
   assert.deepEqual(welcome.capabilities.loras, [{ name: 'ink' }, { name: 'xl-detail', family: 'sdxl' }], 'LoRAs in subfolders listed by stem; files that are no LoRA left out');
+  const http = (await (await fetch(`${bridge.url}/v1/models`)).json()) as { loras?: unknown };
+  assert.deepEqual(http.loras, welcome.capabilities.loras, '/v1/models lists them too');
 
   const base = { type: 'generate', mode: 'txt2img', model: 'tiny', steps: 2, guidance: 7, scheduler: 'euler', seed: 5, width: 64, height: 64, resultFormat: 'raw-rgba' };
   const run = async (id: string, extra: Record<string, unknown>): Promise<ServerMessage> => {
