@@ -148,3 +148,27 @@ describe('LoRA baked into an import', () => {
     }
   });
 });
+
+describe('LoRA on an fp16 model', () => {
+  test('sd1 fp16: run-time merge and bake both match torch (fp16 tolerance) and each other', async (t) => {
+    const b = await base(t, 'sd1');
+    if (b === undefined) return;
+    const store = new ModelStore(join(work, 'fp16'));
+    const plain = await importModel({ source: join(b.fixture.base.dir, 'model.safetensors'), store, name: 'plain16', dtype: 'fp16' });
+    const half: Installed = { ...b, dir: plain.dir };
+    const set = uses(b.fixture, [['a', 1.0], ['b', -0.7]]);
+    const runtime = await mergeLoraSet(componentFiles(half), set);
+    const opened = await openLoras(set);
+    t.after(() => closeLoras(opened));
+    const baked = await importModel({ source: join(b.fixture.base.dir, 'model.safetensors'), store, name: 'baked16', dtype: 'fp16', transformInputs: bakeLoras(opened) });
+    for (const [component, output] of OUTPUTS.sd1) {
+      const expected = await b.fixture.reference.readFloat32(`stack.${component}.out.${output}`);
+      const live = await runComponent(runtime.files[component] ?? '', component, b.fixture.reference, output);
+      const bakedOut = await runComponent(componentFiles(half, baked.dir)[component], component, b.fixture.reference, output);
+      const e1 = assertClose(live, expected, 1e-2, `fp16 runtime ${component}`);
+      const e2 = assertClose(bakedOut, expected, 1e-2, `fp16 baked ${component}`);
+      const e3 = assertClose(live, bakedOut, 5e-3, `fp16 runtime vs baked ${component}`);
+      t.diagnostic(`fp16 ${component}.${output}: runtime ${e1.toExponential(2)}, baked ${e2.toExponential(2)}, runtime vs baked ${e3.toExponential(2)}`);
+    }
+  });
+});
