@@ -142,3 +142,12 @@ test('FILE[:WEIGHT]', () => {
   assert.deepEqual(parseLoraSpec('C:\\loras\\a.safetensors:-1.5'), { file: 'C:\\loras\\a.safetensors', weight: -1.5, label: 'C:\\loras\\a' });
   assert.throws(() => parseLoraSpec('a.safetensors:11'), /outside -10..10/);
 });
+
+test("text-encoder modules of a layer the model does not have (SD 2.x's dropped last layer) change nothing, silently", async () => {
+  const lora = await read({ ...pair('lora_te_text_model_encoder_layers_0_mlp_fc1', 16, 8), ...pair('lora_te_text_model_encoder_layers_1_mlp_fc1', 16, 8), ...pair('lora_te_text_model_encoder_layers_0_mlp_bogus', 16, 8) });
+  const te = catalog({ 'text_model.encoder.layers.0.mlp.fc1.weight': [16, 8] });
+  const resolved = resolveLora(lora, { text_encoder: te }, 'sd2');
+  assert.deepEqual(resolved.targets.map((t) => t.weight), ['text_model.encoder.layers.0.mlp.fc1.weight']);
+  assert.equal(resolved.warnings.length, 1);
+  assert.match(resolved.warnings[0] ?? '', /1 module\(s\) match no weight.*layers_0_mlp_bogus/);
+});

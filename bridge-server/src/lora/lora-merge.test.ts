@@ -1,7 +1,8 @@
 /**
  * LoRA merging against torch: kohya LoCon (CompVis paths, fp16, every Linear and Conv2d incl. 3×3
  * convs and the time embedding), kohya LoRA (diffusers paths), the same adapter as PEFT, and a
- * file without alphas, on the small SD 1.x and SDXL checkpoints (SDXL: kohya's CompVis UNet paths,
+ * file without alphas, on the small SD 1.x, SD 2.x and SDXL checkpoints (SD 2.x: the OpenCLIP
+ * encoder's packed in_proj, its dropped last layer; SDXL: kohya's CompVis UNet paths,
  * lora_te1_/lora_te2_, the second encoder's q/k/v inside OpenCLIP's packed in_proj); the UNet and
  * text-encoder outputs of the
  * merged ONNX models compared with torch's outputs of the model merged by kohya's formula.
@@ -24,10 +25,11 @@ const work = await mkdtemp(join(tmpdir(), 'lb-lora-'));
 after(() => rm(work, { recursive: true, force: true }));
 
 const TOLERANCE = 1e-4;
-type Family = 'sd1' | 'sdxl';
+type Family = 'sd1' | 'sd2' | 'sdxl';
 type Component = 'unet' | 'text_encoder' | 'text_encoder_2';
 const OUTPUTS: Record<Family, ReadonlyArray<readonly [Component, string]>> = {
   sd1: [['unet', 'out_sample'], ['text_encoder', 'last_hidden_state']],
+  sd2: [['unet', 'out_sample'], ['text_encoder', 'last_hidden_state']],
   sdxl: [['unet', 'out_sample'], ['text_encoder', 'last_hidden_state'], ['text_encoder_2', 'last_hidden_state'], ['text_encoder_2', 'text_embeds']],
 };
 
@@ -87,7 +89,7 @@ const RUNTIME_CASES: ReadonlyArray<[string, ReadonlyArray<readonly [string, numb
   ['c1', [['c', 1.0]]],
 ];
 
-for (const family of ['sd1', 'sdxl'] as const) {
+for (const family of ['sd1', 'sd2', 'sdxl'] as const) {
   describe(`LoRA merged at run time vs torch (${family})`, () => {
   for (const [refCase, parts] of RUNTIME_CASES) {
     test(`${parts.map(([n, w]) => `${n}@${w}`).join(' + ')} = torch ${refCase}`, async (t) => {
@@ -130,7 +132,7 @@ for (const family of ['sd1', 'sdxl'] as const) {
 }
 
 describe('LoRA baked into an import', () => {
-  for (const family of ['sd1', 'sdxl'] as const) test(`${family}: stack baked = torch = run-time merge`, async (t) => {
+  for (const family of ['sd1', 'sd2', 'sdxl'] as const) test(`${family}: stack baked = torch = run-time merge`, async (t) => {
     const b = await base(t, family);
     if (b === undefined) return;
     const set = uses(b.fixture, [['a', 1.0], ['b', -0.7]]);

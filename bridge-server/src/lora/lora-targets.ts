@@ -52,6 +52,20 @@ function candidates(module: LoraModule, catalog: WeightCatalog, unetLayers: numb
   return ldm === undefined || catalog.shape(weight) !== undefined ? [weight] : [weight, ldm];
 }
 
+const LAYER = /^(?:text_model\.)?encoder\.layers\.(\d+)\./;
+
+/** A text-encoder layer past the model's last one. */
+function beyondLastLayer(path: string, catalog: WeightCatalog): boolean {
+  const m = LAYER.exec(path);
+  if (m === null) return false;
+  let layers = 0;
+  for (const name of catalog.names()) {
+    const l = LAYER.exec(name);
+    if (l !== null) layers = Math.max(layers, Number(l[1]) + 1);
+  }
+  return layers > 0 && Number(m[1]) >= layers;
+}
+
 function fits(module: LoraModule, shape: readonly number[]): boolean {
   const [out] = shape;
   const inner = elementCount(module.down.shape.slice(1));
@@ -73,7 +87,9 @@ export function resolveLora(lora: LoraFile, model: ModelCatalog, label: string):
     }
     const weight = candidates(module, catalog, unetLayers).find((n) => catalog.shape(n) !== undefined);
     if (weight === undefined) {
-      unmatched.push(module.key);
+      // SD 2.x encoders are imported without their last layer (the penultimate one is used), so a
+      // LoRA's modules for it have nothing to change, as in A1111 where that layer's output is unused.
+      if (module.component === 'unet' || !beyondLastLayer(module.path, catalog)) unmatched.push(module.key);
       continue;
     }
     const shape = catalog.shape(weight) ?? [];

@@ -22,7 +22,7 @@ export interface LoraFixture {
 
 const SCRIPT = 'bridge-server/src/lora/testing/torch/lora_fixture.py';
 
-export async function loraFixture(t: TestContext, c: 'sd1' | 'sdxl'): Promise<LoraFixture | undefined> {
+export async function loraFixture(t: TestContext, c: 'sd1' | 'sd2' | 'sdxl'): Promise<LoraFixture | undefined> {
   const base = await checkpointFixture(t, c, 'fp32');
   if (base === undefined) return undefined;
   const main = join(repoRoot(), SCRIPT);

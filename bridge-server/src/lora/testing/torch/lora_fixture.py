@@ -15,7 +15,7 @@ Writes, into OUT:
   reference.safetensors  "<case>.<component>.in.<input>" / "<case>.<component>.out.<output>" for
                  the cases below, each the model with the LoRAs merged at the given multipliers
 
-usage: lora_fixture.py OUT --base CHECKPOINT_FIXTURE_DIR --case sd1|sdxl
+usage: lora_fixture.py OUT --base CHECKPOINT_FIXTURE_DIR --case sd1|sd2|sdxl
 """
 import argparse
 import importlib.util
@@ -173,7 +173,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--base", required=True)
-    ap.add_argument("--case", required=True, choices=["sd1", "sdxl"])
+    ap.add_argument("--case", required=True, choices=["sd1", "sd2", "sdxl"])
     a = ap.parse_args()
     torch.set_grad_enabled(False)
     gen = torch.Generator().manual_seed(2024)
@@ -194,6 +194,15 @@ def main():
             c.load_state_dict(OrderedDict((k[len(prefix):], v.to(torch.float64)) for k, v in sd.items() if k.startswith(prefix) and "position_ids" not in k), strict=False)
             return c
         encoders.append(("text_encoder", "lora_te_", "text_encoder.", clip_fresh, lambda c, ids: {"last_hidden_state": c.text_model(ids)[0]}, None))
+    elif a.case == "sd2":
+        def clip_sd2():
+            p = "cond_stage_model.model."
+            c = tv.OpenClipText(*cf.OPEN_CLIP_SD2)
+            c.load_state_dict(OrderedDict((k[len(p):], v.to(torch.float32)) for k, v in sd.items() if k.startswith(p)))
+            return c
+
+        # SD 2.x conditions on the penultimate layer (with the final LayerNorm, as diffusers converts it).
+        encoders.append(("text_encoder", "lora_te_", "text_encoder.", clip_sd2, lambda c, ids: {"last_hidden_state": c.ln_final(c(ids)[-2])}, None))
     else:
         def clip1():
             p = "conditioner.embedders.0.transformer."
@@ -222,7 +231,7 @@ def main():
     loras["c"] = {"unet": make_lora(unet_attn[:5], 2, None, gen)}
     for comp, _, _, fresh, _, _ in encoders:
         enc = fresh()
-        mods = openclip_targets(enc) if comp == "text_encoder_2" else adapted(enc, False)
+        mods = openclip_targets(enc) if hasattr(enc, "transformer") else adapted(enc, False)
         loras["a"][comp] = rounded_lora(make_lora(mods, 4, 2.0, gen), torch.float16)
         loras["b"][comp] = make_lora(mods, 8, 4.0, gen)
         loras["c"][comp] = make_lora(mods[:3], 2, None, gen)
@@ -233,7 +242,7 @@ def main():
     write_kohya(os.path.join(a.out, "a.safetensors"),
                 [("lora_unet_", loras["a"]["unet"], same)] + [(kohya_te[c], loras["a"][c], same) for c in kohya_te], torch.float16)
     # SDXL kohya files use CompVis paths for the UNet; SD 1.x ones diffusers paths.
-    unet_b_names = to_diffusers if a.case == "sd1" else same
+    unet_b_names = same if a.case == "sdxl" else to_diffusers
     write_kohya(os.path.join(a.out, "b.safetensors"),
                 [("lora_unet_", loras["b"]["unet"], unet_b_names)] + [(kohya_te[c], loras["b"][c], same) for c in kohya_te], torch.float32)
     write_kohya(os.path.join(a.out, "c.safetensors"),
