@@ -6,6 +6,7 @@
 import { BridgeError } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
 import type { BridgeCore } from '../server/bridge-core.js';
+import type { JobLoras } from '../server/job-loras.js';
 import type { JobEnd, JobSink, JobSpec } from '../server/job-types.js';
 import { pipelineLimits } from '../server/pipeline-entry.js';
 import type { OptionsView } from './options.js';
@@ -19,6 +20,8 @@ export interface A1111Job {
   core: BridgeCore;
   state: A1111State;
   model: ModelInfo;
+  /** LoRAs merged into the model for this job (<lora:…> tags). */
+  loras?: JobLoras;
   /** A1111's name for the model in infotexts, and its short hash when known. */
   modelName: string;
   modelHash: string | undefined;
@@ -42,6 +45,8 @@ export function runA1111Job(job: A1111Job): Promise<Processed> {
   return new Promise<Processed>((resolve, reject) => {
     const spec: JobSpec = {
       model: job.model,
+      ...(job.loras !== undefined ? { loras: job.loras } : {}),
+      ...(core.embeddings !== undefined ? { embeddings: core.embeddings } : {}),
       request: { mode: 'txt2img', prompt: '' },
       sequence: {
         kind: 'custom',

@@ -92,5 +92,20 @@ test('LoRAs listed, applied by tag and by list alike, recorded in the parameters
     assert.match(end.message, message, id);
     assert.ok(!c.messages.some((m) => m.type === 'queued' && m.id === id), `${id} never queued`);
   }
+
+  // The A1111-compatible API: the same folder listed, tags applied (and stripped) in txt2img.
+  const a1111 = async (path: string, body?: unknown): Promise<unknown> => {
+    const r = await fetch(`${bridge?.url ?? ''}/sdapi/v1/${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
+    return r.json();
+  };
+  const a1111Loras = (await a1111('loras')) as Array<{ name: string; alias: string; path: string }>;
+  assert.deepEqual(a1111Loras.map((l) => [l.name, l.alias]), [['ink', 'ink'], ['xl-detail', 'xl-detail']]);
+  const body = { prompt: 'a lighthouse', steps: 2, width: 64, height: 64, seed: 5, sampler_name: 'Euler' };
+  const png = async (prompt: string) => ((await a1111('txt2img', { ...body, prompt })) as { images: string[] }).images[0] ?? '';
+  const plainA = await png('a lighthouse');
+  const taggedA = await png('a lighthouse <lora:ink:0.5>');
+  assert.notEqual(taggedA, plainA, 'the tag applies the LoRA');
+  assert.equal(await png('a lighthouse <lora:ink:0.5>'), taggedA, 'the same set again gives the same image');
   c.ws.close();
 });
