@@ -22,6 +22,8 @@ export interface A1111Job {
   model: ModelInfo;
   /** LoRAs merged into the model for this job (<lora:…> tags). */
   loras?: JobLoras;
+  /** The prompts as CLIP gets them (embedding trigger words are looked for in them). */
+  prompts?: { prompt: string; negative: string };
   /** A1111's name for the model in infotexts, and its short hash when known. */
   modelName: string;
   modelHash: string | undefined;
@@ -47,7 +49,7 @@ export function runA1111Job(job: A1111Job): Promise<Processed> {
       model: job.model,
       ...(job.loras !== undefined ? { loras: job.loras } : {}),
       ...(core.embeddings !== undefined ? { embeddings: core.embeddings } : {}),
-      request: { mode: 'txt2img', prompt: '' },
+      request: { mode: 'txt2img', prompt: job.prompts?.prompt ?? '', negative: job.prompts?.negative ?? '' },
       sequence: {
         kind: 'custom',
         run: async (seq) => {
@@ -61,6 +63,7 @@ export function runA1111Job(job: A1111Job): Promise<Processed> {
               state,
               signal: seq.options.signal ?? new AbortController().signal,
               limits: seq.options.limits ?? pipelineLimits(core.limits),
+              ...(seq.spec.infotext !== undefined ? { extraInfo: seq.spec.infotext } : {}),
             });
           } catch (err) {
             failure = err;

@@ -70,6 +70,7 @@ async function run(
       state: svc.state,
       model: model.info,
       ...(networks.loras !== undefined ? { loras: networks.loras } : {}),
+      prompts: networks.prompts,
       modelName: model.name,
       modelHash: model.hash,
       options: view,

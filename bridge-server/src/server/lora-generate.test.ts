@@ -107,5 +107,7 @@ test('LoRAs listed, applied by tag and by list alike, recorded in the parameters
   const taggedA = await png('a lighthouse <lora:ink:0.5>');
   assert.notEqual(taggedA, plainA, 'the tag applies the LoRA');
   assert.equal(await png('a lighthouse <lora:ink:0.5>'), taggedA, 'the same set again gives the same image');
+  const info = ((await a1111('png-info', { image: taggedA })) as { info: string }).info;
+  assert.ok(info.includes(`Lora hashes: "ink: ${addnet.slice(0, 12)}"`), info);
   c.ws.close();
 });
