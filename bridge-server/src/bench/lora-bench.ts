@@ -5,7 +5,7 @@
  * the first use (merging into a patched copy + opening it) and a re-use of the same set (finding
  * its copy; the loaded session itself is kept by the server's model cache, so nothing more).
  * Sets: a typical kohya LoRA (attention and feed-forward, rank 32) and a LoCon (also every resnet
- * and sampler conv, rank 16) stacked on it. LATENT_BRIDGE_BENCH_SKIP_LORA=1 skips the section.
+ * and sampler conv, rank 16) stacked on it. `npm run bench -- lora` runs this section alone.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
