@@ -6,16 +6,17 @@
  * one position per vector, as A1111's EmbeddingsWithFixes places them.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BridgeError } from '@latent-bridge/shared';
 import { listFloatInitializers, readInitializer, writePatchedModel } from '../onnx-rewrite/initializer-patch.js';
 import { variantFile } from '../onnx-rewrite/variant-file.js';
 import type { AddedWord } from '../tokenizer/index.js';
 import type { EmbeddingFile } from './embedding-file.js';
+import { guardPooling } from './pooling-guard.js';
 
 const TOKEN_TABLE = 'text_model.embeddings.token_embedding.weight';
-const PATCH_VERSION = 1;
+const PATCH_VERSION = 2;
 /** A1111's chunk is 75 tokens: a longer embedding could never be placed. */
 const MAX_VECTORS = 75;
 
@@ -104,7 +105,8 @@ async function applyUncached(files: TextEncoderFiles, embeddings: readonly Embed
     const width = tables.get(c)?.width ?? 0;
     out[c] = await variantFile(file, `.emb-${key}`, PATCH_VERSION, async (src, dst) => {
       const inits = await listFloatInitializers(src);
-      await writePatchedModel(src, dst, `${path.basename(dst)}_data`, [TOKEN_TABLE], async (init) => {
+      const grown = `${dst}.grown.onnx`;
+      await writePatchedModel(src, grown, `${path.basename(dst)}_data`, [TOKEN_TABLE], async (init) => {
         const table = new Float32Array(next * width);
         table.set(await readInitializer(init));
         let at = first;
@@ -116,6 +118,11 @@ async function applyUncached(files: TextEncoderFiles, embeddings: readonly Embed
         // Rows between a smaller vocabulary and the shared first id stay zero; no token uses them.
         return { values: table, dims: [next, width] };
       }, inits);
+      try {
+        await guardPooling(grown, dst, first);
+      } finally {
+        await rm(grown, { force: true });
+      }
     });
   }
   return { files: out, words };

@@ -69,7 +69,9 @@ test('1- and 3-vector embeddings: ids, chunking and text-encoder output vs torch
       const out = await encoder.run({ input_ids: { data: BigInt64Array.from(window.ids, (v) => BigInt(v)), dims: [1, 77] } });
       const got = out['last_hidden_state']?.data as Float32Array;
       const error = assertClose(got, await ref.readFloat32(`p${k}.c${c}.last_hidden_state`), 1e-4, `prompt ${k} chunk ${c}`);
-      t.diagnostic(`prompt ${k} chunk ${c}: ${error.toExponential(2)} of max|ref|`);
+      // Pooled at the end-of-text token, not at an embedding id past the vocabulary.
+      const pooled = assertClose(out['pooler_output']?.data as Float32Array, await ref.readFloat32(`p${k}.c${c}.pooler_output`), 1e-4, `prompt ${k} chunk ${c} pooled`);
+      t.diagnostic(`prompt ${k} chunk ${c}: ${error.toExponential(2)}, pooled ${pooled.toExponential(2)} of max|ref|`);
     }
   }
   // The long prompt: 73 words fill chunk 0, the 3-vector embedding cannot fit (73 + 3 > 75) and opens chunk 1.

@@ -7,8 +7,9 @@ embeddings before the transformer (A1111's EmbeddingsWithFixes).
 Writes into OUT: one-emb.safetensors (A1111 {'emb_params': [1, d]}), tri-emb.pt (A1111's torch.save
 of {'string_to_token', 'string_to_param': {'*': [3, d]}, 'name', 'step', ...}), toy.safetensors
 (diffusers learned_embeds {'<toy>': [d]}), and reference.safetensors with, per prompt k and chunk c,
-"p{k}.c{c}.ids" (placeholder 0 where an embedding sits), "p{k}.c{c}.slots" (-1, or the vector's
-index in the names' alphabetical order one-emb, toy, tri-emb) and "p{k}.c{c}.last_hidden_state".
+"p{k}.c{c}.ids" (placeholder 0 where an embedding sits, as A1111 writes it, so pooling at argmax(ids)
+still finds the end-of-text token), "p{k}.c{c}.slots" (-1, or the vector's index in the names'
+alphabetical order one-emb, toy, tri-emb), "p{k}.c{c}.last_hidden_state" and ".pooler_output".
 
 usage: embedding_fixture.py OUT --base CHECKPOINT_FIXTURE_DIR --prompts JSON
   JSON: [[segment, ...], ...], a segment a list of token ids or the name of an embedding
@@ -109,11 +110,12 @@ def main():
                     return e
 
             clip.text_model.embeddings.token_embedding = Fixed()
-            last = clip.text_model(ids_t)[0]
+            last, pooled = clip.text_model(ids_t)[:2]
             clip.text_model.embeddings.token_embedding = embedding
             ref[f"p{k}.c{c}.ids"] = ids_t[0]
             ref[f"p{k}.c{c}.slots"] = slots_t
             ref[f"p{k}.c{c}.last_hidden_state"] = last
+            ref[f"p{k}.c{c}.pooler_output"] = pooled
     tv.save_safetensors(os.path.join(a.out, "reference.safetensors"), OrderedDict((k, v.contiguous()) for k, v in ref.items()))
 
 
