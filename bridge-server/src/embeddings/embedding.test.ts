@@ -20,7 +20,7 @@ import { OnnxModel } from '../runtime/index.js';
 import { bundledClipTokenizerDir, ClipTokenizer } from '../tokenizer/index.js';
 import { embeddingFamily, readEmbeddingFile, type EmbeddingFile } from './embedding-file.js';
 import { applyEmbeddings } from './embedding-set.js';
-import { embeddingFixture, PROMPTS, promptText } from './testing/embedding-fixtures.js';
+import { embeddingFixture, PROMPTS, PROMPTS_XL, promptText } from './testing/embedding-fixtures.js';
 
 const work = await mkdtemp(join(tmpdir(), 'lb-emb-'));
 after(() => rm(work, { recursive: true, force: true }));
@@ -83,4 +83,45 @@ test('1- and 3-vector embeddings: ids, chunking and text-encoder output vs torch
   // An embedding of another width is refused by name.
   const wide: EmbeddingFile = { name: 'wide', text_encoder: { count: 1, width: 768, values: new Float32Array(768) } };
   await assert.rejects(applyEmbeddings({ text_encoder: plainEncoder }, [wide]), (err: unknown) => err instanceof BridgeError && err.code === 'invalid_field' && /"wide" is 768 wide; this model's text_encoder takes 128/.test(err.message));
+});
+
+test('SDXL: a {clip_l, clip_g} embedding in both encoders (the second padding with "!") vs torch', async (t) => {
+  const fixture = await embeddingFixture(t, 'sdxl');
+  if (fixture === undefined) return;
+  const { base, dir, reference: ref } = fixture;
+  t.after(() => Promise.all([base.reference.close(), ref.close()]));
+  const source = await openCheckpoint(join(dir, 'xl-emb.safetensors'));
+  const xl = await readEmbeddingFile(source, 'xl-emb').finally(() => source.close());
+  assert.deepEqual([xl.text_encoder.count, xl.text_encoder.width, xl.text_encoder_2?.count, xl.text_encoder_2?.width], [2, 128, 2, 192]);
+  assert.equal(embeddingFamily(xl), 'sdxl');
+
+  const model = await importModel({ source: join(base.dir, 'model.safetensors'), store: new ModelStore(join(work, 'store-xl')), name: 'xl' });
+  const files = { text_encoder: join(model.dir, 'text_encoder', 'model.onnx'), text_encoder_2: join(model.dir, 'text_encoder_2', 'model.onnx') };
+  const applied = await applyEmbeddings(files, [xl]);
+  assert.deepEqual(applied.words, [{ text: 'xl-emb', ids: [49408, 49409] }]);
+  const first = (await ClipTokenizer.fromFolder(join(model.dir, 'tokenizer'))).withAddedWords(applied.words);
+  const second = (await ClipTokenizer.fromFolder(join(model.dir, 'tokenizer_2'))).withAddedWords(applied.words);
+  const text = promptText(PROMPTS_XL[0] ?? []);
+  const slots = new BigInt64Array((await ref.readRaw('p0.c0.slots')).slice().buffer);
+  for (const [i, component] of (['text_encoder', 'text_encoder_2'] as const).entries()) {
+    const [window] = weightedWindows(i === 0 ? first : second, [{ text, weight: 1 }], 'chunk');
+    const torchIds = new BigInt64Array((await ref.readRaw(i === 0 ? 'p0.c0.ids' : 'p0.c0.ids2')).slice().buffer);
+    const expected = Array.from(torchIds, (id, p) => ((slots[p] ?? -1n) >= 0n ? 49408 + Number(slots[p]) : Number(id)));
+    assert.deepEqual(Array.from(window?.ids ?? []), expected, `${component} ids`);
+    const encoder = await OnnxModel.open(applied.files[component] ?? '');
+    try {
+      const out = await encoder.run({ input_ids: { data: BigInt64Array.from(window?.ids ?? [], (v) => BigInt(v)), dims: [1, 77] } });
+      const outputs = component === 'text_encoder' ? [['last_hidden_state', 'p0.c0.last_hidden_state']] : [['last_hidden_state', 'p0.c0.text_encoder_2.last_hidden_state'], ['text_embeds', 'p0.c0.text_encoder_2.text_embeds']];
+      for (const [name, key] of outputs) {
+        const error = assertClose(out[name ?? '']?.data as Float32Array, await ref.readFloat32(key ?? ''), 1e-4, `${component}.${name ?? ''}`);
+        t.diagnostic(`sdxl ${component}.${name ?? ''}: ${error.toExponential(2)} of max|ref|`);
+      }
+    } finally {
+      await encoder.release();
+    }
+  }
+  // An SD 1.x-style embedding (no clip_g vectors) does not fit an SDXL model: refused, or left out when asked.
+  const plain: EmbeddingFile = { name: 'flat', text_encoder: xl.text_encoder };
+  await assert.rejects(applyEmbeddings(files, [plain]), /no vectors for this model's text_encoder_2/);
+  assert.deepEqual((await applyEmbeddings(files, [plain, xl], { skipIncompatible: true })).words.map((w) => w.text), ['xl-emb']);
 });

@@ -23,23 +23,26 @@ export const PROMPTS: ReadonlyArray<readonly PromptSegment[]> = [
   [FILLER, { emb: 'tri-emb' }, 'sky'],
 ];
 
+/** SDXL: one 2-vector {clip_l, clip_g} embedding. */
+export const PROMPTS_XL: ReadonlyArray<readonly PromptSegment[]> = [['a photo of', { emb: 'xl-emb' }, 'at night']];
+
 export const promptText = (p: readonly PromptSegment[]): string => p.map((s) => (typeof s === 'string' ? s : s.emb)).join(' ');
 
 export interface EmbeddingFixture {
   base: CheckpointFixture;
-  /** one-emb.safetensors, tri-emb.pt, toy.safetensors, reference.safetensors. */
+  /** one-emb.safetensors, tri-emb.pt, toy.safetensors (SDXL: xl-emb.safetensors), reference.safetensors. */
   dir: string;
   reference: TensorSource;
 }
 
-export async function embeddingFixture(t: TestContext): Promise<EmbeddingFixture | undefined> {
-  const base = await checkpointFixture(t, 'sd1', 'fp32');
+export async function embeddingFixture(t: TestContext, c: 'sd1' | 'sdxl' = 'sd1'): Promise<EmbeddingFixture | undefined> {
+  const base = await checkpointFixture(t, c, 'fp32');
   if (base === undefined) return undefined;
   const tokenizer = await ClipTokenizer.fromFolder(bundledClipTokenizerDir());
-  const segments = PROMPTS.map((p) => p.map((s) => (typeof s === 'string' ? tokenizer.encode(s) : s.emb)));
+  const segments = (c === 'sdxl' ? PROMPTS_XL : PROMPTS).map((p) => p.map((s) => (typeof s === 'string' ? tokenizer.encode(s) : s.emb)));
   const main = join(repoRoot(), SCRIPT);
   const version = createHash('sha256').update(readFileSync(main)).digest('hex').slice(0, 16);
   const wrapper = `import runpy, sys\nsys.argv = [${JSON.stringify(main)}, *sys.argv[1:]]\nrunpy.run_path(${JSON.stringify(main)}, run_name='__main__')\n# ${version}\n`;
-  const dir = await cachedTorchOutputs('embeddings-sd1', wrapper, ['--base', base.dir, '--prompts', JSON.stringify(segments)]);
+  const dir = await cachedTorchOutputs(`embeddings-${c}`, wrapper, ['--base', base.dir, '--prompts', JSON.stringify(segments), ...(c === 'sdxl' ? ['--case', 'sdxl'] : [])]);
   return { base, dir, reference: await openCheckpoint(join(dir, 'reference.safetensors')) };
 }
