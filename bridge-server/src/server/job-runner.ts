@@ -37,13 +37,15 @@ export type PipelineTimings = Partial<Record<'encodeMs' | 'denoiseMs' | 'decodeM
 export async function runJob(asked: JobSpec, events: JobEvents, signal: AbortSignal, ctx: RunContext, enqueuedAt: number): Promise<RunOutcome> {
   const began = performance.now();
   const queueMs = Math.max(0, Date.now() - enqueuedAt);
-  const spec = await withLoras(asked, ctx);
+  const { spec, warnings: networkWarnings } = await withLoras(asked, ctx);
   const loraMs = performance.now() - began;
   const needsLoad = !ctx.cache.has(spec.model);
   if (needsLoad) ctx.onLoading?.(true);
   let loadMs = 0;
   let loaded = false;
   const out = new JobOutput(spec, events, signal);
+  // LoRA modules that changed nothing in this model are named in `done.warnings`.
+  out.warn(networkWarnings);
   const progress = new ProgressReporter(events);
 
   const timings = await ctx.cache
@@ -92,15 +94,16 @@ export async function runJob(asked: JobSpec, events: JobEvents, signal: AbortSig
  * The job on its model with its LoRAs merged and the folder's embeddings added (each a copy made
  * once per set and kept, so a repeated set costs a few file checks).
  */
-async function withLoras(spec: JobSpec, ctx: RunContext): Promise<JobSpec> {
-  if (spec.loras === undefined && spec.embeddings === undefined) return spec;
+async function withLoras(spec: JobSpec, ctx: RunContext): Promise<{ spec: JobSpec; warnings: string[] }> {
+  if (spec.loras === undefined && spec.embeddings === undefined) return { spec, warnings: [] };
   ctx.onLoading?.(true);
   try {
     let model = spec.model;
     let infotext = { ...spec.infotext };
+    const warnings: string[] = [];
     if (spec.loras !== undefined) {
       const applied = await applyJobLoras(model, spec.loras);
-      for (const w of applied.warnings) console.warn(`latent-bridge: ${w}`);
+      warnings.push(...applied.warnings);
       model = applied.info;
       infotext = { ...infotext, ...applied.fields };
     }
@@ -109,7 +112,7 @@ async function withLoras(spec: JobSpec, ctx: RunContext): Promise<JobSpec> {
       model = applied.info;
       infotext = { ...infotext, ...applied.fields };
     }
-    return { ...spec, model, infotext };
+    return { spec: { ...spec, model, infotext }, warnings };
   } finally {
     ctx.onLoading?.(false);
   }

@@ -84,7 +84,8 @@ export class LoraFolder {
       const e = await this.describe(p);
       if (e !== undefined && e.problem === undefined) entries.push(e);
     }
-    return entries;
+    // By name, wherever in the subfolders each file sits.
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async list(): Promise<LoraSummary[]> {

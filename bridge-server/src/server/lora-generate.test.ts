@@ -35,6 +35,7 @@ test('LoRAs listed, applied by tag and by list alike, recorded in the parameters
   const loras = join(work, 'loras');
   await mkdir(join(loras, 'styles'), { recursive: true });
   await copyFile(join(fixture.dir, 'a.safetensors'), join(loras, 'styles', 'ink.safetensors'));
+  await copyFile(join(fixture.dir, 'c.safetensors'), join(loras, 'stray.safetensors'));
   // A LoRA whose second text encoder marks it SDXL.
   const xl = 'lora_te2_text_model_encoder_layers_0_self_attn_q_proj';
   await writeSafetensors(join(loras, 'xl-detail.safetensors'), [
@@ -47,7 +48,7 @@ test('LoRAs listed, applied by tag and by list alike, recorded in the parameters
   const c = await Client.connect(bridge.wsUrl);
   const welcome = c.messages.find((m) => m.type === 'welcome');
   assert.ok(welcome?.type === 'welcome');
-  assert.deepEqual(welcome.capabilities.loras, [{ name: 'ink' }, { name: 'xl-detail', family: 'sdxl' }], 'LoRAs in subfolders listed by stem; files that are no LoRA left out');
+  assert.deepEqual(welcome.capabilities.loras, [{ name: 'ink' }, { name: 'stray' }, { name: 'xl-detail', family: 'sdxl' }], 'LoRAs in subfolders listed by stem; files that are no LoRA left out');
   const http = (await (await fetch(`${bridge.url}/v1/models`)).json()) as { loras?: unknown };
   assert.deepEqual(http.loras, welcome.capabilities.loras, '/v1/models lists them too');
 
@@ -64,6 +65,9 @@ test('LoRAs listed, applied by tag and by list alike, recorded in the parameters
   const listed = await run('listed', { prompt: 'a lighthouse , stormy sea', negative: 'blurry', loras: [{ name: 'ink', weight: 0.5 }] });
   assert.equal(listed.type, 'done', JSON.stringify(listed));
   assert.ok(tagged.type === 'done' && typeof tagged.timings['loraMs'] === 'number', 'the merge is timed');
+
+  const stray = await run('stray', { prompt: 'a lighthouse', loras: [{ name: 'stray', weight: 1 }] });
+  assert.ok(stray.type === 'done' && (stray.warnings ?? []).some((w) => w.includes('lora_unet_not_a_module_0')), `the module that changed nothing is named: ${JSON.stringify(stray)}`);
 
   const image = (id: string) => c.results.get(id)?.[0] ?? new Uint8Array();
   assert.ok(image('plain').length === 64 * 64 * 4);
@@ -100,7 +104,7 @@ test('LoRAs listed, applied by tag and by list alike, recorded in the parameters
     return r.json();
   };
   const a1111Loras = (await a1111('loras')) as Array<{ name: string; alias: string; path: string }>;
-  assert.deepEqual(a1111Loras.map((l) => [l.name, l.alias]), [['ink', 'ink'], ['xl-detail', 'xl-detail']]);
+  assert.deepEqual(a1111Loras.map((l) => [l.name, l.alias]), [['ink', 'ink'], ['stray', 'stray'], ['xl-detail', 'xl-detail']]);
   const body = { prompt: 'a lighthouse', steps: 2, width: 64, height: 64, seed: 5, sampler_name: 'Euler' };
   const png = async (prompt: string) => ((await a1111('txt2img', { ...body, prompt })) as { images: string[] }).images[0] ?? '';
   const plainA = await png('a lighthouse');
