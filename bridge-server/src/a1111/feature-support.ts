@@ -91,15 +91,16 @@ export function checkSamplerKnobs(
 const EXTRA_NETWORK = /<(lora|lyco|hypernet)\s*:\s*([^:>]+)[^>]*>/gi;
 
 /**
- * Extra-network tags ("<lora:name:0.8>"): this bridge has no LoRA or hypernetwork library yet, so
- * a tag is refused (A1111 logs "Networks not found" and carries on). With disable_extra_networks
- * the tags are removed, as A1111 removes them.
+ * Extra-network tags ("<lora:name:0.8>"): LoRA tags stay in the prompt and are applied from the
+ * bridge's LoRA folder when the job is made (see routes-generate); hypernetworks the bridge does not
+ * have, so their tags are refused (A1111 logs "Networks not found" and carries on). With
+ * disable_extra_networks every tag is removed, as A1111 removes them.
  */
 export function extraNetworkTags(prompt: string, disabled: boolean): string {
   const tags = [...prompt.matchAll(EXTRA_NETWORK)];
   if (tags.length === 0) return prompt;
   if (disabled) return prompt.replace(EXTRA_NETWORK, '');
-  const [tag] = tags;
-  const kind = (tag?.[1] ?? '').toLowerCase() === 'hypernet' ? 'Hypernetwork' : 'LoRA';
-  refuse(`${kind} '${(tag?.[2] ?? '').trim()}' not found: this server has no ${kind === 'LoRA' ? 'LoRA files (GET /sdapi/v1/loras is empty)' : 'hypernetworks (GET /sdapi/v1/hypernetworks is empty)'}.`);
+  const hypernet = tags.find((t) => (t[1] ?? '').toLowerCase() === 'hypernet');
+  if (hypernet !== undefined) refuse(`Hypernetwork '${(hypernet[2] ?? '').trim()}' not found: this server has no hypernetworks (GET /sdapi/v1/hypernetworks is empty).`);
+  return prompt;
 }

@@ -6,6 +6,7 @@
 import { BridgeError } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
 import type { BridgeCore } from '../server/bridge-core.js';
+import type { JobLoras } from '../server/job-loras.js';
 import type { JobEnd, JobSink, JobSpec } from '../server/job-types.js';
 import { pipelineLimits } from '../server/pipeline-entry.js';
 import type { OptionsView } from './options.js';
@@ -19,6 +20,10 @@ export interface A1111Job {
   core: BridgeCore;
   state: A1111State;
   model: ModelInfo;
+  /** LoRAs merged into the model for this job (<lora:…> tags). */
+  loras?: JobLoras;
+  /** The prompts as CLIP gets them (embedding trigger words are looked for in them). */
+  prompts?: { prompt: string; negative: string };
   /** A1111's name for the model in infotexts, and its short hash when known. */
   modelName: string;
   modelHash: string | undefined;
@@ -42,7 +47,9 @@ export function runA1111Job(job: A1111Job): Promise<Processed> {
   return new Promise<Processed>((resolve, reject) => {
     const spec: JobSpec = {
       model: job.model,
-      request: { mode: 'txt2img', prompt: '' },
+      ...(job.loras !== undefined ? { loras: job.loras } : {}),
+      ...(core.embeddings !== undefined ? { embeddings: core.embeddings } : {}),
+      request: { mode: 'txt2img', prompt: job.prompts?.prompt ?? '', negative: job.prompts?.negative ?? '' },
       sequence: {
         kind: 'custom',
         run: async (seq) => {
@@ -56,6 +63,7 @@ export function runA1111Job(job: A1111Job): Promise<Processed> {
               state,
               signal: seq.options.signal ?? new AbortController().signal,
               limits: seq.options.limits ?? pipelineLimits(core.limits),
+              ...(seq.spec.infotext !== undefined ? { extraInfo: seq.spec.infotext } : {}),
             });
           } catch (err) {
             failure = err;

@@ -1,8 +1,8 @@
 /**
  * A1111's read-only lists with what this bridge really has: its models, the samplers and schedule
  * types it runs, the upscalers it has (None, Lanczos, Nearest and the latent modes), its styles,
- * and empty lists where it has nothing yet (VAEs, hypernetworks, face restorers, Real-ESRGAN,
- * embeddings, LoRAs: the libraries come with issue 16).
+ * its LoRA and embeddings folders, and empty lists where it has nothing yet (VAEs, hypernetworks,
+ * face restorers, Real-ESRGAN).
  */
 import os from 'node:os';
 import { SAMPLERS, SCHEDULES } from './samplers.js';
@@ -94,4 +94,21 @@ export function memory(): { ram: Record<string, number>; cuda: Record<string, st
   const used = process.memoryUsage().rss;
   const total = os.totalmem();
   return { ram: { free: total - used, used, total }, cuda: { error: 'unavailable' } };
+}
+
+/** GET /sdapi/v1/loras: A1111's [{name, alias, path, metadata}] for the bridge's LoRA folder. */
+export async function loras(svc: A1111Services): Promise<unknown[]> {
+  const folder = svc.core.loras;
+  if (folder === undefined) return [];
+  return (await folder.files()).map((e) => ({ name: e.name, alias: e.alias ?? e.name, path: e.path, metadata: {} }));
+}
+
+/** GET /sdapi/v1/embeddings: A1111's {loaded: {name: {step, sd_checkpoint, sd_checkpoint_name, shape, vectors}}, skipped}. */
+export async function embeddings(svc: A1111Services): Promise<{ loaded: Record<string, unknown>; skipped: Record<string, unknown> }> {
+  const folder = svc.core.embeddings;
+  const loaded: Record<string, unknown> = {};
+  for (const { embedding: e } of folder === undefined ? [] : await folder.embeddings()) {
+    loaded[e.name] = { step: null, sd_checkpoint: null, sd_checkpoint_name: null, shape: e.text_encoder.width, vectors: e.text_encoder.count };
+  }
+  return { loaded, skipped: {} };
 }

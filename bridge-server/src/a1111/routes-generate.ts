@@ -5,7 +5,9 @@
  * info: Processed.js() as a JSON string }.
  */
 import type { Request } from 'express';
+import { BridgeError } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
+import { resolveJobLoras, type JobLoras } from '../server/job-loras.js';
 import { applyInfotext } from './apply-infotext.js';
 import { httpException } from './errors.js';
 import { Fields, readModel, type FieldValue } from './fields.js';
@@ -56,16 +58,19 @@ async function run(
   c: CommonParams,
   jobName: string,
   needsEncoder: boolean,
-  work: (ctx: RunContext) => Promise<Processed>,
+  work: (ctx: RunContext, prompts: { prompt: string; negative: string }) => Promise<Processed>,
 ): Promise<Processed> {
   const model = await jobModel(svc, view, c.tiling);
   if (needsEncoder && !model.info.hasVaeEncoder) throw httpException(422, `Model "${model.name}" has no VAE encoder, which img2img needs.`);
+  const networks = await jobNetworks(svc, model.info, c);
   let counted = false;
   try {
     return await runA1111Job({
       core: svc.core,
       state: svc.state,
       model: model.info,
+      ...(networks.loras !== undefined ? { loras: networks.loras } : {}),
+      prompts: networks.prompts,
       modelName: model.name,
       modelHash: model.hash,
       options: view,
@@ -80,11 +85,29 @@ async function run(
           counted = false;
           svc.waiting--;
         }
-        return work(ctx);
+        return work(ctx, networks.prompts);
       },
     });
   } finally {
     if (counted) svc.waiting--;
+  }
+}
+
+/**
+ * The LoRAs the prompts' <lora:…> tags name, from the bridge's LoRA folder, and the prompts CLIP
+ * gets (without the tags). An unknown LoRA is refused as this server refuses what it lacks.
+ */
+async function jobNetworks(svc: A1111Services, info: ModelInfo, c: CommonParams): Promise<{ loras: JobLoras | undefined; prompts: { prompt: string; negative: string } }> {
+  try {
+    const r = await resolveJobLoras(svc.core.loras, info, { prompt: c.prompt, negative: c.negative });
+    return { loras: r.loras, prompts: { prompt: r.prompt, negative: r.negative } };
+  } catch (err) {
+    if (err instanceof BridgeError && err.code === 'model_not_found') {
+      const name = /no LoRA "([^"]*)"/.exec(err.message)?.[1] ?? '';
+      throw httpException(422, `LoRA '${name}' not found: ${err.message}`);
+    }
+    if (err instanceof BridgeError) throw httpException(422, err.message);
+    throw err;
   }
 }
 
@@ -131,7 +154,7 @@ export async function txt2imgRoute(svc: A1111Services, req: Request, gone: Abort
   const fw = f.num('firstphase_width', 0);
   const fh = f.num('firstphase_height', 0);
   const common = hr.enabled && (fw !== 0 || fh !== 0) ? { ...c, width: fw, height: fh } : c;
-  const processed = await run(svc, gone, view, common, 'scripts_txt2img', false, (ctx) => runTxt2img(ctx, common, hr));
+  const processed = await run(svc, gone, view, common, 'scripts_txt2img', false, (ctx, p) => runTxt2img(ctx, { ...common, ...p }, hr));
   await keepOverrides(svc, f, overrides);
   return respond(svc, processed, values, common, view, 'txt2img');
 }
@@ -167,7 +190,7 @@ export async function img2imgRoute(svc: A1111Services, req: Request, gone: Abort
   if (![0, 1, 2, 3].includes(a.inpaintingFill)) throw httpException(422, `inpainting_fill: must be 0, 1, 2 or 3, got ${a.inpaintingFill}`);
   const upscale = sdUpscale ? sdUpscaleArgs(f.list('script_args')) : undefined;
   checkRunLimits(pipelineLimits(svc.core.limits), Math.floor(c.width / 8) * 8, Math.floor(c.height / 8) * 8, c.steps, Math.max(c.batchSize, initImages.length));
-  const processed = await run(svc, gone, view, c, 'scripts_img2img', true, (ctx) => (upscale ? runSdUpscale(ctx, c, a, upscale) : runImg2img(ctx, c, a)));
+  const processed = await run(svc, gone, view, c, 'scripts_img2img', true, (ctx, p) => (upscale ? runSdUpscale(ctx, { ...c, ...p }, a, upscale) : runImg2img(ctx, { ...c, ...p }, a)));
   await keepOverrides(svc, f, overrides);
   const echo = f.bool('include_init_images', false) ? values : { ...values, init_images: null, mask: null };
   return respond(svc, processed, echo, c, view, 'img2img');

@@ -1,6 +1,7 @@
 import { benchEdit } from './edit-bench.js';
 import { benchFamilies } from './families-bench.js';
 import { benchImport } from './import-bench.js';
+import { benchLora } from './lora-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchTransport } from './transport-bench.js';
 import { benchPreviews } from './preview-bench.js';
@@ -15,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   transport: benchTransport,
   previews: benchPreviews,
   queue: benchQueue,
+  lora: benchLora,
   vae: benchVae,
 };
 

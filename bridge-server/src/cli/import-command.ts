@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
-import { importModel, type ImportOptions } from '../convert/import-model.js';
+import { importModel, modelNameFor, type ImportOptions } from '../convert/import-model.js';
+import { bakeLoras } from '../lora/bake.js';
+import { closeLoras, openLoras, type OpenedLora } from '../lora/lora-set.js';
+import { parseLoraSpec } from '../lora/lora-spec.js';
 import { ModelStore } from '../models/index.js';
 import { choiceOption, numericOptions, requireOption } from './args.js';
 import { createProgressBar, formatBytes, type ProgressBar } from './progress-bar.js';
@@ -17,6 +20,7 @@ const USAGE = `latent-bridge import SOURCE [options]
   --ema                       import the UNet's EMA weights (model_ema.*) when the file has them
   --variant NAME              diffusers folders: prefer NAME weight files (e.g. fp16)
   --steps N --guidance G --scheduler NAME   defaults recorded with the model (e.g. a Turbo model: 1, 0)
+  --lora FILE[:WEIGHT]        bake a LoRA / LoCon into the model (repeatable; weight default 1)
   --replace                   replace a model already at the destination
   --models DIR                the model store (default $LATENT_BRIDGE_MODELS)`;
 
@@ -38,6 +42,7 @@ export async function importCommand(argv: string[]): Promise<void> {
       guidance: { type: 'string' },
       scheduler: { type: 'string' },
       replace: { type: 'boolean' },
+      lora: { type: 'string', multiple: true },
       models: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -53,6 +58,10 @@ export async function importCommand(argv: string[]): Promise<void> {
   const numbers = numericOptions(values, ['steps', 'guidance'] as const);
   const defaults = { ...numbers, ...(values.scheduler !== undefined ? { scheduler: values.scheduler } : {}) };
 
+  const loraUses = (values.lora ?? []).map((spec) => parseLoraSpec(spec, '--lora'));
+  const loras: OpenedLora[] = loraUses.length > 0 ? await openLoras(loraUses) : [];
+  const bakedName = loras.length > 0 && values.name === undefined ? `${modelNameFor(source)}-${loraUses.map((u) => u.label ?? 'lora').join('-')}`.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 120) : undefined;
+
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
@@ -67,7 +76,8 @@ export async function importCommand(argv: string[]): Promise<void> {
       bar.update(p.done, p.total, `writing ${p.component ?? ''}`);
     },
     ...(values.out !== undefined ? { out: values.out } : {}),
-    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.name !== undefined ? { name: values.name } : bakedName !== undefined ? { name: bakedName } : {}),
+    ...(loras.length > 0 ? { transformInputs: bakeLoras(loras) } : {}),
     ...(dtype !== undefined ? { dtype } : {}),
     ...(values.config !== undefined ? { config: values.config } : {}),
     ...(prediction !== undefined ? { prediction } : {}),
@@ -86,6 +96,7 @@ export async function importCommand(argv: string[]): Promise<void> {
     if (result.reused) console.log(`${source} was imported before as "${result.name}" (${what}); nothing written. Use --replace to import again.`);
     else console.log(`imported ${what} as "${result.name}" in ${result.dir} (${formatBytes(result.bytesWritten)} of weights${result.hash ? `, model hash ${result.hash.shortHash}` : ''})`);
   } finally {
+    await closeLoras(loras);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

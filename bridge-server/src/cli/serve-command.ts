@@ -14,6 +14,10 @@ const USAGE = `latent-bridge serve [options]
   --checkpoints DIR     .safetensors/.ckpt files clients may import and use (an A1111 models/Stable-diffusion or
                         ComfyUI models/checkpoints folder; default: $LATENT_BRIDGE_CHECKPOINTS, else "checkpoints"
                         beside the model folder)
+  --loras DIR           LoRA / LoCon files for <lora:NAME:w> and generate.loras (an A1111 models/Lora folder works;
+                        default: $LATENT_BRIDGE_LORAS, else "loras" beside the checkpoints folder)
+  --embeddings DIR      textual-inversion embeddings, triggered by file name in prompts (an A1111 embeddings folder
+                        works; default: $LATENT_BRIDGE_EMBEDDINGS, else "embeddings" beside the checkpoints folder)
   --token TOKEN         token clients must send (default: $LATENT_BRIDGE_TOKEN, else the one in the config dir)
   --no-token            accept clients without a token (only for trusted, local set-ups)
   --config-dir DIR      where the token and demo models live (default: $LATENT_BRIDGE_CONFIG_DIR or ~/.config/latent-bridge)
@@ -33,6 +37,8 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       port: { type: 'string' },
       models: { type: 'string' },
       checkpoints: { type: 'string' },
+      loras: { type: 'string' },
+      embeddings: { type: 'string' },
       token: { type: 'string' },
       'no-token': { type: 'boolean' },
       'config-dir': { type: 'string' },
@@ -65,6 +71,8 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     configDir: values['config-dir'] ?? defaultConfigDir(env),
     ...(values.models !== undefined ? { modelsDir: values.models } : {}),
     ...((values.checkpoints ?? env['LATENT_BRIDGE_CHECKPOINTS']) ? { checkpointsDir: values.checkpoints ?? env['LATENT_BRIDGE_CHECKPOINTS'] } : {}),
+    ...((values.loras ?? env['LATENT_BRIDGE_LORAS']) ? { lorasDir: values.loras ?? env['LATENT_BRIDGE_LORAS'] } : {}),
+    ...((values.embeddings ?? env['LATENT_BRIDGE_EMBEDDINGS']) ? { embeddingsDir: values.embeddings ?? env['LATENT_BRIDGE_EMBEDDINGS'] } : {}),
     demo: values.demo === true ? true : 'auto',
     allowOrigins: values['allow-origin'] ?? [],
     ...(provider !== undefined ? { provider: provider as ExecutionProvider } : {}),

@@ -134,8 +134,9 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   // An unchanged file (hash cached by path, size and mtime) is looked up before anything is
   // converted. Otherwise the sha256 is computed alongside the conversion (it is a plain read and
   // the conversion waits on the disk), and an earlier import of the same bytes found at the end
-  // still wins over the new copy.
-  const mayReuse = o.replace !== true && o.out === undefined;
+  // still wins over the new copy. A bake (LoRAs merged in) is another model than the plain import
+  // of the same file, and is never reused.
+  const mayReuse = o.replace !== true && o.out === undefined && o.transformInputs === undefined;
   let hash: FileHash | undefined;
   let hashing: Promise<FileHash> | undefined;
   if (!folderSource) {

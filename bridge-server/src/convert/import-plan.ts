@@ -65,6 +65,8 @@ export interface PlanInputs {
   vaeFp16Safe?: boolean;
   textEncoders: TextEncoderSpec[];
   original?: OriginalConfig;
+  /** Rewrites a component's weights before its graph is built (LoRA baking); text encoders and UNet. */
+  adjustWeights?: (component: ComponentName, weights: ComponentWeights) => ComponentWeights;
 }
 
 /** Text encoder weights under their diffusers names, for a placement in a checkpoint. */
@@ -83,12 +85,14 @@ export function penultimateFor(family: ModelFamily, layout: TextEncoderLayout, o
 export function planModel(i: PlanInputs): ModelPlan {
   const sdxl = i.family === 'sdxl';
   const torchDtype = i.floatType === 'float16' ? 'float16' : 'float32';
-  const warnings = [...i.unet.warnings, ...i.vae.warnings];
+  const unet = i.adjustWeights?.('unet', i.unet) ?? i.unet;
+  const warnings = [...unet.warnings, ...i.vae.warnings];
   const components: ComponentPlan[] = [];
 
   i.textEncoders.forEach((spec, index) => {
     const name = index === 0 ? 'text_encoder' : 'text_encoder_2';
-    const weights = textEncoderWeights(spec, name);
+    const mapped = textEncoderWeights(spec, name);
+    const weights = i.adjustWeights?.(name, mapped) ?? mapped;
     warnings.push(...weights.warnings);
     const config = deriveClipTextConfig(weights.weights, {
       layout: spec.layout,
@@ -101,13 +105,13 @@ export function planModel(i: PlanInputs): ModelPlan {
     components.push({ name, graph, config: { ...config } });
   });
 
-  const unetConfig = deriveUnetConfig(i.unet.weights, {
+  const unetConfig = deriveUnetConfig(unet.weights, {
     family: i.family,
     prediction: i.prediction,
     ...(i.unetConfigJson !== undefined ? { configJson: i.unetConfigJson } : {}),
     ...(i.original !== undefined ? { original: i.original } : {}),
   });
-  components.push({ name: 'unet', graph: buildUnet(unetConfig, i.unet.weights, { floatType: i.floatType }), config: { ...unetConfig } });
+  components.push({ name: 'unet', graph: buildUnet(unetConfig, unet.weights, { floatType: i.floatType }), config: { ...unetConfig } });
 
   const vaeConfig = deriveVaeConfig(i.vae.weights, {
     family: i.family,

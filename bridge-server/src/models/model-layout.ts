@@ -1,7 +1,7 @@
 /**
  * The diffusers ONNX folder layout latent-bridge runs, and what each component's graph must accept.
  */
-
+import type { AddedWord } from '../tokenizer/index.js';
 import type { JobDefaults, ModelFamily, ModelVariant, PredictionType, Size } from './families.js';
 
 export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
@@ -96,6 +96,8 @@ export interface ModelComponents {
 
 export interface ModelInfo {
   name: string;
+  /** Words the tokenizers learn for this run (textual-inversion embeddings added to the text encoders). */
+  addedWords?: readonly AddedWord[];
   dir: string;
   /** Absolute paths of each component's model.onnx. */
   components: ModelComponents;

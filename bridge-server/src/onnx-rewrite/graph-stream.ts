@@ -41,14 +41,14 @@ export interface GraphEdit {
 }
 
 /** A piece of the output: bytes made here, or a range of the source file copied as it is. */
-type Piece = Uint8Array | { start: number; end: number };
+export type Piece = Uint8Array | { start: number; end: number };
 
-function pieceLength(p: Piece): number {
+export function pieceLength(p: Piece): number {
   return p instanceof Uint8Array ? p.length : p.end - p.start;
 }
 
 /** A field re-emitted unchanged: its header, then its value's bytes from the source. */
-function copyField(f: ProtoField): Piece[] {
+export function copyField(f: ProtoField): Piece[] {
   const header = f.wire === WireType.bytes ? lengthHeader(f.field, f.end - f.start) : tagBytes(f.field, f.wire);
   return [header, { start: f.start, end: f.end }];
 }
@@ -124,7 +124,8 @@ export async function rewriteGraph(src: string, dst: string, edit: (nodes: reado
   await writePieces(src, dst, top);
 }
 
-async function writePieces(src: string, dst: string, pieces: readonly Piece[]): Promise<void> {
+/** Writes `dst` (through a temporary file, renamed when complete) from made bytes and ranges of `src`. */
+export async function writePieces(src: string, dst: string, pieces: readonly Piece[]): Promise<void> {
   const tmp = `${dst}.${process.pid}.tmp`;
   const input = await open(src, 'r');
   const output = await open(tmp, 'w');

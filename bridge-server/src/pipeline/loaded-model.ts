@@ -37,8 +37,11 @@ export class LoadedModel {
   }
 
   static async load(info: ModelInfo, options: LoadOptions = {}): Promise<LoadedModel> {
-    const tokenizer = await ClipTokenizer.fromFolder(info.tokenizerDir);
-    const tokenizer2 = info.tokenizer2Dir === undefined ? undefined : await ClipTokenizer.fromFolder(info.tokenizer2Dir);
+    // Embeddings added to the text encoders come with their trigger words.
+    const words = info.addedWords ?? [];
+    const learn = (t: ClipTokenizer) => (words.length > 0 ? t.withAddedWords(words) : t);
+    const tokenizer = learn(await ClipTokenizer.fromFolder(info.tokenizerDir));
+    const tokenizer2 = info.tokenizer2Dir === undefined ? undefined : learn(await ClipTokenizer.fromFolder(info.tokenizer2Dir));
     const model = new LoadedModel(info, tokenizer, tokenizer2, options);
     // The text encoders and UNet are needed by every job; open them now so load errors surface early.
     await Promise.all([model.textEncoder(), model.unet(), ...(tokenizer2 ? [model.textEncoder2()] : [])]);

@@ -52,10 +52,13 @@ export function weightedWindows(tokenizer: ClipTokenizer, pieces: readonly Promp
       if (mode === 'chunk' && ids.length > 0) push();
       continue;
     }
-    for (const id of tokenizer.encode(piece.text)) {
-      if (ids.length === size) push();
-      ids.push(id);
-      weights.push(piece.weight);
+    for (const unit of tokenizer.encodeUnits(piece.text)) {
+      // An embedding's vectors stay together: one that does not fit starts the next window (A1111).
+      if (ids.length === size || (unit.length > 1 && ids.length + unit.length > size && ids.length > 0)) push();
+      for (const id of unit) {
+        ids.push(id);
+        weights.push(piece.weight);
+      }
     }
   }
   if (ids.length > 0 || windows.length === 0) push();

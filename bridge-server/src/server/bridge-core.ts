@@ -17,6 +17,9 @@ import { runJob } from './job-runner.js';
 import type { ImportTask, JobSink, JobSpec, QueuedPayload, ServerGenerateRequest } from './job-types.js';
 import type { CheckpointFolder } from './checkpoint-folder.js';
 import type { CheckpointImports } from './checkpoint-imports.js';
+import { resolveJobLoras } from './job-loras.js';
+import type { EmbeddingFolder } from './embedding-folder.js';
+import type { LoraFolder } from './lora-folder.js';
 import { checkModelName } from '../models/model-store.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelCatalog } from './model-catalog.js';
@@ -38,6 +41,10 @@ export interface BridgeCoreOptions {
   checkpoints?: { folder: CheckpointFolder; imports: CheckpointImports };
   /** A queue front's: jobs run on workers elsewhere. */
   dispatcher?: JobDispatcher;
+  /** The LoRA folder generate.loras and <lora:…> tags name files in. */
+  loras?: LoraFolder;
+  /** Textual-inversion embeddings triggered by name in prompts. */
+  embeddings?: EmbeddingFolder;
 }
 
 /** Told when a generate imports the checkpoint it names before it can be queued. */
@@ -56,6 +63,8 @@ export class BridgeCore {
   readonly queue: JobQueue<QueuedPayload>;
   readonly startedAt = Date.now();
   readonly checkpoints: BridgeCoreOptions['checkpoints'];
+  readonly loras: LoraFolder | undefined;
+  readonly embeddings: EmbeddingFolder | undefined;
   private readonly modelListeners = new Set<() => void>();
   private readonly dispatcher: JobDispatcher | undefined;
   private stopping = false;
@@ -66,6 +75,8 @@ export class BridgeCore {
     this.catalog = options.catalog;
     this.cache = options.cache;
     this.checkpoints = options.checkpoints;
+    this.loras = options.loras;
+    this.embeddings = options.embeddings;
     this.dispatcher = options.dispatcher;
     // With a dispatcher every job goes on to the shared queue at once; its workers bound the work.
     this.queue = new JobQueue<QueuedPayload>((job) => this.run(job), {
@@ -99,9 +110,14 @@ export class BridgeCore {
   }
 
   /** The lists of `welcome` and `models`: models, and the checkpoints that can be imported. */
-  async modelLists(): Promise<Pick<Capabilities, 'models' | 'checkpoints'>> {
+  async modelLists(): Promise<Pick<Capabilities, 'models' | 'checkpoints' | 'loras' | 'embeddings'>> {
     const models = await this.catalog.list();
-    return this.checkpoints !== undefined ? { models, checkpoints: await this.checkpoints.folder.list() } : { models };
+    return {
+      models,
+      ...(this.checkpoints !== undefined ? { checkpoints: await this.checkpoints.folder.list() } : {}),
+      ...(this.loras !== undefined ? { loras: await this.loras.list() } : {}),
+      ...(this.embeddings !== undefined ? { embeddings: await this.embeddings.list() } : {}),
+    };
   }
 
   /** `listener` runs whenever the model lists change (an import finished); returns its remover. */
@@ -159,10 +175,12 @@ export class BridgeCore {
     this.checkScheduler(msg.scheduler);
     const model = await this.resolveModel(msg.model, hooks);
     checkModelMode(model, msg);
+    // LoRA tags leave the text CLIP sees; unknown or wrong-family LoRAs fail now, not in the queue.
+    const extra = await resolveJobLoras(this.loras, model, msg);
     const request: ServerGenerateRequest = {
       mode: msg.mode,
-      prompt: msg.prompt,
-      negative: msg.negative,
+      prompt: extra.prompt,
+      negative: extra.negative,
       steps: msg.steps,
       guidance: msg.guidance,
       scheduler: msg.scheduler,
@@ -195,7 +213,7 @@ export class BridgeCore {
     const sequence = prepareSequence(msg, request, model, this.limits, (name, field) => this.checkScheduler(name, field));
     const preview = msg.preview;
     const previewEvery = preview === false ? undefined : preview === true ? 1 : preview.every;
-    return { model, request, ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
+    return { model, request, ...(extra.loras !== undefined ? { loras: extra.loras } : {}), ...(this.embeddings !== undefined ? { embeddings: this.embeddings } : {}), ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
   }
 
   /** Queues a job; throws queue_full, shutting_down or invalid_field (id in use). */

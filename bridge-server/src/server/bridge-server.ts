@@ -21,6 +21,8 @@ import { ensureDemoModels, type DemoModel } from './demo-models.js';
 import { createHttpApp } from './http-app.js';
 import { ModelCache } from './model-cache.js';
 import { ModelCatalog } from './model-catalog.js';
+import { EmbeddingFolder } from './embedding-folder.js';
+import { LoraFolder } from './lora-folder.js';
 import { CheckpointFolder } from './checkpoint-folder.js';
 import { CheckpointImports } from './checkpoint-imports.js';
 import { isLoopbackAddress, OriginPolicy } from './origin-policy.js';
@@ -46,6 +48,10 @@ export interface BridgeServerOptions {
   modelsDir?: string;
   /** Checkpoint files clients may import (import-model) and name in generate (imported on first use); default "checkpoints" beside the model folder. */
   checkpointsDir?: string;
+  /** LoRA files generate.loras and <lora:…> tags name (an A1111 models/Lora works); default "loras" beside the checkpoints folder. */
+  lorasDir?: string;
+  /** Textual-inversion embeddings (an A1111 embeddings folder works); default "embeddings" beside the checkpoints folder. */
+  embeddingsDir?: string;
   /** true: always offer the demo models; false: never; 'auto' (default): when the model folder has none. */
   demo?: boolean | 'auto';
   /** Web origins (http/https) allowed besides the non-browser ones, e.g. "http://localhost:5173". */
@@ -214,12 +220,14 @@ async function localCore(options: BridgeServerOptions, limits: Limits, configDir
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
   const checkpointFolder = new CheckpointFolder(options.checkpointsDir ?? path.join(path.dirname(store.root), 'checkpoints'), store);
+  const loraFolder = new LoraFolder(options.lorasDir ?? path.join(path.dirname(checkpointFolder.dir), 'loras'));
+  const embeddingFolder = new EmbeddingFolder(options.embeddingsDir ?? path.join(path.dirname(checkpointFolder.dir), 'embeddings'), log);
   let core: BridgeCore | undefined;
   const imports = new CheckpointImports(store, (result) => {
     log(`imported ${result.name} (${result.family}) into ${result.dir}`);
     core?.modelsChanged();
   });
-  core = new BridgeCore({ limits, catalog, cache, checkpoints: { folder: checkpointFolder, imports } });
+  core = new BridgeCore({ limits, catalog, cache, checkpoints: { folder: checkpointFolder, imports }, loras: loraFolder, embeddings: embeddingFolder });
   return core;
 }
 

@@ -64,8 +64,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     sendError(res, new BridgeError('unauthorized', 'Missing or wrong token: send Authorization: Bearer <token> (see `latent-bridge token`).', 'authorization'));
   });
 
+  // Models and the extra networks (checkpoints to import, LoRAs, embeddings), as the models message has them.
   app.get('/v1/models', (_req, res, next) => {
-    core.catalog.list().then((models) => res.json({ models }), next);
+    core.modelLists().then((lists) => res.json(lists), next);
   });
 
   app.get('/v1/capabilities', (_req, res, next) => {

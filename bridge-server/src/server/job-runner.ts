@@ -3,6 +3,8 @@ import { parametersText } from '../metadata/parameters-text.js';
 import type { JobEvents, JobSpec } from './job-types.js';
 import { JobOutput, ProgressReporter } from './job-output.js';
 import type { ModelCache } from './model-cache.js';
+import { applyJobEmbeddings } from './job-embeddings.js';
+import { applyJobLoras } from './job-loras.js';
 import { taesdPreview } from '../pipeline/preview-decoder.js';
 import { pipelineLimits, runPipeline } from './pipeline-entry.js';
 import { runAnimation, runPromptList, type SequenceContext } from './sequence-runner.js';
@@ -32,19 +34,23 @@ export type PipelineTimings = Partial<Record<'encodeMs' | 'denoiseMs' | 'decodeM
  * frames and a prompt list's entries one by one). Throws BridgeError on failure, the pipeline's
  * `cancelled` when `signal` aborts (the pipeline checks it between steps).
  */
-export async function runJob(spec: JobSpec, events: JobEvents, signal: AbortSignal, ctx: RunContext, enqueuedAt: number): Promise<RunOutcome> {
+export async function runJob(asked: JobSpec, events: JobEvents, signal: AbortSignal, ctx: RunContext, enqueuedAt: number): Promise<RunOutcome> {
   const began = performance.now();
   const queueMs = Math.max(0, Date.now() - enqueuedAt);
+  const { spec, warnings: networkWarnings } = await withLoras(asked, ctx);
+  const loraMs = performance.now() - began;
   const needsLoad = !ctx.cache.has(spec.model);
   if (needsLoad) ctx.onLoading?.(true);
   let loadMs = 0;
   let loaded = false;
   const out = new JobOutput(spec, events, signal);
+  // LoRA modules that changed nothing in this model are named in `done.warnings`.
+  out.warn(networkWarnings);
   const progress = new ProgressReporter(events);
 
   const timings = await ctx.cache
     .with(spec.model, async (model) => {
-      loadMs = performance.now() - began;
+      loadMs = performance.now() - began - loraMs;
       loaded = true;
       if (needsLoad) ctx.onLoading?.(false);
       if (signal.aborted) throw new BridgeError('cancelled', 'The job was cancelled.');
@@ -74,6 +80,7 @@ export async function runJob(spec: JobSpec, events: JobEvents, signal: AbortSign
     results: out.sent,
     timings: {
       queueMs,
+      ...(asked.loras !== undefined ? { loraMs: Math.round(loraMs) } : {}),
       loadMs: Math.round(loadMs),
       ...rounded,
       resultMs: Math.round(out.resultMs),
@@ -81,6 +88,34 @@ export async function runJob(spec: JobSpec, events: JobEvents, signal: AbortSign
     },
     ...(out.warnings.length > 0 ? { warnings: [...out.warnings] } : {}),
   };
+}
+
+/**
+ * The job on its model with its LoRAs merged and the folder's embeddings added (each a copy made
+ * once per set and kept, so a repeated set costs a few file checks).
+ */
+async function withLoras(spec: JobSpec, ctx: RunContext): Promise<{ spec: JobSpec; warnings: string[] }> {
+  if (spec.loras === undefined && spec.embeddings === undefined) return { spec, warnings: [] };
+  ctx.onLoading?.(true);
+  try {
+    let model = spec.model;
+    let infotext = { ...spec.infotext };
+    const warnings: string[] = [];
+    if (spec.loras !== undefined) {
+      const applied = await applyJobLoras(model, spec.loras);
+      warnings.push(...applied.warnings);
+      model = applied.info;
+      infotext = { ...infotext, ...applied.fields };
+    }
+    if (spec.embeddings !== undefined) {
+      const applied = await applyJobEmbeddings(model, spec.embeddings, [spec.request.prompt, spec.request.negative ?? '']);
+      model = applied.info;
+      infotext = { ...infotext, ...applied.fields };
+    }
+    return { spec: { ...spec, model, infotext }, warnings };
+  } finally {
+    ctx.onLoading?.(false);
+  }
 }
 
 /** One generate of any mode: `batch` results at the end. */
@@ -95,8 +130,10 @@ async function runSingle({ model, spec, out, progress, options }: SequenceContex
   });
   const config = { ...spec.model.schedulerConfig };
   out.warn(result.warnings);
+  // A1111 keeps the <lora:…> tags in the prompt it records, so the image reproduces with them.
+  const params = spec.loras !== undefined ? { ...result.params, ...spec.loras.original } : result.params;
   for (const item of result.images) {
-    const parameters = parametersText(result.params, item.seed, result.scheduler, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config, {}, result.strength);
+    const parameters = parametersText(params, item.seed, result.scheduler, { name: spec.model.name, hash: spec.model.provenance?.shortHash }, config, spec.infotext ?? {}, result.strength);
     out.result(item.index, item.seed, parameters, item.image);
   }
   const { encodeMs, denoiseMs, decodeMs } = result.timings;

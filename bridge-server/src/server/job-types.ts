@@ -1,3 +1,5 @@
+import type { EmbeddingFolder } from './embedding-folder.js';
+import type { JobLoras } from './job-loras.js';
 import type { BridgeError, FrameFormat, PromptEntry } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
 import type { GenerateRequest } from '../pipeline/generate.js';
@@ -31,6 +33,12 @@ export interface CustomJob {
 export interface JobSpec {
   model: ModelInfo;
   request: ServerGenerateRequest;
+  /** LoRAs merged into the model when the job runs (generate.loras and <lora:…> tags). */
+  loras?: JobLoras;
+  /** The embeddings folder whose embeddings the job's prompts may trigger. */
+  embeddings?: EmbeddingFolder;
+  /** Extra A1111 parameters fields for every image (Lora hashes, TI hashes). */
+  infotext?: Record<string, string>;
   sequence?: JobSequence;
   /** Every how many steps a preview is sent; undefined for none. */
   previewEvery: number | undefined;

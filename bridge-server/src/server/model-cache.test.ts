@@ -5,8 +5,10 @@ import type { ModelInfo } from '../models/index.js';
 import type { LoadedModel } from '../pipeline/loaded-model.js';
 import { ModelCache, type ModelLoader } from './model-cache.js';
 
-function info(name: string, sizeBytes: number): ModelInfo {
-  return { name, dir: `/models/${name}`, sizeBytes } as ModelInfo;
+function info(name: string, sizeBytes: number, unet = 'model.onnx'): ModelInfo {
+  const dir = `/models/${name}`;
+  const components = { unet: `${dir}/unet/${unet}`, textEncoder: `${dir}/text_encoder/model.onnx`, textEncoder2: undefined, vaeDecoder: `${dir}/vae_decoder/model.onnx`, vaeEncoder: undefined };
+  return { name, dir, sizeBytes, components } as ModelInfo;
 }
 
 /** A loader that records loads and releases; models are plain tokens standing in for LoadedModel. */
@@ -66,4 +68,15 @@ test('a failed load is a catalogued error on field model, and the next job tries
   failing.delete('x');
   assert.equal(await cache.with(info('x', 10), async () => 'ok'), 'ok');
   assert.deepEqual(loads, ['x', 'x']);
+});
+
+test('a model with LoRAs merged (other component files) is its own entry; the same files share one', async () => {
+  const { loads, loader } = recordingLoader();
+  const cache = new ModelCache(1000, {}, loader);
+  await cache.with(info('a', 10), async () => undefined);
+  await cache.with(info('a', 10, 'model.lora-1234.onnx'), async () => undefined);
+  await cache.with(info('a', 10, 'model.lora-1234.onnx'), async () => undefined);
+  assert.deepEqual(loads, ['a', 'a']);
+  assert.equal(cache.has(info('a', 10, 'model.lora-1234.onnx')), true);
+  assert.equal(cache.has(info('a', 10, 'model.lora-9999.onnx')), false);
 });

@@ -49,7 +49,7 @@ export class ModelCache {
 
   /** Whether `info` is loaded (or loading) now, i.e. a job with it would not pay for a load. */
   has(info: ModelInfo): boolean {
-    return this.entries.has(info.dir);
+    return this.entries.has(cacheKey(info));
   }
 
   /** Names of the models held, least recently used first. */
@@ -70,7 +70,7 @@ export class ModelCache {
   }
 
   private acquire(info: ModelInfo): Entry {
-    const key = info.dir;
+    const key = cacheKey(info);
     let entry = this.entries.get(key);
     if (!entry) {
       this.evictFor(info.sizeBytes);
@@ -97,6 +97,12 @@ export class ModelCache {
       void e.model.then((m) => m.release()).catch(() => undefined);
     }
   }
+}
+
+/** A model with LoRAs merged is the same folder with other UNet / text-encoder files: its own entry. */
+function cacheKey(info: ModelInfo): string {
+  const c = info.components;
+  return [info.dir, c.unet, c.textEncoder, c.textEncoder2 ?? ''].join('\n');
 }
 
 /** Load errors name the model (not a file path) as their field, so the client knows what failed. */

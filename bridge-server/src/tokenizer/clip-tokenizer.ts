@@ -38,6 +38,21 @@ interface TokenizerParts {
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 
+/**
+ * A word with ids of its own beyond the vocabulary (a textual-inversion embedding): where the
+ * word's own tokens appear in a prompt's token stream, they are replaced by `ids`, one id per
+ * vector, as A1111 finds embeddings among a prompt's tokens.
+ */
+export interface AddedWord {
+  text: string;
+  ids: readonly number[];
+}
+
+interface AddedMatch {
+  tokens: readonly number[];
+  ids: readonly number[];
+}
+
 export class ClipTokenizer {
   readonly bosId: number;
   readonly eosId: number;
@@ -55,8 +70,11 @@ export class ClipTokenizer {
   /** A pad token that is no other special token ("!"): cut out of prompts as HF does. */
   private readonly padSplit: string | undefined;
   private idToToken: Map<number, string> | undefined;
+  private readonly parts: TokenizerParts;
+  private added: readonly AddedMatch[] = [];
 
   private constructor(parts: TokenizerParts) {
+    this.parts = parts;
     const { vocab, special } = parts;
     this.vocab = vocab;
     this.maxLength = parts.maxLength;
@@ -117,8 +135,42 @@ export class ClipTokenizer {
     return this.vocab.get(token);
   }
 
+  /** This tokenizer with `words` added (longest first when one word's tokens begin another's). */
+  withAddedWords(words: readonly AddedWord[]): ClipTokenizer {
+    const t = new ClipTokenizer(this.parts);
+    t.added = words
+      .map((w) => ({ tokens: this.encodeText(w.text), ids: [...w.ids] }))
+      .filter((w) => w.tokens.length > 0 && w.ids.length > 0)
+      .sort((a, b) => b.tokens.length - a.tokens.length);
+    return t;
+  }
+
   /** Token ids of the text, without BOS/EOS and without truncation. */
   encode(text: string): number[] {
+    return this.added.length === 0 ? this.encodeText(text) : this.encodeUnits(text).flat();
+  }
+
+  /**
+   * The ids in units: one id per token, an added word's ids together (they must stay in one
+   * 75-token chunk, as A1111 keeps an embedding's vectors together).
+   */
+  encodeUnits(text: string): number[][] {
+    const ids = this.encodeText(text);
+    const units: number[][] = [];
+    for (let i = 0; i < ids.length; ) {
+      const word = this.added.find((w) => w.tokens.every((t, k) => ids[i + k] === t));
+      if (word !== undefined) {
+        units.push([...word.ids]);
+        i += word.tokens.length;
+      } else {
+        units.push([ids[i] as number]);
+        i++;
+      }
+    }
+    return units;
+  }
+
+  private encodeText(text: string): number[] {
     if (this.padSplit === undefined) return this.encodePiece(text);
     const ids: number[] = [];
     for (const [i, piece] of text.split(this.padSplit).entries()) {

@@ -27,6 +27,8 @@ export interface RunContext {
   /** The job's own signal (cancelled, server stopping): aborts everything, unlike /interrupt. */
   signal: AbortSignal;
   limits: PipelineLimits;
+  /** Fields the job adds to every infotext (Lora hashes, TI hashes), before Version as A1111 orders them. */
+  extraInfo?: Readonly<Record<string, string>>;
   /** Counts finished UNet passes, for progress across passes. */
   onPreview?: (latents: Float32Array, shape: LatentShape, step: number) => void;
 }

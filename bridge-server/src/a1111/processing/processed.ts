@@ -71,7 +71,9 @@ export function createInfotext(p: ProcessingRecord, ctx: RunContext, index: numb
     .set('ENSD', usesEnsd ? pyInt(optNumber(o, 'eta_noise_seed_delta')) : undefined)
     .set('RNG', randn !== 'GPU' ? randn : undefined)
     .set('Tiling', p.tiling ? 'True' : undefined);
-  const all = params.merge(p.extra).set('Version', optBool(o, 'add_version_to_infotext') ? VERSION_TEXT : undefined);
+  let all = params.merge(p.extra);
+  for (const [k, v] of Object.entries(ctx.extraInfo ?? {})) all = all.set(k, v);
+  all = all.set('Version', optBool(o, 'add_version_to_infotext') ? VERSION_TEXT : undefined);
   return infotext(p.allPrompts[index] ?? p.prompt, p.allNegativePrompts[index] ?? p.negative, all);
 }
 

@@ -167,3 +167,17 @@ export function mapComponent(source: TensorSource, prefix: string, layout: Layou
   }
   return mapped;
 }
+
+/**
+ * The diffusers name one key (below the prefix) maps to, or undefined when no rule takes it or the
+ * rule refuses it (LoRA module paths in CompVis names are mapped one at a time this way).
+ */
+export function mapOneKey(layout: Layout, rest: string, vars: LayoutVariables): string | undefined {
+  const rule = layout.rules.find((r) => r.from.test(rest));
+  if (rule === undefined) return undefined;
+  try {
+    return targetsOf(rule, rest, vars)[0];
+  } catch {
+    return undefined;
+  }
+}

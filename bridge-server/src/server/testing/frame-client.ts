@@ -1,0 +1,48 @@
+/** TEST ONLY: a protocol client on a real socket that keeps messages and result frames by job. */
+import { WebSocket } from 'ws';
+import { decodeFrame, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '@latent-bridge/shared';
+
+export class Client {
+  readonly messages: ServerMessage[] = [];
+  /** Result frame payloads by job id. */
+  readonly results = new Map<string, Uint8Array[]>();
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) {
+        this.messages.push(parseServerMessage((data as Buffer).toString('utf8')));
+        return;
+      }
+      const frame = decodeFrame(data as Buffer);
+      if (frame.header.kind !== 'result') return;
+      const list = this.results.get(frame.header.jobId) ?? [];
+      list.push(frame.payload.slice());
+      this.results.set(frame.header.jobId, list);
+    });
+  }
+
+  static async connect(url: string): Promise<Client> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const c = new Client(ws);
+    c.send({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'extra-networks-test/1' });
+    await c.next((m) => m.type === 'welcome');
+    return c;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  async next(match: (m: ServerMessage) => boolean, timeoutMs = 180_000): Promise<ServerMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(this.messages.slice(-4))}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+export const terminal = (id: string) => (m: ServerMessage) => (m.type === 'done' || m.type === 'error' || m.type === 'cancelled') && 'id' in m && m.id === id;
