@@ -154,7 +154,7 @@ export async function txt2imgRoute(svc: A1111Services, req: Request, gone: Abort
   const fw = f.num('firstphase_width', 0);
   const fh = f.num('firstphase_height', 0);
   const common = hr.enabled && (fw !== 0 || fh !== 0) ? { ...c, width: fw, height: fh } : c;
-  const processed = await run(svc, gone, view, common, 'scripts_txt2img', false, (ctx, p) => runTxt2img(ctx, { ...common, ...p }, hr));
+  const processed = await run(svc, gone, view, common, 'scripts_txt2img', false, (ctx, p) => runTxt2img(ctx, { ...common, clip: p }, hr));
   await keepOverrides(svc, f, overrides);
   return respond(svc, processed, values, common, view, 'txt2img');
 }
@@ -190,7 +190,7 @@ export async function img2imgRoute(svc: A1111Services, req: Request, gone: Abort
   if (![0, 1, 2, 3].includes(a.inpaintingFill)) throw httpException(422, `inpainting_fill: must be 0, 1, 2 or 3, got ${a.inpaintingFill}`);
   const upscale = sdUpscale ? sdUpscaleArgs(f.list('script_args')) : undefined;
   checkRunLimits(pipelineLimits(svc.core.limits), Math.floor(c.width / 8) * 8, Math.floor(c.height / 8) * 8, c.steps, Math.max(c.batchSize, initImages.length));
-  const processed = await run(svc, gone, view, c, 'scripts_img2img', true, (ctx, p) => (upscale ? runSdUpscale(ctx, { ...c, ...p }, a, upscale) : runImg2img(ctx, { ...c, ...p }, a)));
+  const processed = await run(svc, gone, view, c, 'scripts_img2img', true, (ctx, p) => (upscale ? runSdUpscale(ctx, { ...c, clip: p }, a, upscale) : runImg2img(ctx, { ...c, clip: p }, a)));
   await keepOverrides(svc, f, overrides);
   const echo = f.bool('include_init_images', false) ? values : { ...values, init_images: null, mask: null };
   return respond(svc, processed, echo, c, view, 'img2img');

@@ -173,7 +173,7 @@ export async function runImg2img(ctx: RunContext, c: CommonParams, a: Img2ImgPar
             return current;
           };
     if (timesteps.length > 0) {
-      const segments = planConditioning(c.prompt, c.negative, c.cfgScale, timesteps.length, { steps: scheduleSteps(c.sampler, c.steps) });
+      const segments = planConditioning(c.clip?.prompt ?? c.prompt, c.clip?.negative ?? c.negative, c.cfgScale, timesteps.length, { steps: scheduleSteps(c.sampler, c.steps) });
       const res = await statefulPass({ ctx, scheduler, timesteps, latents, shape, noise: rng.noise, segments, conds, extraChannels, afterStep });
       latents = res.latents;
     }

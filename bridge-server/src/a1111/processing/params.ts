@@ -15,6 +15,11 @@ export interface CommonParams {
   /** After styles. */
   prompt: string;
   negative: string;
+  /**
+   * What CLIP gets when it differs from prompt/negative: the <lora:…> tags taken out. Infotexts
+   * keep the tags, as A1111's all_prompts do.
+   */
+  clip?: { prompt: string; negative: string };
   /** The prompt fields as sent (Processed.prompt is the raw one). */
   rawPrompt: string;
   rawNegative: string;

@@ -122,8 +122,11 @@ export async function runTxt2img(ctx: RunContext, c: CommonParams, hr: HiresPara
   };
 
   let target = { toX: genW, toY: genH, truncX: 0, truncY: 0 };
+  const clip = c.clip ?? { prompt: c.prompt, negative: c.negative };
   const hrPrompt = hr.prompt === '' ? c.prompt : hr.prompt;
   const hrNegative = hr.negative === '' ? c.negative : hr.negative;
+  // The second pass conditions on the first pass's CLIP text unless a hires prompt was given.
+  const hrClip = { prompt: hr.prompt === '' ? clip.prompt : hr.prompt, negative: hr.negative === '' ? clip.negative : hr.negative };
   if (hr.enabled) {
     extra.set('Denoising strength', pyFloat(hr.denoisingStrength));
     if (hr.samplerName !== undefined && hr.samplerName !== c.sampler.sampler.name) extra.set('Hires sampler', hr.samplerName);
@@ -155,7 +158,7 @@ export async function runTxt2img(ctx: RunContext, c: CommonParams, hr: HiresPara
     const sigma = Math.fround(scheduler.initNoiseSigma);
     const latents = rng.first.map((v) => v * sigma);
     const timesteps = scheduler.timesteps;
-    const segments = planConditioning(c.prompt, c.negative, c.cfgScale, timesteps.length, { steps: scheduleSteps(c.sampler, c.steps) });
+    const segments = planConditioning(clip.prompt, clip.negative, c.cfgScale, timesteps.length, { steps: scheduleSteps(c.sampler, c.steps) });
     const nine = inpaintingUnet(model);
     const first = await statefulPass({
       ctx,
@@ -171,7 +174,7 @@ export async function runTxt2img(ctx: RunContext, c: CommonParams, hr: HiresPara
     let out = { data: first.latents, shape };
     if (hr.enabled && !state.interrupted && !state.skipped) {
       state.nextjob();
-      out = await hiresPass(ctx, c, hr, target, first.latents, shape, { seeds: batchSeeds, subseeds: batchSubseeds }, conds, hrPrompt, hrNegative, extra);
+      out = await hiresPass(ctx, c, hr, target, first.latents, shape, { seeds: batchSeeds, subseeds: batchSubseeds }, conds, hrClip.prompt, hrClip.negative, extra);
     }
     const decoded = await decode(model, out.data, out.shape);
     for (const [i, img] of decoded.entries()) {
