@@ -10,8 +10,15 @@
 import { reshaped } from '../onnx/lazy-tensor.js';
 import type { Params } from './params.js';
 
-/** How a block is expressed in ONNX; 'standard' is plain opset-17 operators that every provider runs. */
-export type GraphVariant = 'standard';
+/**
+ * How a block is expressed in ONNX. 'standard': plain opset-17 operators that every provider runs.
+ * 'fused': onnxruntime contrib operators where onnxruntime has a kernel for them on the CPU as well
+ * as on GPUs (today attention as com.microsoft MultiHeadAttention; GroupNorm stays in the
+ * InstanceNormalization form, as com.microsoft GroupNorm has no CPU kernel).
+ */
+export type GraphVariant = 'standard' | 'fused';
+
+export const GRAPH_VARIANTS: readonly GraphVariant[] = ['standard', 'fused'];
 
 export interface GroupNormOptions {
   groups: number;
