@@ -9,6 +9,7 @@
  *
  * LATENT_BRIDGE_BENCH_UNET_RUNS (default 2) timed steps per case after a warm-up step;
  * LATENT_BRIDGE_BENCH_THREADS (default: the machine's cores) for both sides;
+ * LATENT_BRIDGE_BENCH_UNET_JOB=0 leaves out the whole-job peak RSS (it imports a full checkpoint);
  * LATENT_BRIDGE_BENCH_UNET_WORK=DIR keeps the checkpoint and graphs there between runs (3.4 GB per
  * variant; default: a temporary folder removed afterwards).
  */
@@ -20,10 +21,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openCheckpoint } from '../checkpoint/index.js';
 import { findTorchPython, repoRoot, runPython } from '../checkpoint/testing/torch-python.js';
+import { importModel } from '../convert/import-model.js';
 import { ldmUnetWeights } from '../convert/layouts/ldm-unet.js';
 import { deriveUnetConfig } from '../convert/unet-config.js';
 import { GRAPH_VARIANTS, type GraphVariant } from '../graphs/norms.js';
 import { buildUnet } from '../graphs/unet.js';
+import { ModelStore } from '../models/model-store.js';
 import { fmtMs, fmtRatio, row, section } from './report.js';
 
 const run = promisify(execFile);
@@ -70,6 +73,28 @@ async function buildVariant(checkpoint: string, dir: string, variant: GraphVaria
   }
 }
 
+/**
+ * Peak RSS of a whole 512² job (2 steps, CFG) on a full-size SD 1.5 imported by importModel from a
+ * random-weight fp16 checkpoint (the import bench's), in its own process, against the weights' bytes.
+ */
+async function benchJob(python: string, work: string, threads: number): Promise<void> {
+  const checkpoint = join(work, 'sd15-full.safetensors');
+  if (!existsSync(checkpoint)) {
+    const script = join(repoRoot(), 'bridge-server', 'src', 'bench', 'torch', 'full_checkpoint.py');
+    const wrapper = `import runpy, sys\nsys.argv = [${JSON.stringify(script)}, *sys.argv[1:]]\nrunpy.run_path(${JSON.stringify(script)}, run_name='__main__')\n`;
+    await runPython(python, wrapper, [checkpoint, 'sd15'], { timeoutMs: 3 * 3600_000 });
+  }
+  const storeDir = join(work, 'store');
+  const modelDir = join(storeDir, 'sd15');
+  if (!existsSync(join(modelDir, 'model_index.json'))) await importModel({ source: checkpoint, store: new ModelStore(storeDir), name: 'sd15', dtype: 'fp32' });
+  const script = join(import.meta.dirname, 'job-case.js');
+  const { stdout } = await run('nice', [process.execPath, script, modelDir, String(threads), '2'], { maxBuffer: 1 << 20, timeout: 3 * 3600_000 });
+  const job = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { ms: number; maxRssMb: number; weightBytes: number };
+  const weights = job.weightBytes / 1048576;
+  row('whole 512² job, 2 steps (imported SD 1.5, fp32): time', fmtMs(job.ms));
+  row('  peak RSS / weight bytes loaded (target ≤ 1.3)', `${fmtRatio(job.maxRssMb / weights)} (peak ${(job.maxRssMb / 1024).toFixed(2)} GiB, text encoder + UNet + VAE decoder ${(weights / 1024).toFixed(2)} GiB)`);
+}
+
 const best = (ms: readonly number[]): number => Math.min(...ms);
 
 export async function benchUnet(): Promise<void> {
@@ -113,6 +138,7 @@ export async function benchUnet(): Promise<void> {
       row(`${label}: output vs PyTorch (max error / max|ref|)`, `${(warm.relativeError ?? Number.NaN).toExponential(2)}, cold-start session ${(cold.relativeError ?? Number.NaN).toExponential(2)}`);
       if (keep === undefined) await Promise.all([rm(dir, { recursive: true, force: true }), rm(cache, { recursive: true, force: true })]);
     }
+    if (process.env['LATENT_BRIDGE_BENCH_UNET_JOB'] !== '0') await benchJob(torch.python, work, threads);
   } finally {
     if (keep === undefined) await rm(work, { recursive: true, force: true });
   }

@@ -10,6 +10,7 @@
  * onnxruntime version, provider and CPU (NCHWc block sizes follow the instruction set), so any
  * difference in the key means the cache is rebuilt. A cache that fails to open is rebuilt too.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -25,6 +26,16 @@ export interface CacheKey {
   cpu: string;
   /** Size and modification time of the source model and of the weight files next to it. */
   files: Record<string, [number, number]>;
+}
+
+/**
+ * The cache folder for `modelFile` under a cache root shared by many models: named by the model's
+ * folder and a hash of its full path, so two models' "unet" never share a cache.
+ */
+export function cacheFolderFor(root: string, modelFile: string): string {
+  const resolved = path.resolve(modelFile);
+  const hash = createHash('sha256').update(resolved).digest('hex').slice(0, 16);
+  return path.join(root, `${path.basename(path.dirname(resolved))}-${hash}`);
 }
 
 /**
