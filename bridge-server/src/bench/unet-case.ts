@@ -1,11 +1,11 @@
 /**
  * One onnxruntime side of the UNet bench in its own process (its peak RSS and session start are its
  * own): opens the model (through the optimized-model cache folder when given, "-" for none), runs
- * one warm-up step and RUNS timed steps at 512², batch 2, with the inputs unet_step.py feeds torch,
- * and compares the output with torch's when its file is given.
+ * a first step and RUNS further timed steps (RUNS = -1: no step, the session start only) at 512², batch 2, with the inputs
+ * unet_step.py feeds torch, and compares the output with torch's when its file is given.
  *
  *   node unet-case.js MODEL.onnx CACHE_DIR|- RUNS THREADS TORCH_OUT.f32|-
- *   → {openMs, stepMs, rssAfterOpenMb, maxRssMb, relativeError?}
+ *   → {openMs, firstStepMs, stepMs, rssAfterOpenMb, maxRssMb, relativeError?}
  */
 import { readFile } from 'node:fs/promises';
 import { relativeError } from '../convert/testing/compare.js';
@@ -24,18 +24,20 @@ async function main(): Promise<void> {
   const [file, cache, runsArg, threadsArg, torchOut] = process.argv.slice(2);
   const runs = Number(runsArg);
   const threads = Number(threadsArg);
-  if (file === undefined || cache === undefined || !(runs > 0) || !(threads > 0)) throw new Error('usage: unet-case MODEL.onnx CACHE_DIR|- RUNS THREADS TORCH_OUT|-');
+  if (file === undefined || cache === undefined || !(runs >= -1) || !(threads > 0)) throw new Error('usage: unet-case MODEL.onnx CACHE_DIR|- RUNS THREADS TORCH_OUT|-');
   let t = performance.now();
   const model = await OnnxModel.open(file, { threads, ...(cache === '-' ? {} : { optimizedCache: cache }) });
   const openMs = performance.now() - t;
   const rssAfterOpenMb = process.memoryUsage.rss() / 1048576;
   const feeds = benchFeeds();
   const stepMs: number[] = [];
+  let firstStepMs = 0;
   let out: Float32Array | undefined;
   for (let i = 0; i <= runs; i++) {
     t = performance.now();
     const result = await model.run(feeds);
     if (i > 0) stepMs.push(performance.now() - t);
+    else firstStepMs = performance.now() - t;
     out = result['out_sample']?.data as Float32Array;
   }
   let relError: number | undefined;
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     relError = relativeError(out, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
   }
   await model.release();
-  console.log(JSON.stringify({ openMs, stepMs, rssAfterOpenMb, maxRssMb: process.resourceUsage().maxRSS / 1024, ...(relError === undefined ? {} : { relativeError: relError }) }));
+  console.log(JSON.stringify({ openMs, firstStepMs, stepMs, rssAfterOpenMb, maxRssMb: process.resourceUsage().maxRSS / 1024, ...(relError === undefined ? {} : { relativeError: relError }) }));
 }
 
 if (process.argv[1]?.endsWith('unet-case.js') === true) {
