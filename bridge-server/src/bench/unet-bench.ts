@@ -5,7 +5,8 @@
  * our importer's graph code builds the UNet from that file (each graph variant), and torch loads the
  * same file into the LDM UNetModel the graph tests compare with. Per variant: session start cold
  * (no optimized-model cache: onnxruntime optimizes the graph and writes the cache) and warm (the
- * cached graph), step time, peak RSS against the weights' bytes, and the output against torch's.
+ * cached graph), step time (wall, and CPU time of all threads, which a machine shared with other
+ * work disturbs less), peak RSS against the weights' bytes, and the output against torch's.
  *
  * LATENT_BRIDGE_BENCH_UNET_RUNS (default 1) timed steps after a warm-up step (the cold-start
  * process only opens the session);
@@ -38,6 +39,7 @@ interface OrtCase {
   openMs: number;
   firstStepMs: number;
   stepMs: number[];
+  cpuMs: number[];
   rssAfterOpenMb: number;
   maxRssMb: number;
   relativeError?: number;
@@ -46,6 +48,7 @@ interface OrtCase {
 interface TorchCase {
   loadMs: number;
   stepMs: number[];
+  cpuMs: number[];
   maxRssMb: number;
 }
 
@@ -120,7 +123,8 @@ export async function benchUnet(): Promise<void> {
     const torchOut = join(work, 'torch-out.f32');
     const base = JSON.parse(await torchScript(torch.python, ['run', checkpoint, torchOut, String(threads), String(runs)])) as TorchCase;
     const baseStep = best(base.stepMs);
-    row(`PyTorch ${torch.torchVersion} (LDM UNetModel, float32): step`, `${fmtMs(baseStep)} (baseline)`);
+    const baseCpu = best(base.cpuMs);
+    row(`PyTorch ${torch.torchVersion} (LDM UNetModel, float32): step`, `${fmtMs(baseStep)} wall, ${fmtMs(baseCpu)} CPU (baseline)`);
     row('PyTorch: load weights into the model', fmtMs(base.loadMs));
     row('PyTorch: peak RSS', `${base.maxRssMb.toFixed(0)} MiB`);
 
@@ -133,8 +137,10 @@ export async function benchUnet(): Promise<void> {
       const cold = await ortCase(join(dir, 'model.onnx'), cache, -1, threads, torchOut);
       const warm = await ortCase(join(dir, 'model.onnx'), cache, runs, threads, torchOut);
       const step = best(warm.stepMs);
+      const cpu = best(warm.cpuMs);
       const label = `onnxruntime, ${variant} graph`;
-      row(`${label}: step`, `${fmtMs(step)} = ${fmtRatio(step / baseStep)} of PyTorch (target ≤ 1.0×)`);
+      row(`${label}: step, wall`, `${fmtMs(step)} = ${fmtRatio(step / baseStep)} of PyTorch (target ≤ 1.0×)`);
+      row(`${label}: step, CPU time (all threads)`, `${fmtMs(cpu)} = ${fmtRatio(cpu / baseCpu)} of PyTorch`);
       row(`${label}: session start, cold (optimize + write cache)`, `${fmtMs(cold.openMs)}, peak RSS ${(cold.maxRssMb / 1024).toFixed(2)} GiB`);
       row(`${label}: session start, warm (cached optimized graph)`, `${fmtMs(warm.openMs)} = ${fmtRatio(warm.openMs / cold.openMs)} of cold, first step ${fmtMs(warm.firstStepMs)}`);
       row(`${label}: peak RSS / weight bytes (target ≤ 1.3)`, `${fmtRatio(warm.maxRssMb / (weightBytes / 1048576))} (peak ${(warm.maxRssMb / 1024).toFixed(2)} GiB, after open ${(warm.rssAfterOpenMb / 1024).toFixed(2)} GiB, weights ${(weightBytes / GiB).toFixed(2)} GiB)`);

@@ -5,7 +5,7 @@
  * unet_step.py feeds torch, and compares the output with torch's when its file is given.
  *
  *   node unet-case.js MODEL.onnx CACHE_DIR|- RUNS THREADS TORCH_OUT.f32|-
- *   → {openMs, firstStepMs, stepMs, rssAfterOpenMb, maxRssMb, relativeError?}
+ *   → {openMs, firstStepMs, stepMs, cpuMs (CPU time of all threads), rssAfterOpenMb, maxRssMb, relativeError?}
  */
 import { readFile } from 'node:fs/promises';
 import { relativeError } from '../convert/testing/compare.js';
@@ -31,13 +31,18 @@ async function main(): Promise<void> {
   const rssAfterOpenMb = process.memoryUsage.rss() / 1048576;
   const feeds = benchFeeds();
   const stepMs: number[] = [];
+  const cpuMs: number[] = [];
   let firstStepMs = 0;
   let out: Float32Array | undefined;
   for (let i = 0; i <= runs; i++) {
     t = performance.now();
+    const cpu = process.cpuUsage();
     const result = await model.run(feeds);
-    if (i > 0) stepMs.push(performance.now() - t);
-    else firstStepMs = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    if (i > 0) {
+      stepMs.push(performance.now() - t);
+      cpuMs.push((used.user + used.system) / 1000);
+    } else firstStepMs = performance.now() - t;
     out = result['out_sample']?.data as Float32Array;
   }
   let relError: number | undefined;
@@ -46,7 +51,7 @@ async function main(): Promise<void> {
     relError = relativeError(out, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
   }
   await model.release();
-  console.log(JSON.stringify({ openMs, firstStepMs, stepMs, rssAfterOpenMb, maxRssMb: process.resourceUsage().maxRSS / 1024, ...(relError === undefined ? {} : { relativeError: relError }) }));
+  console.log(JSON.stringify({ openMs, firstStepMs, stepMs, cpuMs, rssAfterOpenMb, maxRssMb: process.resourceUsage().maxRSS / 1024, ...(relError === undefined ? {} : { relativeError: relError }) }));
 }
 
 if (process.argv[1]?.endsWith('unet-case.js') === true) {

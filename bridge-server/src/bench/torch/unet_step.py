@@ -8,7 +8,7 @@ measured against.
       The bridge imports this file; the torch run below loads it too, so both run the same values.
   run WEIGHTS.safetensors OUT.f32 THREADS RUNS
       Loads the weights into a float32 UNetModel, runs RUNS steps (after one warm-up) at 512²,
-      batch 2, and prints {loadMs, stepMs: [...], maxRssMb}; writes the last output as raw float32
+      batch 2, and prints {loadMs, stepMs: [...], cpuMs: [...] (CPU time of all threads), maxRssMb}; writes the last output as raw float32
       so the bench can check both sides computed the same thing.
 
 Inputs are the formulas unet-case.ts uses: sample[i] = sin(i), context[i] = 0.1·cos(i), t = 500.
@@ -81,15 +81,16 @@ def run(weights, out, threads, runs):
     sample = torch.sin(torch.arange(2 * 4 * 64 * 64, dtype=torch.float64)).to(torch.float32).reshape(2, 4, 64, 64)
     context = (torch.cos(torch.arange(2 * 77 * 768, dtype=torch.float64)) * 0.1).to(torch.float32).reshape(2, 77, 768)
     timesteps = torch.full((2,), 500.0)
-    step_ms = []
+    step_ms, cpu_ms = [], []
     result = None
     for i in range(runs + 1):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         result = model(sample, timesteps, context)
         if i > 0:
             step_ms.append((time.perf_counter() - t) * 1000)
+            cpu_ms.append((time.process_time() - c) * 1000)
     result.contiguous().numpy().astype("<f4").tofile(out)
-    print(json.dumps({"loadMs": load_ms, "stepMs": step_ms, "maxRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"loadMs": load_ms, "stepMs": step_ms, "cpuMs": cpu_ms, "maxRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":
