@@ -1,8 +1,8 @@
 /**
  * Attention. scaledDotProductAttention is the one place where softmax(q·kᵀ/√d)·v is written:
  * as plain MatMul/Softmax ('standard') or as onnxruntime's fused com.microsoft MultiHeadAttention
- * ('fused'), which takes the same projected q, k, v. diffusersAttention is diffusers' `Attention` module (to_q/to_k/to_v/to_out.0) as
- * the UNet and the VAE use it; CLIP's attention (q_proj/…/out_proj) lives with the text encoder.
+ * ('fused'), which takes the same projected q, k, v. diffusersAttention is diffusers' `Attention`
+ * module (to_q/to_k/to_v/to_out.0) as the UNet and the VAE use it; CLIP's attention (q_proj/…/out_proj) lives with the text encoder.
  */
 import type { OpBuilder } from '../onnx/ops.js';
 import type { GraphVariant } from './norms.js';
