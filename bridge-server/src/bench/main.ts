@@ -6,6 +6,7 @@ import { benchPipeline } from './pipeline-bench.js';
 import { benchTransport } from './transport-bench.js';
 import { benchPreviews } from './preview-bench.js';
 import { benchQueue } from './queue-bench.js';
+import { benchUnet, benchUnetJob } from './unet-bench.js';
 import { benchVae } from './vae-bench.js';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
@@ -18,6 +19,8 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   queue: benchQueue,
   lora: benchLora,
   vae: benchVae,
+  unet: benchUnet,
+  'unet-job': benchUnetJob,
 };
 
 /**
@@ -30,6 +33,9 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
   let names = asked.length > 0 ? asked : Object.keys(SECTIONS);
   if (asked.length === 0 && process.env['LATENT_BRIDGE_BENCH_SKIP_VAE'] === '1') names = names.filter((n) => n !== 'vae');
+  // The unet section ends with the whole job itself; unet-job runs it alone.
+  if (asked.length === 0) names = names.filter((n) => n !== 'unet-job');
+  if (asked.length === 0 && process.env['LATENT_BRIDGE_BENCH_SKIP_UNET'] === '1') names = names.filter((n) => n !== 'unet');
   console.log(`# latent-bridge benchmarks (${new Date().toISOString()}, node ${process.version}, ${process.arch})`);
   for (const name of names) await (SECTIONS[name] as () => Promise<void>)();
 }

@@ -10,6 +10,9 @@ test('serve options: defaults, flags, token sources', () => {
   const o = serveOptions(['--port', '0', '--host', '0.0.0.0', '--models', '/m', '--demo', '--allow-origin', 'http://a', '--allow-origin', 'http://b', '--provider', 'cpu'], env);
   assert.deepEqual([o.host, o.port, o.modelsDir, o.demo, o.allowOrigins, o.provider], ['0.0.0.0', 0, '/m', true, ['http://a', 'http://b'], 'cpu']);
   assert.equal(serveOptions(['--token', 'abc'], env).token, 'abc');
+  assert.equal(d.optimizedCacheDir, undefined);
+  assert.equal(serveOptions(['--ort-cache', '/c'], env).optimizedCacheDir, '/c');
+  assert.equal(serveOptions([], { ...env, LATENT_BRIDGE_ORT_CACHE: '/e' }).optimizedCacheDir, '/e');
   assert.equal(serveOptions([], { ...env, LATENT_BRIDGE_TOKEN: 'from-env' }).token, 'from-env');
   assert.equal(serveOptions(['--no-token'], { ...env, LATENT_BRIDGE_TOKEN: 'from-env' }).token, null);
   const bad = (argv: string[], field: string) => assert.throws(() => serveOptions(argv, env), (e: unknown) => e instanceof BridgeError && e.field === field);

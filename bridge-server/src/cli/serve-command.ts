@@ -26,7 +26,9 @@ const USAGE = `latent-bridge serve [options]
   --provider P          execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)
   --queue redis://H:P   run as a queue front: jobs go on the shared BullMQ queue in that Redis and run on
                         \`latent-bridge worker\` processes (any machine); models = what those workers have
-  --queue-prefix P      key prefix in that Redis (default lb)`;
+  --queue-prefix P      key prefix in that Redis (default lb)
+  --ort-cache DIR       keep onnxruntime's optimized graphs there, so later model loads skip graph optimization
+                        (CPU provider; about the size of the models' weights; default: $LATENT_BRIDGE_ORT_CACHE, else none)`;
 
 /** Builds the server options from the command line and environment. */
 export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BridgeServerOptions & { help: boolean } {
@@ -47,6 +49,7 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       provider: { type: 'string' },
       queue: { type: 'string' },
       'queue-prefix': { type: 'string' },
+      'ort-cache': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -78,6 +81,7 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     ...(provider !== undefined ? { provider: provider as ExecutionProvider } : {}),
     ...(values.queue !== undefined ? { queue: queueUrl(values.queue) } : {}),
     ...(values['queue-prefix'] !== undefined ? { queuePrefix: values['queue-prefix'] } : {}),
+    ...((values['ort-cache'] ?? env['LATENT_BRIDGE_ORT_CACHE']) ? { optimizedCacheDir: values['ort-cache'] ?? env['LATENT_BRIDGE_ORT_CACHE'] } : {}),
   };
 }
 

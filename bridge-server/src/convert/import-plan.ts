@@ -5,6 +5,7 @@
  */
 import type { TensorSource } from '../checkpoint/tensor-source.js';
 import { buildClipText } from '../graphs/clip-text.js';
+import { defaultVariant } from '../graphs/norms.js';
 import { buildUnet } from '../graphs/unet.js';
 import { buildVaeDecoder, buildVaeEncoder } from '../graphs/vae.js';
 import type { ModelFamily, ModelVariant, PredictionType } from '../models/families.js';
@@ -111,7 +112,7 @@ export function planModel(i: PlanInputs): ModelPlan {
     ...(i.unetConfigJson !== undefined ? { configJson: i.unetConfigJson } : {}),
     ...(i.original !== undefined ? { original: i.original } : {}),
   });
-  components.push({ name: 'unet', graph: buildUnet(unetConfig, unet.weights, { floatType: i.floatType }), config: { ...unetConfig } });
+  components.push({ name: 'unet', graph: buildUnet(unetConfig, unet.weights, { floatType: i.floatType, variant: defaultVariant(i.floatType) }), config: { ...unetConfig } });
 
   const vaeConfig = deriveVaeConfig(i.vae.weights, {
     family: i.family,
@@ -121,8 +122,8 @@ export function planModel(i: PlanInputs): ModelPlan {
   });
   const vaeType = vaeFloatType(i.family, i.floatType, vaeConfig.force_upcast);
   if (vaeType !== i.floatType) warnings.push("The SDXL VAE stays float32: the original overflows in float16 (import with --vae-fp16-fix if it is madebyollin's fp16-fix VAE)");
-  components.push({ name: 'vae_encoder', graph: buildVaeEncoder(vaeConfig, i.vae.weights, { floatType: vaeType }), config: { ...vaeConfig } });
-  components.push({ name: 'vae_decoder', graph: buildVaeDecoder(vaeConfig, i.vae.weights, { floatType: vaeType }), config: { ...vaeConfig } });
+  components.push({ name: 'vae_encoder', graph: buildVaeEncoder(vaeConfig, i.vae.weights, { floatType: vaeType, variant: defaultVariant(vaeType) }), config: { ...vaeConfig } });
+  components.push({ name: 'vae_decoder', graph: buildVaeDecoder(vaeConfig, i.vae.weights, { floatType: vaeType, variant: defaultVariant(vaeType) }), config: { ...vaeConfig } });
 
   return {
     family: i.family,

@@ -1,9 +1,8 @@
 /**
  * Attention. scaledDotProductAttention is the one place where softmax(q·kᵀ/√d)·v is written:
- * today as plain MatMul/Softmax ('standard'); fused onnxruntime kernels (com.microsoft
- * MultiHeadAttention / Attention, issue 17) take the same projected q, k, v and become further
- * variants here. diffusersAttention is diffusers' `Attention` module (to_q/to_k/to_v/to_out.0) as
- * the UNet and the VAE use it; CLIP's attention (q_proj/…/out_proj) lives with the text encoder.
+ * as plain MatMul/Softmax ('standard') or as onnxruntime's fused com.microsoft MultiHeadAttention
+ * ('fused'), which takes the same projected q, k, v. diffusersAttention is diffusers' `Attention`
+ * module (to_q/to_k/to_v/to_out.0) as the UNet and the VAE use it; CLIP's attention (q_proj/…/out_proj) lives with the text encoder.
  */
 import type { OpBuilder } from '../onnx/ops.js';
 import type { GraphVariant } from './norms.js';
@@ -35,6 +34,9 @@ export interface SdpaOptions {
 export function scaledDotProductAttention(g: OpBuilder, q: string, k: string, v: string, o: SdpaOptions): string {
   const { heads, headDim } = o;
   const upcast = g.floatType === 'float16';
+  // The fused kernel computes the same function without the [B, heads, S, T] scores in memory (on
+  // the CPU it streams over key blocks); a mask or fp16 scores needing float32 keep the plain form.
+  if (o.variant === 'fused' && o.mask === undefined && !(upcast && o.upcast === true)) return g.multiHeadAttention(q, k, v, heads);
   // [B, S, heads·d] → [B, heads, S, d], or [B, heads, d, S] for the key (a single head skips the reshape).
   const toHeads = (t: string, asKey: boolean): string => {
     if (heads === 1) return asKey ? g.transpose(t, [0, 2, 1]) : t;

@@ -2,7 +2,9 @@
  * diffusers' FeedForward with the GEGLU activation (BasicTransformerBlock's `ff`):
  * net.0 = GEGLU (one Linear to 2·inner, split into hidden and gate, hidden · gelu(gate)),
  * net.1 = Dropout, net.2 = Linear back. GEGLU is one function with a variant switch, so a fused
- * kernel (com.microsoft BiasSplitGelu, issue 17) replaces it for every transformer at once.
+ * kernel could replace it for every transformer at once. None does on the CPU today: onnxruntime
+ * already fuses the Erf pattern into com.microsoft Gelu when it optimizes the graph, and
+ * BiasSplitGelu has only a CUDA kernel.
  */
 import { linear } from './layers.js';
 import type { GraphVariant } from './norms.js';

@@ -31,6 +31,8 @@ export interface UnetGraphOptions {
   timestepType?: FloatType;
   /** How attention, GroupNorm and GEGLU are expressed; 'standard' (plain opset 17) by default. */
   variant?: GraphVariant;
+  /** How the weights are stored (GraphBuilder.weightStorage); default the float type. */
+  weightStorage?: FloatType;
 }
 
 interface UnetInputs {
@@ -88,7 +90,7 @@ function timeEmbedding(p: Params, arch: UnetArchitecture, inputs: UnetInputs): s
  */
 export function buildUnet(config: UNet2DConditionConfig, weights: WeightSet, o: UnetGraphOptions): OpBuilder {
   const arch = unetArchitecture(config);
-  const g = new OpBuilder('unet', o.floatType);
+  const g = new OpBuilder('unet', o.floatType, o.weightStorage ?? o.floatType);
   const p = new Params(g, weights);
   const inputs = declareInputs(g, arch, o.timestepType ?? o.floatType);
   const variant = o.variant === undefined ? {} : { variant: o.variant };

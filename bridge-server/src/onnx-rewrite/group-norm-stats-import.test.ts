@@ -12,7 +12,9 @@ import { after, before, test } from 'node:test';
 import { ldmVaeWeights } from '../convert/layouts/ldm-vae.js';
 import { ldmVaeKeys, ShapeSource } from '../convert/testing/shape-source.js';
 import { deriveVaeConfig } from '../convert/vae-config.js';
+import type { GraphVariant } from '../graphs/norms.js';
 import { buildVaeDecoder } from '../graphs/vae.js';
+import type { FloatType } from '../onnx/index.js';
 import { groupNormCount, StatsAccumulator, statsFeeds } from '../pipeline/vae-tiling/gn-stats.js';
 import { OnnxModel } from '../runtime/index.js';
 import { Prng } from '../testmodels/prng.js';
@@ -37,14 +39,15 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-for (const floatType of ['float32', 'float16'] as const) {
-  test(`importer's VAE decoder (${floatType}): the variant with the image's own statistics is the original`, async () => {
+const CASES: [FloatType, GraphVariant][] = [['float32', 'standard'], ['float16', 'standard'], ['float32', 'fused']];
+for (const [floatType, graphVariant] of CASES) {
+  test(`importer's VAE decoder (${floatType}, ${graphVariant} graph): the variant with the image's own statistics is the original`, async () => {
     const source = new RandomSource('model.safetensors');
     for (const [key, shape] of ldmVaeKeys('first_stage_model.', 32, [1, 2, 2], 1)) source.add(key, shape, 'F32');
     const { weights } = ldmVaeWeights(source, 'first_stage_model.');
     const config = deriveVaeConfig(weights, { family: 'sd1' });
-    const out = path.join(dir, floatType);
-    await buildVaeDecoder(config, weights, { floatType }).write(out);
+    const out = path.join(dir, `${floatType}-${graphVariant}`);
+    await buildVaeDecoder(config, weights, { floatType, variant: graphVariant }).write(out);
     await rewriteGroupNormStats(path.join(out, 'model.onnx'), path.join(out, 'gn.onnx'));
     const orig = await OnnxModel.open(path.join(out, 'model.onnx'), { threads: 1 });
     const variant = await OnnxModel.open(path.join(out, 'gn.onnx'), { threads: 1 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { byteSize, eagerBytes, isEager, lazyBytes, writeAll, type InitializerData, type InitializerRecord as Initializer } from './initializer-bytes.js';
 import type { LazyTensor } from './lazy-tensor.js';
 import {
+  dataTypeCode,
   encodeModel,
   type AttributeValue,
   type Dim,
@@ -57,6 +58,12 @@ export class GraphBuilder {
     readonly name: string,
     /** The element type of weights and of the float activations the graph computes in. */
     readonly floatType: FloatType = 'float32',
+    /**
+     * How learned parameters (param()) are stored in the file. 'float16' in a float32 graph halves
+     * the weights on disk: each is stored in float16 behind a Cast to float32, which onnxruntime
+     * folds into a float32 initializer when the session starts (compute stays float32).
+     */
+    readonly weightStorage: FloatType = floatType,
   ) {}
 
   input(name: string, dataType: OnnxDataType, dims: readonly Dim[]): string {
@@ -98,8 +105,10 @@ export class GraphBuilder {
    */
   param(name: string, tensor: LazyTensor): string {
     const unique = this.withoutScope(() => this.fresh(name));
-    this.initializers.push({ name: unique, dataType: this.floatType, dims: tensor.shape, data: tensor });
-    return unique;
+    this.initializers.push({ name: unique, dataType: this.weightStorage, dims: tensor.shape, data: tensor });
+    if (this.weightStorage === this.floatType) return unique;
+    const [cast] = this.withoutScope(() => this.node('Cast', [unique], { to: dataTypeCode(this.floatType) }, 1, `${unique}/Cast`));
+    return cast ?? '';
   }
 
   /** A small constant, shared between all uses of the same value. Scalars have dims []. */

@@ -204,6 +204,17 @@ export class OpBuilder extends GraphBuilder {
     });
   }
 
+  /**
+   * onnxruntime's contrib MultiHeadAttention (com.microsoft, opset 1): softmax(q·kᵀ·scale)·v per
+   * head for query [B, S, heads·d] and key, value [B, T, heads·d], output [B, S, heads·d]; scale
+   * defaults to 1/√d. Not an ONNX standard operator: only onnxruntime runs it (CPU, CUDA, DirectML).
+   */
+  multiHeadAttention(q: string, k: string, v: string, heads: number): string {
+    this.useOpset('com.microsoft', 1);
+    const [out] = this.node('MultiHeadAttention', [q, k, v], { num_heads: heads }, 1, 'MultiHeadAttention', 'com.microsoft');
+    return out ?? '';
+  }
+
   randomNormalLike(x: string, seed: number): string {
     return this.op('RandomNormalLike', [x], { seed: { float: seed } });
   }

@@ -1,7 +1,7 @@
 import { BridgeError } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
 import { groupNormStatsCopy } from '../onnx-rewrite/index.js';
-import { OnnxModel, type ExecutionProvider } from '../runtime/index.js';
+import { cacheFolderFor, OnnxModel, type ExecutionProvider, type OpenOptions } from '../runtime/index.js';
 import { ClipTokenizer } from '../tokenizer/index.js';
 import { findTaesdDecoder } from './preview-decoder.js';
 import type { VaeTiles } from './vae.js';
@@ -12,6 +12,11 @@ export interface LoadOptions {
   threads?: number;
   /** When and how the VAE runs in tiles (default: above 1024² images, see DEFAULT_VAE_TILING). */
   vaeTiling?: Partial<VaeTilingOptions>;
+  /**
+   * Root folder of onnxruntime's optimized-model caches (runtime/optimized-cache.ts): each
+   * component's optimized graph is kept there, so later loads skip graph optimization. Unset: none.
+   */
+  optimizedCacheDir?: string;
 }
 
 /**
@@ -77,7 +82,7 @@ export class LoadedModel {
     this.preview ??= (async () => {
       const file = await findTaesdDecoder(this.info);
       if (file === undefined) return undefined;
-      return OnnxModel.open(file, { ...this.options, label: `${this.info.name}/taesd_decoder` }).catch(() => undefined);
+      return OnnxModel.open(file, openOptions(file, this.options, `${this.info.name}/taesd_decoder`)).catch(() => undefined);
     })();
     return this.preview;
   }
@@ -143,5 +148,11 @@ async function openComponent(label: string, path: string | undefined, info: Mode
   if (path === undefined) {
     throw new BridgeError('model_invalid', `Model "${info.name}" has no ${label}; this mode needs ${label}/model.onnx`, label);
   }
-  return OnnxModel.open(path, { ...options, label: `${info.name}/${label}` });
+  return OnnxModel.open(path, openOptions(path, options, `${info.name}/${label}`));
+}
+
+/** The session options of one component file, with its optimized-model cache folder when caching is on. */
+function openOptions(file: string, options: LoadOptions, label: string): OpenOptions {
+  const { optimizedCacheDir, vaeTiling: _tiling, ...rest } = options;
+  return { ...rest, label, ...(optimizedCacheDir !== undefined ? { optimizedCache: cacheFolderFor(optimizedCacheDir, file) } : {}) };
 }

@@ -1,6 +1,7 @@
 // The runtime's public face: the only door to onnxruntime-node.
 export { OnnxModel, compiledProviders, type OpenOptions, type RunStats } from './onnx-model.js';
 export { EXECUTION_PROVIDERS, type ExecutionProvider } from './providers.js';
+export { cacheFolderFor } from './optimized-cache.js';
 export {
   float16ArrayToFloat32,
   float16BitsToFloat32,

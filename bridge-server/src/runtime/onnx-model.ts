@@ -7,6 +7,7 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { BridgeError, invalidField } from '@latent-bridge/shared';
 import { convertOutput, prepareFeeds } from './feed-conversion.js';
+import { CACHE_DATA, CACHE_MODEL, cacheKey, cacheMatches, commitCache, dropCache, prepareCache } from './optimized-cache.js';
 import { EXECUTION_PROVIDERS, isProviderFailure, providerUnavailable, type ExecutionProvider } from './providers.js';
 import type { FeedValue, HostTensorData, OutputTensor, TensorDType, TensorInfo } from './tensor-types.js';
 
@@ -16,6 +17,12 @@ export interface OpenOptions {
   threads?: number;
   /** Names the model in error messages ("unet input ..."); defaults to the file's folder name. */
   label?: string;
+  /**
+   * A folder for onnxruntime's optimized graph of this model (optimized-cache.ts): opened instead
+   * of the source when it matches, written by the session that optimizes the source otherwise.
+   * CPU provider only (others keep provider-specific or compiled nodes a saved graph cannot hold).
+   */
+  optimizedCache?: string;
 }
 
 export interface RunStats {
@@ -82,6 +89,45 @@ function classifyOpenError(file: string, provider: ExecutionProvider, err: unkno
   return new BridgeError('model_load_failed', `onnxruntime could not load ${file}: ${message}`, file);
 }
 
+async function createSession(file: string, options: ort.InferenceSession.SessionOptions, provider: ExecutionProvider, errorFile = file): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(file, options);
+  } catch (err) {
+    throw classifyOpenError(errorFile, provider, err);
+  }
+}
+
+/**
+ * A session through the optimized-model cache: the cached graph when its key matches (already
+ * optimized, so only the cheap basic passes run again), else the source optimized as usual with
+ * onnxruntime saving the result, weights as external data (a UNet's graph passes protobuf's 2 GB).
+ */
+async function createCached(source: string, cacheDir: string, provider: ExecutionProvider, threads: number | undefined): Promise<ort.InferenceSession> {
+  const key = await cacheKey(source, ort.env.versions.node ?? 'unknown', provider);
+  const options = sessionOptions(provider, threads);
+  if (await cacheMatches(cacheDir, key)) {
+    try {
+      return await ort.InferenceSession.create(path.join(cacheDir, CACHE_MODEL), { ...options, graphOptimizationLevel: 'basic' });
+    } catch {
+      // A damaged or foreign cache: fall through and rebuild it from the source.
+    }
+  }
+  await prepareCache(cacheDir);
+  let session: ort.InferenceSession;
+  try {
+    session = await createSession(source, {
+      ...options,
+      optimizedModelFilePath: path.join(cacheDir, CACHE_MODEL),
+      extra: { session: { optimized_model_external_initializers_file_name: CACHE_DATA, optimized_model_external_initializers_min_size_in_bytes: '1024' } },
+    }, provider, source);
+  } catch (err) {
+    await dropCache(cacheDir);
+    throw err;
+  }
+  await commitCache(cacheDir, key);
+  return session;
+}
+
 export class OnnxModel {
   readonly path: string;
   readonly label: string;
@@ -123,12 +169,9 @@ export class OnnxModel {
     if (!available.includes(provider)) {
       throw providerUnavailable(provider, `this onnxruntime-node build has only ${available.join(', ')}`);
     }
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(resolved, sessionOptions(provider, options.threads));
-    } catch (err) {
-      throw classifyOpenError(resolved, provider, err);
-    }
+    const session = options.optimizedCache !== undefined && provider === 'cpu'
+      ? await createCached(resolved, options.optimizedCache, provider, options.threads)
+      : await createSession(resolved, sessionOptions(provider, options.threads), provider);
     return new OnnxModel(resolved, label, provider, session);
   }
 

@@ -58,6 +58,8 @@ export interface BridgeServerOptions {
   allowOrigins?: readonly string[];
   provider?: ExecutionProvider;
   threads?: number;
+  /** Root folder for onnxruntime's optimized-model caches (LoadOptions.optimizedCacheDir); default none. */
+  optimizedCacheDir?: string;
   limits?: Partial<Limits>;
   /** Memory budget for loaded models, in model-file bytes (LRU beyond it). */
   modelBudgetBytes?: number;
@@ -218,6 +220,7 @@ async function localCore(options: BridgeServerOptions, limits: Limits, configDir
   const cache = new ModelCache(options.modelBudgetBytes ?? DEFAULT_MODEL_BUDGET_BYTES, {
     ...(options.provider !== undefined ? { provider: options.provider } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.optimizedCacheDir !== undefined ? { optimizedCacheDir: options.optimizedCacheDir } : {}),
   });
   const checkpointFolder = new CheckpointFolder(options.checkpointsDir ?? path.join(path.dirname(store.root), 'checkpoints'), store);
   const loraFolder = new LoraFolder(options.lorasDir ?? path.join(path.dirname(checkpointFolder.dir), 'loras'));
