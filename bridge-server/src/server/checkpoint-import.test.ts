@@ -9,10 +9,10 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { WebSocket } from 'ws';
-import { parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '@latent-bridge/shared';
+import type { ServerMessage } from '@latent-bridge/shared';
 import { checkpointFixture } from '../convert/testing/checkpoint-fixtures.js';
 import { startBridgeServer, type RunningBridge } from './bridge-server.js';
+import { Client, terminal } from './testing/frame-client.js';
 
 const work = await mkdtemp(join(tmpdir(), 'lb-ckpt-server-'));
 let bridge: RunningBridge | undefined;
@@ -20,53 +20,6 @@ after(async () => {
   await bridge?.close();
   await rm(work, { recursive: true, force: true });
 });
-
-class Client {
-  readonly messages: ServerMessage[] = [];
-  private wake: (() => void) | undefined;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.messages.push(parseServerMessage((data as Buffer).toString('utf8')));
-      this.wake?.();
-    });
-  }
-
-  static async connect(url: string): Promise<Client> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const c = new Client(ws);
-    c.send({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'checkpoint-test/1' });
-    await c.next((m) => m.type === 'welcome');
-    return c;
-  }
-
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  async next<T extends ServerMessage>(match: (m: ServerMessage) => boolean, timeoutMs = 120_000, from = 0): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.slice(from).find(match);
-      if (found !== undefined) return found as T;
-      if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(this.messages.slice(-4))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-  }
-
-  trace(id: string): ServerMessage[] {
-    return this.messages.filter((m) => 'id' in m && m.id === id);
-  }
-}
-
-const terminal = (id: string) => (m: ServerMessage) => (m.type === 'done' || m.type === 'error' || m.type === 'cancelled') && 'id' in m && m.id === id;
 
 test('import-model, the models push and first-use imports over the WebSocket', async (t) => {
   const fixture = await checkpointFixture(t, 'sd1', 'fp32');

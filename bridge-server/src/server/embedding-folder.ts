@@ -3,14 +3,14 @@
  * file in it and its subfolders, triggered by its file stem. Files are read once per version; the
  * ones that are no embedding are left out of the list (and named in the server log once).
  */
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { filesUnder } from './folder-files.js';
 import type { EmbeddingSummary } from '@latent-bridge/shared';
 import { a1111NetworkShortHash, hashModelFile, openCheckpoint } from '../checkpoint/index.js';
 import { embeddingFamily, readEmbeddingFile, type EmbeddingFile } from '../embeddings/embedding-file.js';
 
 const EMBEDDING_FILE = /\.(safetensors|pt|bin)$/i;
-const MAX_DEPTH = 4;
 
 interface Known {
   stamp: string;
@@ -28,19 +28,6 @@ export class EmbeddingFolder {
     private readonly log: (line: string) => void = () => undefined,
   ) {
     this.dir = path.resolve(dir);
-  }
-
-  private async walk(dir: string, depth: number, out: string[]): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
-      throw err;
-    });
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name.startsWith('.')) continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory() && depth < MAX_DEPTH) await this.walk(full, depth + 1, out);
-      else if (e.isFile() && EMBEDDING_FILE.test(e.name)) out.push(full);
-    }
   }
 
   private async read(file: string): Promise<Known | undefined> {
@@ -67,8 +54,7 @@ export class EmbeddingFolder {
 
   /** Every embedding in the folder (the first of two with one name wins, as files sort). */
   async embeddings(): Promise<Array<{ file: string; embedding: EmbeddingFile }>> {
-    const paths: string[] = [];
-    await this.walk(this.dir, 0, paths);
+    const paths = await filesUnder(this.dir, EMBEDDING_FILE);
     const out: Array<{ file: string; embedding: EmbeddingFile }> = [];
     const names = new Set<string>();
     for (const p of paths) {

@@ -4,8 +4,9 @@
  * with the family each was trained for and kohya's `ss_output_name` alias; clients name them,
  * never paths. What a file holds (family, alias, A1111 hash) is read once per file version.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { filesUnder } from './folder-files.js';
 import { BridgeError, type LoraSummary } from '@latent-bridge/shared';
 import { a1111NetworkShortHash, hashModelFile, openCheckpoint } from '../checkpoint/index.js';
 import { detectLoraFamily } from '../lora/lora-family.js';
@@ -13,7 +14,6 @@ import { readLoraFile } from '../lora/lora-file.js';
 import type { ModelFamily } from '../models/families.js';
 
 const LORA_FILE = /\.(safetensors|pt|ckpt)$/i;
-const MAX_DEPTH = 4;
 
 export interface LoraFileEntry {
   name: string;
@@ -36,19 +36,6 @@ export class LoraFolder {
 
   constructor(dir: string) {
     this.dir = path.resolve(dir);
-  }
-
-  private async walk(dir: string, depth: number, out: string[]): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
-      throw err;
-    });
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name.startsWith('.')) continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory() && depth < MAX_DEPTH) await this.walk(full, depth + 1, out);
-      else if (e.isFile() && LORA_FILE.test(e.name)) out.push(full);
-    }
   }
 
   private async describe(file: string): Promise<LoraFileEntry | undefined> {
@@ -77,8 +64,7 @@ export class LoraFolder {
 
   /** Every usable LoRA file, by name. */
   async files(): Promise<LoraFileEntry[]> {
-    const paths: string[] = [];
-    await this.walk(this.dir, 0, paths);
+    const paths = await filesUnder(this.dir, LORA_FILE);
     const entries: LoraFileEntry[] = [];
     for (const p of paths) {
       const e = await this.describe(p);
@@ -94,8 +80,7 @@ export class LoraFolder {
 
   /** The LoRA a client names (file stem, then alias); model_not_found naming `field` otherwise. */
   async find(name: string, field: string): Promise<LoraFileEntry> {
-    const paths: string[] = [];
-    await this.walk(this.dir, 0, paths);
+    const paths = await filesUnder(this.dir, LORA_FILE);
     const described = (await Promise.all(paths.map((p) => this.describe(p)))).filter((e): e is LoraFileEntry => e !== undefined);
     const found = described.find((e) => e.name === name) ?? described.find((e) => e.alias === name);
     if (found === undefined) throw new BridgeError('model_not_found', `${field}: no LoRA "${name}" in the bridge's LoRA folder; the models message lists them.`, field);

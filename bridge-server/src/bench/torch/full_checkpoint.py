@@ -48,31 +48,38 @@ def modules(kind):
     yield "first_stage_model.", tv.AutoencoderKL(128, [1, 2, 4, 4], 2)
 
 
-def main():
-    out, kind = sys.argv[1], sys.argv[2]
-    torch.manual_seed(0)
-    torch.set_grad_enabled(False)
-    # Shapes first (the header precedes the data), then each tensor drawn and written in turn.
-    plan = []
-    for prefix, module in modules(kind):
-        for key, t in module.state_dict().items():
-            plan.append((prefix + key, list(t.shape)))
-        del module
+def write_f16_safetensors(out, entries):
+    """Writes (key, shape, make) entries as fp16 .safetensors, calling make() for one tensor at a
+    time: the header (all shapes) goes first, then each tensor's bytes, so memory stays at one tensor."""
     header, offset = {}, 0
-    for key, shape in plan:
+    for key, shape, _ in entries:
         n = 2 * int(torch.tensor(shape).prod().item()) if shape else 2
-        header[key] = {"dtype": "F16", "shape": shape, "data_offsets": [offset, offset + n]}
+        header[key] = {"dtype": "F16", "shape": list(shape), "data_offsets": [offset, offset + n]}
         offset += n
     raw = json.dumps(header).encode()
     raw += b" " * ((8 - len(raw) % 8) % 8)
     with open(out, "wb") as f:
         f.write(struct.pack("<Q", len(raw)))
         f.write(raw)
-        for key, shape in plan:
-            # Small random values: an import does not care what they are, only how many.
-            t = (torch.randn(shape) * 0.02).to(torch.float16)
-            f.write(t.numpy().tobytes())
-    print(json.dumps({"tensors": len(plan), "bytes": offset}))
+        for _, _, make in entries:
+            f.write(make().to(torch.float16).numpy().tobytes())
+    return offset
 
 
-main()
+def main():
+    out, kind = sys.argv[1], sys.argv[2]
+    torch.manual_seed(0)
+    torch.set_grad_enabled(False)
+    # Shapes first (modules built one at a time and dropped), values drawn as each tensor is written:
+    # small random values, since an import does not care what they are, only how many.
+    plan = []
+    for prefix, module in modules(kind):
+        for key, t in module.state_dict().items():
+            plan.append((prefix + key, list(t.shape)))
+        del module
+    entries = [(key, shape, lambda shape=shape: torch.randn(shape) * 0.02) for key, shape in plan]
+    print(json.dumps({"tensors": len(plan), "bytes": write_f16_safetensors(out, entries)}))
+
+
+if __name__ == "__main__":
+    main()

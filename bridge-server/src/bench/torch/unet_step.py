@@ -25,14 +25,10 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
-spec = importlib.util.spec_from_file_location("ldm_unet_reference", os.path.join(SRC, "graphs", "testing", "ldm_unet_reference.py"))
-ur = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ur)
-
-SD15_UNET = dict(in_channels=4, model_channels=320, channel_mult=[1, 2, 4, 4], attention_resolutions=[4, 2, 1],
-                 num_res_blocks=2, num_heads=8, num_head_channels=-1, transformer_depth=1, context_dim=768,
-                 use_linear=False, adm_in_channels=None)
+spec = importlib.util.spec_from_file_location("full_checkpoint", os.path.join(HERE, "full_checkpoint.py"))
+fc = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fc)
+ur, SD15_UNET = fc.ur, fc.SD15_UNET
 PREFIX = "model.diffusion_model."
 
 
@@ -40,20 +36,8 @@ def write(out):
     torch.set_grad_enabled(False)
     model = ur.UNetModel(**SD15_UNET)
     ur.randomize(model, torch.Generator().manual_seed(17))
-    state = [(PREFIX + k, v) for k, v in model.state_dict().items()]
-    header, offset = {}, 0
-    for key, t in state:
-        n = 2 * t.numel()
-        header[key] = {"dtype": "F16", "shape": list(t.shape), "data_offsets": [offset, offset + n]}
-        offset += n
-    raw = json.dumps(header).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(out, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for _, t in state:
-            f.write(t.to(torch.float16).numpy().tobytes())
-    print(json.dumps({"tensors": len(state), "bytes": offset}))
+    state = [(PREFIX + k, list(v.shape), lambda v=v: v) for k, v in model.state_dict().items()]
+    print(json.dumps({"tensors": len(state), "bytes": fc.write_f16_safetensors(out, state)}))
 
 
 def load(path):

@@ -25,7 +25,7 @@ export class Client {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const c = new Client(ws);
-    c.send({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'extra-networks-test/1' });
+    c.send({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'bridge-test/1' });
     await c.next((m) => m.type === 'welcome');
     return c;
   }
@@ -34,14 +34,20 @@ export class Client {
     this.ws.send(JSON.stringify(message));
   }
 
-  async next(match: (m: ServerMessage) => boolean, timeoutMs = 180_000): Promise<ServerMessage> {
+  /** The first message from index `from` on that matches, waiting for it. */
+  async next<T extends ServerMessage = ServerMessage>(match: (m: ServerMessage) => boolean, timeoutMs = 180_000, from = 0): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.messages.find(match);
-      if (found !== undefined) return found;
+      const found = this.messages.slice(from).find(match);
+      if (found !== undefined) return found as T;
       if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(this.messages.slice(-4))}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /** Every message of one job, in order. */
+  trace(id: string): ServerMessage[] {
+    return this.messages.filter((m) => 'id' in m && m.id === id);
   }
 }
 
