@@ -9,12 +9,6 @@ for candidate in "${CHROMIUM:-}" chromium chromium-browser google-chrome; do
     exit 0
   fi
 done
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "chromium is not installed and this is not a root Debian machine: install Debian's 'chromium' package (or set CHROMIUM)" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-echo "installing Debian's chromium package (once)" >&2
-apt-get update -qq >&2
-apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install "or set CHROMIUM" chromium fonts-dejavu-core
 command -v chromium

@@ -9,22 +9,8 @@ for candidate in "${REDIS_SERVER:-}" redis-server /usr/bin/redis-server /usr/loc
     exit 0
   fi
 done
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "redis-server is not installed and this is not a Debian machine: install Redis (>= 6.2) or set REDIS_SERVER" >&2
-  exit 1
-fi
-if [ "$(id -u)" = 0 ]; then
-  as_root=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  as_root=(sudo -n)
-else
-  echo "redis-server is not installed and apt-get needs root: run 'sudo apt-get install redis-server' (or set REDIS_SERVER)" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-echo "installing Debian's redis-server package (once)" >&2
-"${as_root[@]}" apt-get update -qq >&2
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends redis-server >&2
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install "Redis >= 6.2; or set REDIS_SERVER" redis-server
 # The package's own service is not needed: the tests run theirs on a port of their own.
-if command -v systemctl >/dev/null 2>&1; then "${as_root[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
+if command -v systemctl >/dev/null 2>&1; then "${APT_AS_ROOT[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
 command -v redis-server
