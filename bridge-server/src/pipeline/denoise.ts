@@ -214,7 +214,13 @@ function lcmConditioning(unet: OnnxModel, guidance: number): (rows: number) => R
     throw new BridgeError('model_invalid', `unet: timestep_cond must have a fixed width (time_cond_proj_dim), got ${String(dim)}`, 'unet');
   }
   const embedding = guidanceScaleEmbedding(guidance, dim);
-  return (rows) => ({ timestep_cond: { data: guidanceRows(embedding, rows), dims: [rows, dim] } });
+  // The same few batch sizes every step: each feed is built once.
+  const byRows = new Map<number, Record<string, { data: Float32Array; dims: number[] }>>();
+  return (rows) => {
+    let feed = byRows.get(rows);
+    if (feed === undefined) byRows.set(rows, (feed = { timestep_cond: { data: guidanceRows(embedding, rows), dims: [rows, dim] } }));
+    return feed;
+  };
 }
 
 /** Whether a job runs an unconditional pass: guidance above 1, and a UNet without LCM's guidance input. */
