@@ -79,6 +79,7 @@ const COMPONENTS: Record<CheckpointCase, string[]> = {
   sd1: ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'],
   sd2: ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'],
   sdxl: ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'],
+  'sdxl-full-depth': ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'],
 };
 
 interface ImportCase {
@@ -97,6 +98,8 @@ const CASES: ImportCase[] = [
   { c: 'sd2', file: 'model.ckpt', stored: 'fp16', dtype: 'fp16' },
   { c: 'sdxl', file: 'model.safetensors', stored: 'fp32', dtype: 'fp32' },
   { c: 'sdxl', file: 'model.safetensors', stored: 'fp16', dtype: 'fp16' },
+  // SDXL's own depths (transformer depth 10, VAE with two resnets a level): the families bench's model.
+  { c: 'sdxl-full-depth', file: 'model.safetensors', stored: 'fp32', dtype: 'fp32' },
 ];
 
 describe('importModel: whole checkpoints against torch', () => {
@@ -109,26 +112,27 @@ describe('importModel: whole checkpoints against torch', () => {
       const store = new ModelStore(join(work, label.replace(/[^a-z0-9]+/gi, '-')));
       const phases = new Set<string>();
       const result = await importModel({ source: join(fixture.dir, k.file), store, name: 'imported', dtype: k.dtype, onProgress: (p) => phases.add(p.phase) });
-      assert.equal(result.family, k.c);
+      const family = k.c === 'sdxl-full-depth' ? 'sdxl' : k.c;
+      assert.equal(result.family, family);
       assert.equal(result.variant, k.inpaint === true ? 'inpaint' : 'base');
       assert.equal(result.reused, false);
       assert.match(result.hash?.shortHash ?? '', /^[0-9a-f]{10}$/);
       assert.deepEqual([...phases], ['write'], 'hashing runs alongside the conversion');
 
       const info = await inspectModel(result.dir);
-      assert.equal(info.family, k.c);
+      assert.equal(info.family, family);
       assert.equal(info.inpainting, k.inpaint === true);
       assert.equal(info.inChannels, k.inpaint === true ? 9 : 4);
       assert.equal(info.unetDtype, k.dtype === 'fp16' ? 'float16' : 'float32');
       assert.equal(info.provenance?.shortHash, result.hash?.shortHash);
-      assert.equal(info.tokenizer2Dir !== undefined, k.c === 'sdxl');
-      assert.equal(info.forceZerosForEmptyPrompt, k.c === 'sdxl');
+      assert.equal(info.tokenizer2Dir !== undefined, family === 'sdxl');
+      assert.equal(info.forceZerosForEmptyPrompt, family === 'sdxl');
       assert.deepEqual((await readdir(store.root)).filter((n) => !n.startsWith('.')), ['imported'], 'only the finished model in the store');
 
       const tolerance = k.dtype === 'fp16' ? 1e-2 : 1e-4;
       for (const component of COMPONENTS[k.c]) await checkComponent(t, result.dir, component, fixture, tolerance);
 
-      if (k.file === 'model.safetensors' && k.dtype === 'fp32' && k.inpaint !== true) {
+      if (k.file === 'model.safetensors' && k.dtype === 'fp32' && k.inpaint !== true && k.c !== 'sdxl-full-depth') {
         const again = await importModel({ source: join(fixture.dir, k.file), store, name: 'other-name', dtype: k.dtype });
         assert.equal(again.reused, true, 'an unchanged file is not converted again');
         assert.equal(again.name, 'imported');

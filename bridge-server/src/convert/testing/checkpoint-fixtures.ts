@@ -10,7 +10,8 @@ import { openCheckpoint } from '../../checkpoint/index.js';
 import type { TensorSource } from '../../checkpoint/tensor-source.js';
 import { cachedTorchOutputs, repoRoot, requireTorch } from '../../checkpoint/testing/torch-python.js';
 
-export type CheckpointCase = 'sd1' | 'sd2' | 'sdxl';
+/** 'sdxl-full-depth': SDXL's block layout at a fifth of its width, for the families bench (see the script). */
+export type CheckpointCase = 'sd1' | 'sd2' | 'sdxl' | 'sdxl-full-depth';
 
 export interface CheckpointFixture {
   /** model.safetensors, model.ckpt, reference.safetensors. */
