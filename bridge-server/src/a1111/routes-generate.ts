@@ -11,7 +11,7 @@ import { resolveJobLoras, type JobLoras } from '../server/job-loras.js';
 import { applyInfotext } from './apply-infotext.js';
 import { httpException } from './errors.js';
 import { Fields, readModel, type FieldValue } from './fields.js';
-import { runA1111Job } from './jobs.js';
+import { FRONT_REFUSES_A1111, runA1111Job } from './jobs.js';
 import type { OptionsView } from './options.js';
 import { commonParams, overrideSettings, type CommonParams } from './processing/params.js';
 import { checkRunLimits } from './processing/common.js';
@@ -60,6 +60,9 @@ async function run(
   needsEncoder: boolean,
   work: (ctx: RunContext, prompts: { prompt: string; negative: string }) => Promise<Processed>,
 ): Promise<Processed> {
+  // A1111 processing (hires fix, tiling, scripts) is a closure over this process's state and does
+  // not travel through Redis: a front refuses it before resolving a checkpoint it does not hold.
+  if (svc.core.isFront) throw new BridgeError('invalid_field', FRONT_REFUSES_A1111);
   const model = await jobModel(svc, view, c.tiling);
   if (needsEncoder && !model.info.hasVaeEncoder) throw httpException(422, `Model "${model.name}" has no VAE encoder, which img2img needs.`);
   const networks = await jobNetworks(svc, model.info, c);

@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import os from 'node:os';
 import { join } from 'node:path';
 import type { GenerateMessageInput } from '@latent-bridge/shared';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -10,6 +9,7 @@ import { startBridgeServer, type RunningBridge } from '../server/index.js';
 import { makeTestModel } from '../testmodels/index.js';
 import { BenchClient } from './bench-client.js';
 import { findRedisServer, startRedis, startWorker } from './queue-procs.js';
+import { benchThroughput } from './queue-throughput.js';
 import { fmtMs, fmtRatio, median, row, section } from './report.js';
 
 type Job = Omit<GenerateMessageInput, 'type' | 'id'>;
@@ -18,7 +18,7 @@ const TINY = { mode: 'txt2img', model: 'tiny', prompt: 'a lighthouse at dusk', n
 /**
  * The queue mode against the single-process bridge, in one run on one machine: what the hop
  * through Redis adds to a 20-step tiny-random job, throughput of 1, 2 and 3 worker processes on
- * the same jobs, and a 2048² image through Redis (our blob store, put then get) against the same
+ * the same jobs (queue-throughput.ts), and a 2048² image through Redis (our blob store, put then get) against the same
  * bytes out and back over a loopback WebSocket.
  */
 export async function benchQueue(): Promise<void> {
@@ -39,13 +39,14 @@ export async function benchQueue(): Promise<void> {
     stops.unshift(single.close);
     const front = await startBridgeServer({ port: 0, token: null, configDir: join(dir, 'front'), queue: redis.url });
     stops.unshift(front.close);
-    const addWorker = async (): Promise<void> => {
-      const w = await startWorker(redis.url, modelsDir, join(dir, 'worker'));
-      stops.unshift(w.stop);
-    };
-    await addWorker();
-    await latency(single, front);
-    await throughput(single, front, addWorker);
+    // The hop with one single-threaded worker against a single-threaded bridge; it leaves before the throughput rounds.
+    const worker = await startWorker(redis.url, modelsDir, join(dir, 'worker'), 1);
+    try {
+      await latency(single, front);
+    } finally {
+      await worker.stop();
+    }
+    await benchThroughput({ front, queueUrl: redis.url, modelsDir, dir, job: TINY });
     await transfer(redis.url);
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
@@ -82,28 +83,6 @@ async function latency(single: RunningBridge, front: RunningBridge): Promise<voi
   row('front → Redis → 1 worker process → front, end to end', fmtMs(median(frontMs)));
   row('outside the run: single-process / through the queue', `${fmtMs(median(singleOutside))} / ${fmtMs(median(frontOutside))}`);
   row('added by the queue hop (target < 5 % of the job)', `${fmtMs(hop)} (${((100 * hop) / base).toFixed(2)} %)`);
-}
-
-async function throughput(single: RunningBridge, front: RunningBridge, addWorker: () => Promise<void>): Promise<void> {
-  const jobs: Job[] = Array.from({ length: 9 }, (_, i) => ({ ...TINY, width: 256, height: 256, seed: 100 + i }));
-  const round = async (bridge: RunningBridge): Promise<number> => {
-    const clients = await Promise.all([0, 1, 2].map(() => BenchClient.connect(bridge.wsUrl, null)));
-    const start = performance.now();
-    await Promise.all(jobs.map((job, i) => (clients[i % 3] as BenchClient).run(job)));
-    const ms = performance.now() - start;
-    for (const c of clients) c.close();
-    return ms;
-  };
-  section(`throughput: 9 jobs (tiny-random 256×256, 20 steps) from 3 clients at once; ${os.cpus().length} CPU cores, 1 onnxruntime thread per process`);
-  await round(single); // warm-up
-  const base = await round(single);
-  row('single-process bridge', `${fmtMs(base)}, ${((1000 * jobs.length) / base).toFixed(2)} jobs/s`);
-  for (let workers = 1; workers <= 3; workers++) {
-    if (workers > 1) await addWorker();
-    await round(front); // warm-up: every worker loads the model
-    const ms = await round(front);
-    row(`front + ${workers} worker process${workers > 1 ? 'es' : ''}`, `${fmtMs(ms)}, ${((1000 * jobs.length) / ms).toFixed(2)} jobs/s, ${fmtRatio(base / ms)} single`);
-  }
 }
 
 async function transfer(queueUrl: string): Promise<void> {

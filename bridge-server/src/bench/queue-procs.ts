@@ -45,14 +45,19 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-/** A worker process; resolves once it says it is ready. */
-export async function startWorker(queueUrl: string, modelsDir: string, configDir: string): Promise<{ stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, '--models', modelsDir, '--config-dir', configDir, '--threads', '1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** A worker process with `threads` onnxruntime threads; resolves once it says it is ready. */
+export async function startWorker(queueUrl: string, modelsDir: string, configDir: string, threads = 1): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, '--models', modelsDir, '--config-dir', configDir, '--threads', String(threads)], {
+    // Its log lines (serving, stopping) would break up the bench's table; kept for a failed start.
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let log = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    log += chunk;
+  });
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}): ${log}`)));
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       if (out.includes('worker ready')) resolve();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { BridgeError, toBridgeError, type Limits } from '@latent-bridge/shared';
-import type { JobDispatcher } from '../server/bridge-core.js';
+import { FRONT_REFUSES_IMPORT, type JobDispatcher } from '../server/bridge-core.js';
 import type { QueuedJob } from '../server/job-queue.js';
 import type { JobSink, JobSpec, QueuedPayload } from '../server/job-types.js';
 import { FrontJob } from './front-job.js';
@@ -96,7 +96,7 @@ export class QueueFront implements JobDispatcher {
     const { sink } = job.payload;
     const signal = job.controller.signal;
     if ('importTask' in job.payload) {
-      sink.finish({ kind: 'error', error: new BridgeError('invalid_field', 'type: a queue front does not import checkpoints; run `latent-bridge import` on the worker machines', 'type') });
+      sink.finish({ kind: 'error', error: new BridgeError('invalid_field', FRONT_REFUSES_IMPORT, 'type') });
       return;
     }
     const spec = job.payload.spec;

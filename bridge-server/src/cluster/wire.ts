@@ -52,7 +52,8 @@ export interface WireResult {
  */
 export type WireOutcome =
   | { kind: 'done'; results: WireResult[]; timings: Record<string, number>; model?: string; worker: string }
-  | { kind: 'cancelled'; worker: string; stepsAfterCancel?: number; frontGone?: boolean }
+  /** frontGone: the job's front died; 'waiting' = skipped before it ran, 'running' = stopped mid-run. */
+  | { kind: 'cancelled'; worker: string; stepsAfterCancel?: number; frontGone?: 'waiting' | 'running' }
   | { kind: 'error'; code: string; message: string; field?: string; worker: string };
 
 /** What a worker tells the job's front as it runs (Redis pub/sub, best effort). */

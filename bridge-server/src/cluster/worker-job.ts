@@ -7,6 +7,13 @@ import type { ModelSource } from '../server/bridge-core.js';
 import type { BlobStore } from './redis.js';
 import { encodeEvent, type ClusterKeys, type WireEvent, type WireJob, type WireOutcome, type WireResult } from './wire.js';
 
+/**
+ * How often a worker looks whether a running job's front is still alive. Its liveness key lapses
+ * frontTtlMs after the front's last beat, so a job can start in that window after the front died;
+ * looking only at the start would run it to the end for nobody.
+ */
+export const FRONT_CHECK_MS = 1000;
+
 export interface WorkerJobContext {
   workerId: string;
   redis: Redis;
@@ -32,10 +39,42 @@ export async function runWireJob(ctx: WorkerJobContext, bullId: string, data: Wi
   // Cancelled while it waited, or its front died (nobody is left to take the results): skip it.
   const [cancelled, frontAlive] = await Promise.all([ctx.redis.exists(ctx.keys.cancelled(bullId)), ctx.redis.exists(ctx.keys.front(data.frontId))]);
   if (cancelled > 0) return { kind: 'cancelled', worker };
-  if (frontAlive === 0) return { kind: 'cancelled', worker, frontGone: true };
+  if (frontAlive === 0) return { kind: 'cancelled', worker, frontGone: 'waiting' };
   publish({ job: bullId, kind: 'started', worker });
+  // The job stops at its next step on a cancel (`signal`) or once its front is found gone.
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) stop.abort();
+  let frontGone = false;
+  const watch = setInterval(() => {
+    // A failed look (Redis away) proves nothing; the next one decides.
+    void ctx.redis.exists(ctx.keys.front(data.frontId)).then((alive) => {
+      if (alive !== 0 || stop.signal.aborted) return;
+      frontGone = true;
+      stop.abort();
+    }, () => undefined);
+  }, FRONT_CHECK_MS);
+  try {
+    return await runStarted(ctx, bullId, data, stop.signal, publish, () => frontGone);
+  } finally {
+    clearInterval(watch);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runStarted(
+  ctx: WorkerJobContext,
+  bullId: string,
+  data: WireJob,
+  signal: AbortSignal,
+  publish: (event: WireEvent, payload?: Uint8Array) => void,
+  frontGone: () => boolean,
+): Promise<WireOutcome> {
+  const worker = ctx.workerId;
   // How many steps ran after the cancel reached this worker: the "within one step" promise.
   let stepsAfterCancel = 0;
+  const cancelled = (): WireOutcome => (frontGone() ? { kind: 'cancelled', worker, frontGone: 'running' } : { kind: 'cancelled', worker, stepsAfterCancel });
   const results: WireResult[] = [];
   const stores: Array<Promise<void>> = [];
   const events: JobEvents = {
@@ -70,11 +109,11 @@ export async function runWireJob(ctx: WorkerJobContext, bullId: string, data: Wi
     };
     const outcome = await runJob(spec, events, signal, { cache: ctx.cache, limits: ctx.limits }, data.enqueuedAt);
     await Promise.all(stores);
-    if (signal.aborted) return { kind: 'cancelled', worker, stepsAfterCancel };
+    if (signal.aborted) return cancelled();
     return { kind: 'done', results, timings: outcome.timings, worker };
   } catch (err) {
     await Promise.allSettled(stores);
-    if (signal.aborted) return { kind: 'cancelled', worker, stepsAfterCancel };
+    if (signal.aborted) return cancelled();
     const e = toBridgeError(err);
     return { kind: 'error', code: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}), worker };
   }

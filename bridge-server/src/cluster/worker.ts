@@ -115,8 +115,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       try {
         const outcome = await runWireJob(ctx, bullId, job.data, controller.signal);
         if (handingBack && outcome.kind === 'cancelled') return await handBack(job, token, log);
-        if (outcome.kind === 'cancelled' && outcome.frontGone === true) {
+        if (outcome.kind === 'cancelled' && outcome.frontGone === 'waiting') {
           log(`job ${bullId} (${job.data.clientJobId}) skipped: its front ${job.data.frontId} is gone`);
+        } else if (outcome.kind === 'cancelled' && outcome.frontGone === 'running') {
+          log(`job ${bullId} (${job.data.clientJobId}) stopped while running: its front ${job.data.frontId} is gone`);
         } else if (outcome.kind === 'cancelled') {
           log(`job ${bullId} (${job.data.clientJobId}) cancelled; ${outcome.stepsAfterCancel ?? 0} step(s) ran after the cancel arrived`);
         }

@@ -24,6 +24,9 @@ import { checkModelName } from '../models/model-store.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelCatalog } from './model-catalog.js';
 
+/** Why a queue front refuses import-model (the same words wherever it is refused). */
+export const FRONT_REFUSES_IMPORT = 'type: a queue front does not import checkpoints; run `latent-bridge import` (or `models pull`) on the worker machines, then restart their workers';
+
 /** What a core needs of a model catalog (a queue front's lists what its workers advertise). */
 export type ModelSource = Pick<ModelCatalog, 'list' | 'resolve' | 'invalidate'>;
 
@@ -134,6 +137,8 @@ export class BridgeCore {
 
   /** The import an import-model asks for: the file must be in the checkpoints folder. */
   async prepareImport(msg: ImportModelMessage): Promise<ImportTask> {
+    // The models live on the workers' machines; a front has neither their store nor their checkpoints.
+    if (this.isFront) throw new BridgeError('invalid_field', FRONT_REFUSES_IMPORT, 'type');
     if (this.checkpoints === undefined) {
       throw new BridgeError('model_not_found', 'source: this bridge has no checkpoints folder (start it with --checkpoints DIR).', 'source');
     }
