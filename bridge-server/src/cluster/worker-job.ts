@@ -42,24 +42,18 @@ export async function runWireJob(ctx: WorkerJobContext, bullId: string, data: Wi
   if (frontAlive === 0) return { kind: 'cancelled', worker, frontGone: 'waiting' };
   publish({ job: bullId, kind: 'started', worker });
   // The job stops at its next step on a cancel (`signal`) or once its front is found gone.
-  const stop = new AbortController();
-  const onAbort = (): void => stop.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  if (signal.aborted) stop.abort();
-  let frontGone = false;
+  const front = new AbortController();
+  const stop = AbortSignal.any([signal, front.signal]);
   const watch = setInterval(() => {
     // A failed look (Redis away) proves nothing; the next one decides.
     void ctx.redis.exists(ctx.keys.front(data.frontId)).then((alive) => {
-      if (alive !== 0 || stop.signal.aborted) return;
-      frontGone = true;
-      stop.abort();
+      if (alive === 0 && !stop.aborted) front.abort();
     }, () => undefined);
   }, FRONT_CHECK_MS);
   try {
-    return await runStarted(ctx, bullId, data, stop.signal, publish, () => frontGone);
+    return await runStarted(ctx, bullId, data, stop, publish, () => front.signal.aborted);
   } finally {
     clearInterval(watch);
-    signal.removeEventListener('abort', onAbort);
   }
 }
 

@@ -9,9 +9,9 @@ are all but a fraction of a percent of both models' arithmetic.
 
 usage: /usr/bin/python3 sdxl_macs.py
 """
-import importlib.util
 import json
 import os
+import runpy
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -19,16 +19,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.normpath(os.path.join(HERE, "..", "..", "convert", "testing", "torch", "checkpoint_fixture.py"))
 
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fx = load("checkpoint_fixture", FIXTURE)
-ur, tv = fx.ur, fx.tv
+# The fixture script's namespace (run_path leaves its main() alone): its configs and the references it loaded.
+fx = runpy.run_path(FIXTURE)
+ur, tv = fx["ur"], fx["tv"]
 aten = torch.ops.aten
 # The reference builds its sinusoidal embedding on the CPU; on the meta device only its shape matters.
 ur.timestep_embedding = lambda t, dim, max_period=10000: torch.zeros(t.shape[0], dim, device="meta")
@@ -76,10 +69,10 @@ def main():
     sdxl = dict(in_channels=4, model_channels=320, channel_mult=[1, 2, 4], attention_resolutions=[2, 4], num_res_blocks=2,
                 num_heads=-1, num_head_channels=64, transformer_depth=[0, 2, 10], context_dim=2048, use_linear=True,
                 adm_in_channels=2816)
-    bench = fx.unet_config("sdxl-full-depth", False)
+    bench = fx["unet_config"]("sdxl-full-depth", False)
     print(json.dumps({
         "real": {"unet": unet_macs(sdxl), "vae": vae_decode_macs(128, [1, 2, 4, 4], 2)},
-        "bench": {"unet": unet_macs(bench), "vae": vae_decode_macs(*fx.SDXL_FULL_DEPTH_VAE)},
+        "bench": {"unet": unet_macs(bench), "vae": vae_decode_macs(*fx["SDXL_FULL_DEPTH_VAE"])},
     }))
 
 
