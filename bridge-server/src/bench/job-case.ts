@@ -1,14 +1,20 @@
 /**
  * A whole 512² txt2img job on an imported full-size model in its own process, for its peak RSS
- * against the bytes of the weights it loads (text encoder, UNet, VAE decoder):
+ * against the bytes of the weights it loads (text encoder, UNet, VAE decoder), and the peak of each
+ * phase (session opens, each model run), so the bench can say where the peak is:
  *
- *   node job-case.js MODEL_DIR THREADS STEPS  → {ms, maxRssMb, weightBytes}
+ *   node job-case.js MODEL_DIR THREADS STEPS [default|memory-pattern]  → {ms, maxRssMb, weightBytes, phases}
+ *
+ * 'memory-pattern' opens the sessions with onnxruntime's memory pattern on (the bridge's setting
+ * before it was turned off), for the bench's baseline.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectModel } from '../models/index.js';
 import { LoadedModel } from '../pipeline/loaded-model.js';
 import { txt2img } from '../pipeline/txt2img.js';
+import type { OnnxModel } from '../runtime/index.js';
+import { RssPhases } from './rss-phases.js';
 
 /** Bytes of the files in the components a txt2img job opens. */
 async function weightBytes(dir: string): Promise<number> {
@@ -19,17 +25,37 @@ async function weightBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** Measures every run of a session as its own phase ("unet run 1", …). */
+function watchRuns(session: OnnxModel, name: string, phases: RssPhases): void {
+  const run = session.run.bind(session);
+  let n = 0;
+  session.run = (feeds) => phases.measure(`${name} run ${++n}`, () => run(feeds));
+}
+
 async function main(): Promise<void> {
-  const [dir, threadsArg, stepsArg] = process.argv.slice(2);
+  const [dir, threadsArg, stepsArg, mode = 'default'] = process.argv.slice(2);
   const threads = Number(threadsArg);
   const steps = Number(stepsArg);
-  if (dir === undefined || !(threads > 0) || !(steps > 0)) throw new Error('usage: job-case MODEL_DIR THREADS STEPS');
+  if (dir === undefined || !(threads > 0) || !(steps > 0) || (mode !== 'default' && mode !== 'memory-pattern')) {
+    throw new Error('usage: job-case MODEL_DIR THREADS STEPS [default|memory-pattern]');
+  }
+  const phases = new RssPhases();
   const started = performance.now();
-  const model = await LoadedModel.load(await inspectModel(dir), { threads });
+  const model = await phases.measure('open text encoder + UNet', async () => LoadedModel.load(await inspectModel(dir), { threads, memoryPattern: mode === 'memory-pattern' }));
+  for (const [name, session] of await model.openSessions()) watchRuns(session, name, phases);
+  // The VAE decoder opens when the job first decodes, as in the server: its open is a phase too.
+  const openVae = model.vaeDecoder.bind(model);
+  let vae: Promise<OnnxModel> | undefined;
+  model.vaeDecoder = () =>
+    (vae ??= phases.measure('open VAE decoder', async () => {
+      const session = await openVae();
+      watchRuns(session, 'vae_decoder', phases);
+      return session;
+    }));
   await txt2img(model, { prompt: 'a lighthouse at dusk, oil painting', negative: 'blurry', steps, width: 512, height: 512, seed: 7, scheduler: 'euler' });
   const ms = performance.now() - started;
   await model.release();
-  console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, weightBytes: await weightBytes(dir) }));
+  console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, weightBytes: await weightBytes(dir), phases: phases.phases }));
 }
 
 main().catch((err: unknown) => {

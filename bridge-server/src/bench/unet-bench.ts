@@ -33,6 +33,7 @@ import { buildUnet } from '../graphs/unet.js';
 import type { FloatType } from '../onnx/index.js';
 import { ModelStore } from '../models/model-store.js';
 import { fmtMs, fmtRatio, row, section } from './report.js';
+import type { PhasePeak } from './rss-phases.js';
 
 const run = promisify(execFile);
 // The default: a warm-up step and one timed step per case (a full-size step is minutes on 2 cores).
@@ -110,12 +111,30 @@ async function benchJob(python: string, work: string, threads: number): Promise<
   const storeDir = join(work, 'store');
   const modelDir = join(storeDir, 'sd15');
   if (!existsSync(join(modelDir, 'model_index.json'))) await importModel({ source: checkpoint, store: new ModelStore(storeDir), name: 'sd15', dtype: 'fp32' });
-  const script = join(import.meta.dirname, 'job-case.js');
-  const { stdout } = await run('nice', [process.execPath, script, modelDir, String(threads), '2'], { maxBuffer: 1 << 20, timeout: 3 * 3600_000 });
-  const job = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { ms: number; maxRssMb: number; weightBytes: number };
+  // The sessions as they were opened before (onnxruntime's memory pattern on) first, as the baseline.
+  const before = await jobCase(modelDir, threads, 'memory-pattern');
+  const job = await jobCase(modelDir, threads, 'default');
   const weights = job.weightBytes / 1048576;
-  row('whole 512² job, 2 steps (imported SD 1.5, fp32): time', fmtMs(job.ms));
+  row('whole 512² job, 2 steps (imported SD 1.5, fp32): time', `${fmtMs(job.ms)} (${fmtRatio(job.ms / before.ms)} of the memory-pattern run)`);
   row('  peak RSS / weight bytes loaded (target ≤ 1.3)', `${fmtRatio(job.maxRssMb / weights)} (peak ${(job.maxRssMb / 1024).toFixed(2)} GiB, text encoder + UNet + VAE decoder ${(weights / 1024).toFixed(2)} GiB)`);
+  row('  with the memory pattern (before)', `${fmtRatio(before.maxRssMb / weights)} (peak ${(before.maxRssMb / 1024).toFixed(2)} GiB)`);
+  for (const p of job.phases) {
+    const was = before.phases.find((b) => b.phase === p.phase);
+    row(`    ${p.phase}: peak / weights`, `${fmtRatio(p.peakMb / weights)} (from ${fmtRatio(p.startMb / weights)}), ${fmtMs(p.ms)}${was === undefined ? '' : `; before ${fmtRatio(was.peakMb / weights)}, ${fmtMs(was.ms)}`}`);
+  }
+}
+
+interface JobCase {
+  ms: number;
+  maxRssMb: number;
+  weightBytes: number;
+  phases: PhasePeak[];
+}
+
+async function jobCase(modelDir: string, threads: number, mode: 'default' | 'memory-pattern'): Promise<JobCase> {
+  const script = join(import.meta.dirname, 'job-case.js');
+  const { stdout } = await run('nice', [process.execPath, script, modelDir, String(threads), '2', mode], { maxBuffer: 1 << 20, timeout: 3 * 3600_000 });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as JobCase;
 }
 
 /** `npm run bench -- unet-job`: the whole-job peak RSS alone (also the end of the unet section). */

@@ -17,6 +17,8 @@ export interface LoadOptions {
    * component's optimized graph is kept there, so later loads skip graph optimization. Unset: none.
    */
   optimizedCacheDir?: string;
+  /** onnxruntime's memory pattern for every session (OpenOptions.memoryPattern; default off). */
+  memoryPattern?: boolean;
 }
 
 /**

@@ -23,6 +23,14 @@ export interface OpenOptions {
    * CPU provider only (others keep provider-specific or compiled nodes a saved graph cannot hold).
    */
   optimizedCache?: string;
+  /**
+   * onnxruntime's memory pattern (default off). It plans one block for all of a run's tensors and
+   * keeps it in the CPU arena between runs; planned blocks outgrow what the arena reuses without
+   * it, so the UNet's arena held 0.035× the job's weights more after two steps, with no faster
+   * steps (`npm run bench -- unet-job`). The arena itself stays: without it every large tensor is
+   * a fresh mmap and a 512² VAE decode took 3.5× as long (12× the page faults).
+   */
+  memoryPattern?: boolean;
 }
 
 export interface RunStats {
@@ -45,11 +53,12 @@ const LEVEL_NAMES = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
 // The process-wide logger (provider loading) is set once, before the first session exists.
 ort.env.logLevel = LEVEL_NAMES[logSeverity()];
 
-function sessionOptions(provider: ExecutionProvider, threads: number | undefined): ort.InferenceSession.SessionOptions {
+function sessionOptions(provider: ExecutionProvider, threads: number | undefined, memoryPattern: boolean): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     logSeverityLevel: logSeverity(),
+    enableMemPattern: memoryPattern,
   };
   if (threads !== undefined) options.intraOpNumThreads = threads;
   if (provider === 'dml') {
@@ -102,9 +111,8 @@ async function createSession(file: string, options: ort.InferenceSession.Session
  * optimized, so only the cheap basic passes run again), else the source optimized as usual with
  * onnxruntime saving the result, weights as external data (a UNet's graph passes protobuf's 2 GB).
  */
-async function createCached(source: string, cacheDir: string, provider: ExecutionProvider, threads: number | undefined): Promise<ort.InferenceSession> {
+async function createCached(source: string, cacheDir: string, provider: ExecutionProvider, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   const key = await cacheKey(source, ort.env.versions.node ?? 'unknown', provider);
-  const options = sessionOptions(provider, threads);
   if (await cacheMatches(cacheDir, key)) {
     try {
       return await ort.InferenceSession.create(path.join(cacheDir, CACHE_MODEL), { ...options, graphOptimizationLevel: 'basic' });
@@ -169,9 +177,10 @@ export class OnnxModel {
     if (!available.includes(provider)) {
       throw providerUnavailable(provider, `this onnxruntime-node build has only ${available.join(', ')}`);
     }
+    const ortOptions = sessionOptions(provider, options.threads, options.memoryPattern ?? false);
     const session = options.optimizedCache !== undefined && provider === 'cpu'
-      ? await createCached(resolved, options.optimizedCache, provider, options.threads)
-      : await createSession(resolved, sessionOptions(provider, options.threads), provider);
+      ? await createCached(resolved, options.optimizedCache, provider, ortOptions)
+      : await createSession(resolved, ortOptions, provider);
     return new OnnxModel(resolved, label, provider, session);
   }
 
