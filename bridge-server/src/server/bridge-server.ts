@@ -21,6 +21,7 @@ import { isLoopbackAddress, OriginPolicy } from './origin-policy.js';
 import { SERVER_NAME } from './version.js';
 import { localCore } from './local-core.js';
 import { QueueFront, type QueueFrontOptions } from '../cluster/front.js';
+import { FrontA1111 } from '../cluster/a1111-remote.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7450;
@@ -108,9 +109,11 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
       limits,
       ...(options.queuePrefix !== undefined ? { prefix: options.queuePrefix } : {}),
     });
-    core = new BridgeCore({ limits, catalog: front.catalog, cache: new ModelCache(0), dispatcher: front });
+    const frontCore = new BridgeCore({ limits, catalog: front.catalog, cache: new ModelCache(0), dispatcher: front, checkpoints: { folder: front.checkpoints, imports: front.checkpoints } });
+    front.onModelsChanged(() => frontCore.modelsChanged());
+    core = frontCore;
   } else {
-    core = await localCore(options, limits, configDir, log);
+    core = (await localCore(options, limits, configDir, log)).core;
   }
   const host = options.host ?? DEFAULT_HOST;
   const origins = new OriginPolicy(options.allowOrigins ?? [], isLoopbackAddress(host), token !== null);
@@ -123,7 +126,7 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
     serverName: SERVER_NAME,
     origins,
     configDir,
-    ...(queueFront !== undefined ? { health: async () => ({ role: 'front', id: queueFront.id, queue: await queueFront.health() }) } : {}),
+    ...(queueFront !== undefined ? { health: async () => ({ role: 'front', id: queueFront.id, queue: await queueFront.health() }), a1111Remote: new FrontA1111(queueFront) } : {}),
   });
   const server = createServer(app);
   const wss = new WebSocketServer({

@@ -28,12 +28,18 @@ export interface LocalCoreOptions {
   modelBudgetBytes?: number;
 }
 
+export interface LocalCore {
+  core: BridgeCore;
+  checkpointFolder: CheckpointFolder;
+  imports: CheckpointImports;
+}
+
 /**
  * A core that runs jobs here: models from the model folder (or the demo ones), the checkpoints,
  * LoRA and embeddings folders beside it. The single-process bridge and every queue worker build
  * theirs the same way, so a job gives the same bytes on either.
  */
-export async function localCore(options: LocalCoreOptions, limits: Limits, configDir: string, log: (line: string) => void): Promise<BridgeCore> {
+export async function localCore(options: LocalCoreOptions, limits: Limits, configDir: string, log: (line: string) => void): Promise<LocalCore> {
   const store = new ModelStore(options.modelsDir);
   const stored = (await store.list()).filter((m) => m.info !== undefined);
   let demo: DemoModel[] = [];
@@ -60,5 +66,5 @@ export async function localCore(options: LocalCoreOptions, limits: Limits, confi
     core?.modelsChanged();
   });
   core = new BridgeCore({ limits, catalog, cache, checkpoints: { folder: checkpointFolder, imports }, loras: loraFolder, embeddings: embeddingFolder });
-  return core;
+  return { core, checkpointFolder, imports };
 }
