@@ -108,26 +108,8 @@ test('the front lists the union of its workers\' models and runs HTTP jobs byte-
   assert.equal((unknown.end as { code?: string }).code, 'model_not_found');
 });
 
-test('a front refuses import-model and A1111 generation with invalid_field, saying where they run', { skip }, async () => {
-  const client = clients[0] as BridgeClient;
-  const from = client.mark();
-  client.send({ type: 'import-model', id: 'front-import', source: 'model.safetensors' });
-  const refused = await client.nextMessage((m) => m.type === 'error' && m.id === 'front-import', 10_000, from);
-  assert.ok(refused.type === 'error' && refused.code === 'invalid_field' && refused.field === 'type', JSON.stringify(refused));
-  assert.match(refused.message, /worker machines/);
-  // A1111's shape: an HTTPException (400) whose detail says to use a single-process bridge.
-  // A valid request of each kind (img2img with a 1×1 PNG), so only the front can be what refuses it.
-  const pixel = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
-  const request = { prompt: 'red', steps: 2, width: 64, height: 64, seed: 1 };
-  for (const route of ['txt2img', 'img2img']) {
-    const body = JSON.stringify(route === 'img2img' ? { ...request, init_images: [pixel] } : request);
-    const res = await fetch(`${front.url}/sdapi/v1/${route}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${front.token ?? ''}` } });
-    const answer = (await res.json()) as { error?: string; detail?: string };
-    assert.equal(res.status, 400, `${route}: ${JSON.stringify(answer)}`);
-    assert.equal(answer.error, 'HTTPException');
-    assert.match(answer.detail ?? '', /single-process bridge/);
-  }
-  // The informational routes still answer on a front: its workers' models.
+// import-model and A1111 generation through a front: cluster-front.test.ts.
+test('A1111\'s informational routes answer on a front with its workers\' models', { skip }, async () => {
   const models = await fetch(`${front.url}/sdapi/v1/sd-models`, { headers: { authorization: `Bearer ${front.token ?? ''}` } });
   assert.equal(models.status, 200);
   const names = ((await models.json()) as Array<{ model_name: string }>).map((m) => m.model_name).sort();

@@ -16,9 +16,6 @@ import type { A1111State } from './state.js';
 
 let jobCounter = 0;
 
-/** Why a queue front refuses A1111 generation (txt2img, img2img, extras). */
-export const FRONT_REFUSES_A1111 = 'The A1111 API runs its jobs only on a single-process bridge, not on a queue front: use /v1/jobs or the WebSocket protocol here, or point the A1111 client at a bridge started without --queue.';
-
 export interface A1111Job {
   core: BridgeCore;
   state: A1111State;

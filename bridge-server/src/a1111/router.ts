@@ -9,9 +9,11 @@ import { a1111Auth } from './auth.js';
 import { findCheckpoint, installedModel, listCheckpoints, pyRepr } from './checkpoints.js';
 import { bodyParserError, httpException, pythonError, sendA1111Error } from './errors.js';
 import type { FieldValue } from './fields.js';
+import { a1111BodyLimit } from './limits.js';
 import * as lists from './lists.js';
 import { img2imgRoute, txt2imgRoute } from './routes-generate.js';
 import { extraBatch, extraSingle, pngInfo, progress } from './routes-tools.js';
+import type { A1111Remote } from './remote.js';
 import { A1111Services } from './services.js';
 
 export interface A1111RouterOptions {
@@ -20,6 +22,8 @@ export interface A1111RouterOptions {
   /** Settings (a1111-options.json) and styles.csv live here. */
   configDir?: string | undefined;
   log?: (line: string) => void;
+  /** A queue front's: txt2img and img2img run on its workers. */
+  remote?: A1111Remote | undefined;
 }
 
 type Handler = (req: Request, res: Response) => Promise<unknown> | unknown;
@@ -34,19 +38,29 @@ function clientGone(req: Request, res: Response): AbortSignal {
   return controller.signal;
 }
 
+/** A1111 clients have no session: a queue front keeps them fair by address. */
+function clientOf(req: Request): string {
+  return `a1111:${req.socket.remoteAddress ?? ''}`;
+}
+
 export function createA1111Router(options: A1111RouterOptions): express.Router {
-  const svc = new A1111Services({ core: options.core, token: options.token, configDir: options.configDir, ...(options.log ? { log: options.log } : {}) });
+  const svc = new A1111Services({
+    core: options.core,
+    token: options.token,
+    configDir: options.configDir,
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.remote !== undefined ? { remote: options.remote } : {}),
+  });
   const router = express.Router({ caseSensitive: true, strict: false });
-  const limits = options.core.limits;
-  const bodyLimit = Math.ceil((limits.maxFrameBytes * 4) / 3) * 4 + limits.maxMessageBytes;
+  const bodyLimit = a1111BodyLimit(options.core.limits);
   const json = express.json({ limit: bodyLimit, strict: false, type: () => true });
 
   const api = express.Router({ caseSensitive: true });
   api.use(a1111Auth(options.token));
 
   const routes: Array<[method: 'get' | 'post', path: string, handler: Handler, body?: boolean]> = [
-    ['post', '/txt2img', (req, res) => txt2imgRoute(svc, req, clientGone(req, res)), true],
-    ['post', '/img2img', (req, res) => img2imgRoute(svc, req, clientGone(req, res)), true],
+    ['post', '/txt2img', (req, res) => txt2imgRoute(svc, req.body, clientGone(req, res), clientOf(req)), true],
+    ['post', '/img2img', (req, res) => img2imgRoute(svc, req.body, clientGone(req, res), clientOf(req)), true],
     ['post', '/extra-single-image', (req) => extraSingle(svc, req.body), true],
     ['post', '/extra-batch-images', (req) => extraBatch(svc, req.body), true],
     ['post', '/png-info', (req) => pngInfo(svc, req.body), true],

@@ -4,14 +4,13 @@
  * { images: [base64 PNG with its "parameters" text], parameters: the request with defaults,
  * info: Processed.js() as a JSON string }.
  */
-import type { Request } from 'express';
 import { BridgeError } from '@latent-bridge/shared';
 import type { ModelInfo } from '../models/index.js';
 import { resolveJobLoras, type JobLoras } from '../server/job-loras.js';
 import { applyInfotext } from './apply-infotext.js';
 import { httpException } from './errors.js';
 import { Fields, readModel, type FieldValue } from './fields.js';
-import { FRONT_REFUSES_A1111, runA1111Job } from './jobs.js';
+import { runA1111Job } from './jobs.js';
 import type { OptionsView } from './options.js';
 import { commonParams, overrideSettings, type CommonParams } from './processing/params.js';
 import { checkRunLimits } from './processing/common.js';
@@ -24,13 +23,18 @@ import { checkHires, hiresSampler, runTxt2img, type HiresParams } from './proces
 import { pythonJsonDumps } from './python-json.js';
 import { IMG2IMG_FIELDS, TXT2IMG_FIELDS } from './request-models.js';
 import { decodeA1111Image, pngBase64, type A1111Services } from './services.js';
-import { saveOutputs } from './save-outputs.js';
+import type { A1111Remote, GenerationResponse } from './remote.js';
+import { saveOutputs, writeOutputs } from './save-outputs.js';
 import { tiledModelInfo } from './tiling/tiled-model.js';
 
-export interface GenerationResponse {
-  images: string[];
-  parameters: Record<string, FieldValue>;
-  info: string;
+export type { GenerationResponse } from './remote.js';
+
+/** What a route checked and resolved before it runs (locally, or on a queue front's worker). */
+interface Checked {
+  f: Fields;
+  view: OptionsView;
+  overrides: Record<string, FieldValue>;
+  c: CommonParams;
 }
 
 /** The request read against its model, with the infotext applied and the job's settings view. */
@@ -60,9 +64,6 @@ async function run(
   needsEncoder: boolean,
   work: (ctx: RunContext, prompts: { prompt: string; negative: string }) => Promise<Processed>,
 ): Promise<Processed> {
-  // A1111 processing (hires fix, tiling, scripts) is a closure over this process's state and does
-  // not travel through Redis: a front refuses it before resolving a checkpoint it does not hold.
-  if (svc.core.isFront) throw new BridgeError('invalid_field', FRONT_REFUSES_A1111);
   const model = await jobModel(svc, view, c.tiling);
   if (needsEncoder && !model.info.hasVaeEncoder) throw httpException(422, `Model "${model.name}" has no VAE encoder, which img2img needs.`);
   const networks = await jobNetworks(svc, model.info, c);
@@ -117,8 +118,49 @@ async function jobNetworks(svc: A1111Services, info: ModelInfo, c: CommonParams)
 async function respond(svc: A1111Services, processed: Processed, echo: Record<string, FieldValue>, c: CommonParams, view: OptionsView, mode: 'txt2img' | 'img2img'): Promise<GenerationResponse> {
   const entries = processed.images.map((_, i) => [{ keyword: 'parameters', text: processed.infotexts[i] ?? processed.infotexts[0] ?? '' }]);
   if (c.saveImages) await saveOutputs(svc.configDir, view, mode, processed, entries);
-  const images = c.sendImages ? await Promise.all(processed.images.map((img, i) => pngBase64(img, entries[i] ?? [], view))) : [];
+  const images = c.sendImages || svc.keepImages ? await Promise.all(processed.images.map((img, i) => pngBase64(img, entries[i] ?? [], view))) : [];
   return { images, parameters: echo, info: pythonJsonDumps(processed.js) };
+}
+
+/**
+ * A queue front's run: checked here as a single bridge checks it, then the request itself on a
+ * worker holding its checkpoint, pinned to the checkpoint resolved here; the answer is the
+ * worker's, byte for byte. save_images writes on the front, where a single bridge would write.
+ */
+async function runRemote(svc: A1111Services, remote: A1111Remote, route: 'txt2img' | 'img2img', body: unknown, k: Checked, gone: AbortSignal, client: string): Promise<GenerationResponse> {
+  const cp = await svc.checkpoint(k.view);
+  if (route === 'img2img' && !cp.info.hasVaeEncoder) throw httpException(422, `Model "${cp.model_name}" has no VAE encoder, which img2img needs.`);
+  const store = await svc.settings();
+  let waiting = true;
+  svc.waiting++;
+  const stopWaiting = (): void => {
+    if (!waiting) return;
+    waiting = false;
+    svc.waiting--;
+  };
+  let response: GenerationResponse;
+  try {
+    response = await remote.run({
+      route,
+      body,
+      model: cp.model_name,
+      settings: { ...store.all(), sd_model_checkpoint: cp.model_name },
+      styles: await svc.styles(),
+      keepImages: k.c.saveImages,
+      client,
+      state: svc.state,
+      gone,
+      onStarted: stopWaiting,
+    });
+  } finally {
+    stopWaiting();
+  }
+  await keepOverrides(svc, k.f, k.overrides);
+  if (k.c.saveImages) {
+    const seeds = (JSON.parse(response.info) as { all_seeds?: number[] }).all_seeds ?? [];
+    await writeOutputs(svc.configDir, k.view, route, response.images.map((b64) => new Uint8Array(Buffer.from(b64, 'base64'))), seeds);
+  }
+  return k.c.sendImages ? response : { ...response, images: [] };
 }
 
 /** A1111's override_settings_restore_afterwards = false keeps the overrides as the settings. */
@@ -127,8 +169,9 @@ async function keepOverrides(svc: A1111Services, f: Fields, overrides: Record<st
   await (await svc.settings()).set(overrides, false);
 }
 
-export async function txt2imgRoute(svc: A1111Services, req: Request, gone: AbortSignal): Promise<GenerationResponse> {
-  const { values, f, view, overrides } = await readRequest(svc, req.body, TXT2IMG_FIELDS);
+/** `client`: who asks (their address), for a queue front's fairness. */
+export async function txt2imgRoute(svc: A1111Services, body: unknown, gone: AbortSignal, client = 'local'): Promise<GenerationResponse> {
+  const { values, f, view, overrides } = await readRequest(svc, body, TXT2IMG_FIELDS);
   const c = commonParams(f, view, await svc.styles());
   const script = f.optStr('script_name');
   if (script !== undefined && script !== '') throw httpException(422, `Script '${script}' not found`);
@@ -157,13 +200,14 @@ export async function txt2imgRoute(svc: A1111Services, req: Request, gone: Abort
   const fw = f.num('firstphase_width', 0);
   const fh = f.num('firstphase_height', 0);
   const common = hr.enabled && (fw !== 0 || fh !== 0) ? { ...c, width: fw, height: fh } : c;
+  if (svc.remote !== undefined) return runRemote(svc, svc.remote, 'txt2img', body, { f, view, overrides, c: common }, gone, client);
   const processed = await run(svc, gone, view, common, 'scripts_txt2img', false, (ctx, p) => runTxt2img(ctx, { ...common, clip: p }, hr));
   await keepOverrides(svc, f, overrides);
   return respond(svc, processed, values, common, view, 'txt2img');
 }
 
-export async function img2imgRoute(svc: A1111Services, req: Request, gone: AbortSignal): Promise<GenerationResponse> {
-  const { values, f, view, overrides } = await readRequest(svc, req.body, IMG2IMG_FIELDS);
+export async function img2imgRoute(svc: A1111Services, body: unknown, gone: AbortSignal, client = 'local'): Promise<GenerationResponse> {
+  const { values, f, view, overrides } = await readRequest(svc, body, IMG2IMG_FIELDS);
   const init = f.list('init_images');
   if (values['init_images'] === null || init.length === 0) throw httpException(404, 'Init image not found');
   const maxPixels = svc.core.limits.maxPixels * 16;
@@ -193,6 +237,7 @@ export async function img2imgRoute(svc: A1111Services, req: Request, gone: Abort
   if (![0, 1, 2, 3].includes(a.inpaintingFill)) throw httpException(422, `inpainting_fill: must be 0, 1, 2 or 3, got ${a.inpaintingFill}`);
   const upscale = sdUpscale ? sdUpscaleArgs(f.list('script_args')) : undefined;
   checkRunLimits(pipelineLimits(svc.core.limits), Math.floor(c.width / 8) * 8, Math.floor(c.height / 8) * 8, c.steps, Math.max(c.batchSize, initImages.length));
+  if (svc.remote !== undefined) return runRemote(svc, svc.remote, 'img2img', body, { f, view, overrides, c }, gone, client);
   const processed = await run(svc, gone, view, c, 'scripts_img2img', true, (ctx, p) => (upscale ? runSdUpscale(ctx, { ...c, clip: p }, a, upscale) : runImg2img(ctx, { ...c, clip: p }, a)));
   await keepOverrides(svc, f, overrides);
   const echo = f.bool('include_init_images', false) ? values : { ...values, init_images: null, mask: null };

@@ -24,6 +24,14 @@ export async function saveOutputs(
   texts: ReadonlyArray<readonly PngTextEntry[]>,
 ): Promise<void> {
   if (configDir === undefined || !optBool(view, 'samples_save')) return;
+  const pngs: Uint8Array[] = [];
+  for (const [i, image] of processed.images.entries()) pngs.push(await encodePng(image, { text: optBool(view, 'enable_pnginfo') ? [...(texts[i] ?? [])] : [] }));
+  await writeOutputs(configDir, view, mode, pngs, (processed.js['all_seeds'] as number[] | undefined) ?? []);
+}
+
+/** Encoded results into the outputs folder (a queue front writes the PNGs its worker returned). */
+export async function writeOutputs(configDir: string | undefined, view: OptionsView, mode: 'txt2img' | 'img2img', pngs: readonly Uint8Array[], seeds: readonly number[]): Promise<void> {
+  if (configDir === undefined || !optBool(view, 'samples_save')) return;
   const base = optString(view, 'outdir_samples') || optString(view, `outdir_${mode}_samples`);
   const dir = path.resolve(configDir, base, optBool(view, 'save_to_dirs') ? today() : '');
   if (!dir.startsWith(path.resolve(configDir))) throw httpException(422, `save_images: ${base} is outside the bridge's config dir`);
@@ -33,9 +41,7 @@ export async function saveOutputs(
     const n = Number.parseInt(name.split('-')[0] ?? '', 10);
     if (Number.isInteger(n) && n >= next) next = n + 1;
   }
-  const seeds = (processed.js['all_seeds'] as number[] | undefined) ?? [];
-  for (const [i, image] of processed.images.entries()) {
-    const png = await encodePng(image, { text: optBool(view, 'enable_pnginfo') ? [...(texts[i] ?? [])] : [] });
+  for (const [i, png] of pngs.entries()) {
     const file = path.join(dir, `${String(next + i).padStart(5, '0')}-${seeds[i] ?? 0}.png`);
     await writeFile(`${file}.tmp`, png);
     await rename(`${file}.tmp`, file);

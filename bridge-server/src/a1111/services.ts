@@ -12,6 +12,7 @@ import { OptionStore, optBool, type OptionsView } from './options.js';
 import { loadStyles, type PromptStyle } from './styles.js';
 import { A1111State } from './state.js';
 import type { ModelInfo } from '../models/index.js';
+import type { A1111Remote } from './remote.js';
 
 export const STYLES_FILE = 'styles.csv';
 
@@ -21,6 +22,8 @@ export interface A1111ServicesOptions {
   /** Settings and styles.csv live here; undefined keeps settings in memory only. */
   configDir: string | undefined;
   log?: (line: string) => void;
+  /** A queue front's: txt2img and img2img run on its workers. */
+  remote?: A1111Remote;
 }
 
 export class A1111Services {
@@ -31,12 +34,19 @@ export class A1111Services {
   readonly state = new A1111State();
   /** A1111 jobs waiting in the queue behind other work. */
   waiting = 0;
+  readonly remote: A1111Remote | undefined;
+  /**
+   * Answers carry the images even when the request says send_images false: a worker running a
+   * front's request whose front saves them (save_images) sets it.
+   */
+  keepImages = false;
   private readonly ready: Promise<void>;
 
   constructor(o: A1111ServicesOptions) {
     this.core = o.core;
     this.token = o.token;
     this.configDir = o.configDir;
+    this.remote = o.remote;
     this.options = OptionStore.inDir(o.configDir);
     this.ready = this.options.load(o.log);
   }

@@ -43,6 +43,11 @@ export class A1111State {
   /** Set while an A1111 job runs. */
   active = false;
   preview: PreviewLatents | undefined;
+  /**
+   * Told of /interrupt and /skip while a job is active: a queue front passes them on to the
+   * workers running its A1111 jobs, whose own state then stops the pass.
+   */
+  readonly stopListeners = new Set<(action: 'interrupt' | 'skip') => void>();
   /** Aborts the sampling pass in progress (interrupt and skip stop it between steps). */
   private pass: AbortController | undefined;
 
@@ -91,12 +96,35 @@ export class A1111State {
     if (!this.active) return;
     this.interrupted = true;
     this.pass?.abort();
+    for (const listener of this.stopListeners) listener('interrupt');
   }
 
   skip(): void {
     if (!this.active) return;
     this.skipped = true;
     this.pass?.abort();
+    for (const listener of this.stopListeners) listener('skip');
+  }
+
+  /**
+   * A remote job's state as its worker reports it (a queue front's /progress). The front's own
+   * clock times it: ETA is measured from when the front first heard of the job.
+   */
+  mirror(d: StateDict, textinfo: string | null): void {
+    if (!this.active) {
+      this.timeStart = Date.now();
+      this.preview = undefined;
+    }
+    this.active = true;
+    this.job = d.job;
+    this.jobCount = d.job_count;
+    this.jobNo = d.job_no;
+    this.jobTimestamp = d.job_timestamp;
+    this.samplingStep = d.sampling_step;
+    this.samplingSteps = d.sampling_steps;
+    this.interrupted = d.interrupted;
+    this.skipped = d.skipped;
+    this.textinfo = textinfo;
   }
 
   dict(): StateDict {

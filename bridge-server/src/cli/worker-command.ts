@@ -12,6 +12,12 @@ const USAGE = `latent-bridge worker --queue redis://HOST:PORT [options]
   --queue redis://H:P   the shared queue's Redis (required)
   --queue-prefix P      key prefix in that Redis (default lb; must match the fronts')
   --models DIR          model folder (default: $LATENT_BRIDGE_MODELS or the per-user data folder)
+  --checkpoints DIR     checkpoint files fronts' clients may import here (import-model, a generate or A1111
+                        request naming one); default: $LATENT_BRIDGE_CHECKPOINTS, else "checkpoints" beside the model folder
+  --loras DIR           LoRA files A1111 requests' <lora:NAME:w> tags name (default: $LATENT_BRIDGE_LORAS,
+                        else "loras" beside the checkpoints folder)
+  --embeddings DIR      textual-inversion embeddings (default: $LATENT_BRIDGE_EMBEDDINGS, else "embeddings"
+                        beside the checkpoints folder)
   --config-dir DIR      where the demo models live (default: $LATENT_BRIDGE_CONFIG_DIR or ~/.config/latent-bridge)
   --demo                offer the demo models even when real ones are installed
   --provider P          execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)
@@ -29,6 +35,9 @@ export function workerOptions(argv: string[], env: NodeJS.ProcessEnv = process.e
       queue: { type: 'string' },
       'queue-prefix': { type: 'string' },
       models: { type: 'string' },
+      checkpoints: { type: 'string' },
+      loras: { type: 'string' },
+      embeddings: { type: 'string' },
       'config-dir': { type: 'string' },
       demo: { type: 'boolean' },
       provider: { type: 'string' },
@@ -61,6 +70,9 @@ export function workerOptions(argv: string[], env: NodeJS.ProcessEnv = process.e
     queue: queueUrl(requireOption('queue', values.queue)),
     ...(values['queue-prefix'] !== undefined ? { prefix: values['queue-prefix'] } : {}),
     ...(values.models !== undefined ? { modelsDir: values.models } : {}),
+    ...((values.checkpoints ?? env['LATENT_BRIDGE_CHECKPOINTS']) ? { checkpointsDir: values.checkpoints ?? env['LATENT_BRIDGE_CHECKPOINTS'] } : {}),
+    ...((values.loras ?? env['LATENT_BRIDGE_LORAS']) ? { lorasDir: values.loras ?? env['LATENT_BRIDGE_LORAS'] } : {}),
+    ...((values.embeddings ?? env['LATENT_BRIDGE_EMBEDDINGS']) ? { embeddingsDir: values.embeddings ?? env['LATENT_BRIDGE_EMBEDDINGS'] } : {}),
     configDir: values['config-dir'] ?? defaultConfigDir(env),
     demo: values.demo === true ? true : 'auto',
     ...(provider !== undefined ? { provider: provider as ExecutionProvider } : {}),

@@ -15,8 +15,11 @@ export class FrontJob {
 
   constructor(
     readonly bullId: string,
-    readonly model: string,
+    /** The BullMQ queue it went on. */
+    readonly queue: string,
     private readonly sink: JobSink,
+    /** An A1111 job's shared.state as its worker reports it. */
+    private readonly onA1111State?: (event: Extract<WireEvent, { kind: 'a1111-state' }>) => void,
   ) {
     this.outcome = new Promise((resolve) => {
       this.settle = resolve;
@@ -61,6 +64,10 @@ export class FrontJob {
           bitDepth: event.bitDepth,
           payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength),
         });
+        return;
+      case 'a1111-state':
+        this.ensureStarted();
+        this.onA1111State?.(event);
         return;
       case 'finished':
         // The outcome itself is read from the job by the front.

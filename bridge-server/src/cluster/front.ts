@@ -2,14 +2,17 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { BridgeError, toBridgeError, type Limits } from '@latent-bridge/shared';
-import { FRONT_REFUSES_IMPORT, type JobDispatcher } from '../server/bridge-core.js';
+import { a1111BodyLimit } from '../a1111/limits.js';
+import type { JobDispatcher } from '../server/bridge-core.js';
 import type { QueuedJob } from '../server/job-queue.js';
 import type { JobSink, JobSpec, QueuedPayload } from '../server/job-types.js';
+import { RemoteCheckpoints } from './front-checkpoints.js';
+import { importFirstUse, runImportJob } from './front-import.js';
 import { FrontJob } from './front-job.js';
 import { QueueSet, type QueueHealth } from './queue-set.js';
 import { BlobStore, openRedis, redisOptions } from './redis.js';
 import { RemoteCatalog, WorkerRegistry } from './registry.js';
-import { ClusterKeys, decodeEvent, isOutcome, outcomeError, type WireJob, type WireOutcome, type WirePixels } from './wire.js';
+import { ClusterKeys, decodeEvent, isOutcome, outcomeError, type WireGenerateJob, type WireJob, type WireOutcome, type WirePixels } from './wire.js';
 
 export interface QueueFrontOptions {
   /** redis://host:port of the shared queue. */
@@ -44,11 +47,16 @@ const CANCEL_GRACE_MS = 30_000;
 export class QueueFront implements JobDispatcher {
   readonly id = `front-${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   readonly catalog: RemoteCatalog;
-  private readonly keys: ClusterKeys;
-  private readonly redis: Redis;
+  /** The checkpoint files its workers hold: listed, imported on a worker that has the file. */
+  readonly checkpoints: RemoteCheckpoints;
+  readonly keys: ClusterKeys;
+  readonly redis: Redis;
+  /** A1111 request bodies and answers: bounded by what the A1111 router takes in. */
+  readonly a1111Blobs: BlobStore;
   private readonly sub: Redis;
   private readonly blobs: BlobStore;
   private readonly queues: QueueSet;
+  private modelsListener: () => void = () => undefined;
   private readonly registry: WorkerRegistry;
   private readonly jobs = new Map<string, FrontJob>();
   private readonly poller: NodeJS.Timeout;
@@ -65,10 +73,15 @@ export class QueueFront implements JobDispatcher {
     this.frontTtlMs = options.frontTtlMs ?? FRONT_TTL_MS;
     // A request image or a result is at most one frame's worth.
     this.blobs = new BlobStore(this.redis, this.blobTtlMs, options.limits.maxFrameBytes);
+    this.a1111Blobs = new BlobStore(this.redis, this.blobTtlMs, a1111BodyLimit(options.limits));
     this.queues = new QueueSet(connection, this.keys);
     this.registry = new WorkerRegistry(this.redis, this.keys);
     this.catalog = new RemoteCatalog(this.registry);
-    this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onMessage(message));
+    this.checkpoints = new RemoteCheckpoints(this.catalog, (file, onProgress) => importFirstUse(this, file, onProgress));
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (channel.toString('utf8') === this.keys.modelsChannel) this.modelsChanged();
+      else this.onMessage(message);
+    });
     this.poller = setInterval(() => {
       void this.beat();
       void this.poll();
@@ -80,7 +93,7 @@ export class QueueFront implements JobDispatcher {
     const front = new QueueFront(options);
     try {
       await front.beat();
-      await front.sub.subscribe(front.keys.events(front.id));
+      await front.sub.subscribe(front.keys.events(front.id), front.keys.modelsChannel);
     } catch (err) {
       await front.close();
       throw err;
@@ -92,31 +105,52 @@ export class QueueFront implements JobDispatcher {
     return this.queues.health(this.registry);
   }
 
+  /** Told when a worker's models changed (an import): the core pushes new lists to its clients. */
+  onModelsChanged(listener: () => void): void {
+    this.modelsListener = listener;
+  }
+
   async run(job: QueuedJob<QueuedPayload>): Promise<void> {
     const { sink } = job.payload;
     const signal = job.controller.signal;
-    if ('importTask' in job.payload) {
-      sink.finish({ kind: 'error', error: new BridgeError('invalid_field', FRONT_REFUSES_IMPORT, 'type') });
-      return;
-    }
-    const spec = job.payload.spec;
     if (signal.aborted) {
       sink.finish({ kind: 'cancelled' });
       return;
     }
-    const fj = new FrontJob(randomUUID(), spec.model.name, sink);
-    const clientKey = this.keys.client(`${this.id}.${job.clientId}`);
+    if ('importTask' in job.payload) return runImportJob(this, job, job.payload.importTask, sink, signal);
+    const spec = job.payload.spec;
+    const fj = new FrontJob(randomUUID(), this.keys.queueName(spec.model.name), sink);
     const blobKeys: string[] = [];
+    try {
+      const data = await this.wireJob(fj.bullId, job, spec, blobKeys);
+      const outcome = await this.dispatch(fj, data, job.clientId, signal);
+      await this.deliver(fj, outcome, sink, signal, blobKeys);
+    } catch (err) {
+      sink.finish(signal.aborted ? { kind: 'cancelled' } : { kind: 'error', error: toBridgeError(err) });
+    } finally {
+      await this.blobs.delete(blobKeys).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Puts a job on its queue with the client's fairness priority, relays what its worker reports
+   * through `fj`, and waits for its outcome; `signal` cancels it wherever it is. `client`
+   * undefined: a job no client waits its turn for (a generate's first-use import), priority 1.
+   */
+  async dispatch(fj: FrontJob, data: WireJob, client: string | undefined, signal: AbortSignal): Promise<WireOutcome> {
+    const clientKey = client === undefined ? undefined : this.keys.client(`${this.id}.${client}`);
     let counted = false;
     const onAbort = (): void => void this.cancel(fj).catch(() => undefined);
     try {
-      const data = await this.wireJob(fj.bullId, job, spec, blobKeys);
-      // One round trip: count the job and keep the counter from outliving a crashed front for long.
-      const counts = await this.redis.multi().incr(clientKey).pexpire(clientKey, 86_400_000).exec();
-      const unfinished = Number(counts?.[0]?.[1] ?? 1);
-      counted = true;
+      let unfinished = 1;
+      if (clientKey !== undefined) {
+        // One round trip: count the job and keep the counter from outliving a crashed front for long.
+        const counts = await this.redis.multi().incr(clientKey).pexpire(clientKey, 86_400_000).exec();
+        unfinished = Number(counts?.[0]?.[1] ?? 1);
+        counted = true;
+      }
       this.jobs.set(fj.bullId, fj);
-      await this.queues.get(fj.model).add('generate', data, {
+      await this.queues.byName(fj.queue).add(data.kind ?? 'generate', data, {
         jobId: fj.bullId,
         priority: Math.min(unfinished, MAX_PRIORITY),
         removeOnComplete: { age: 3600 },
@@ -124,15 +158,20 @@ export class QueueFront implements JobDispatcher {
       });
       signal.addEventListener('abort', onAbort, { once: true });
       if (signal.aborted) onAbort();
-      const outcome = await fj.outcome;
-      await this.deliver(fj, outcome, sink, signal, blobKeys);
-    } catch (err) {
-      sink.finish(signal.aborted ? { kind: 'cancelled' } : { kind: 'error', error: toBridgeError(err) });
+      return await fj.outcome;
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.jobs.delete(fj.bullId);
-      if (counted) await this.redis.decr(clientKey).catch(() => undefined);
-      await this.blobs.delete(blobKeys).catch(() => undefined);
+      if (counted && clientKey !== undefined) await this.redis.decr(clientKey).catch(() => undefined);
+    }
+  }
+
+  private modelsChanged(): void {
+    this.catalog.invalidate();
+    try {
+      this.modelsListener();
+    } catch {
+      // A client that cannot take the lists must not stop the pub/sub handler.
     }
   }
 
@@ -151,7 +190,7 @@ export class QueueFront implements JobDispatcher {
   }
 
   /** The job's data, its pixels put in blobs first (their keys go to `blobKeys` for removal). */
-  private async wireJob(bullId: string, job: QueuedJob<QueuedPayload>, spec: JobSpec, blobKeys: string[]): Promise<WireJob> {
+  private async wireJob(bullId: string, job: QueuedJob<QueuedPayload>, spec: JobSpec, blobKeys: string[]): Promise<WireGenerateJob> {
     const { model, request, sequence, ...rest } = spec;
     if (sequence?.kind === 'custom') throw new BridgeError('invalid_field', 'This kind of job runs only on a single-process bridge, not through a queue front.');
     const { image, mask, ...fields } = request;
@@ -162,6 +201,7 @@ export class QueueFront implements JobDispatcher {
       return { width: value.width, height: value.height, key, bytes };
     };
     return {
+      kind: 'generate',
       frontId: this.id,
       clientJobId: job.id,
       model: model.name,
@@ -196,7 +236,7 @@ export class QueueFront implements JobDispatcher {
     setTimeout(() => fj.resolve({ kind: 'cancelled', worker: '' }), CANCEL_GRACE_MS).unref();
     await this.redis.set(this.keys.cancelled(fj.bullId), '1', 'PX', this.blobTtlMs);
     await this.redis.publish(this.keys.cancelChannel, fj.bullId);
-    const job = await this.queues.get(fj.model).getJob(fj.bullId);
+    const job = await this.queues.byName(fj.queue).getJob(fj.bullId);
     try {
       await job?.remove();
       fj.resolve({ kind: 'cancelled', worker: '' });
@@ -222,7 +262,7 @@ export class QueueFront implements JobDispatcher {
   /** Looks the job up and settles it when it has finished (or is gone). */
   private async check(fj: FrontJob): Promise<void> {
     if (fj.isSettled) return;
-    const job = await this.queues.get(fj.model).getJob(fj.bullId);
+    const job = await this.queues.byName(fj.queue).getJob(fj.bullId);
     if (job === undefined) {
       if (fj.cancelRequested) fj.resolve({ kind: 'cancelled', worker: '' });
       else fj.resolve({ kind: 'error', code: 'internal', message: 'The job disappeared from the queue (was Redis flushed or restarted without persistence?).', worker: '' });

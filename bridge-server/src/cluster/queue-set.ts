@@ -27,19 +27,26 @@ export class QueueSet {
     private readonly keys: ClusterKeys,
   ) {}
 
+  /** A model's queue. */
   get(model: string): ModelQueue {
-    const known = this.queues.get(model);
+    return this.byName(this.keys.queueName(model));
+  }
+
+  /** Any queue by its BullMQ name (a model's, a checkpoint's). */
+  byName(name: string): ModelQueue {
+    const known = this.queues.get(name);
     if (known !== undefined) return known;
-    const queue = new Queue<WireJob, WireOutcome, string, WireJob, WireOutcome, string>(this.keys.queueName(model), { connection: this.connection, prefix: this.keys.bullPrefix });
+    const queue = new Queue<WireJob, WireOutcome, string, WireJob, WireOutcome, string>(name, { connection: this.connection, prefix: this.keys.bullPrefix });
     // Errors while Redis is away are reconnect noise; the commands themselves wait.
     queue.on('error', () => undefined);
-    this.queues.set(model, queue);
+    this.queues.set(name, queue);
     return queue;
   }
 
   async health(registry: WorkerRegistry): Promise<QueueHealth> {
     const workers = await registry.list();
-    const names = new Set<string>(this.queues.keys());
+    const prefix = this.keys.queueName('');
+    const names = new Set<string>([...this.queues.keys()].filter((q) => q.startsWith(prefix)).map((q) => q.slice(prefix.length)));
     for (const w of workers) for (const m of w.models) names.add(m.name);
     const jobs = Object.fromEntries(COUNTED.map((s) => [s, 0])) as Record<Counted, number>;
     const models: QueueHealth['models'] = {};

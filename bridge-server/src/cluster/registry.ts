@@ -1,4 +1,4 @@
-import { BridgeError, type ModelSummary } from '@latent-bridge/shared';
+import { BridgeError, type CheckpointSummary, type ModelSummary } from '@latent-bridge/shared';
 import type { Redis } from 'ioredis';
 import type { ModelInfo } from '../models/index.js';
 import { summarize } from '../server/model-catalog.js';
@@ -16,6 +16,18 @@ export interface WorkerAdvert {
   jobsDone: number;
   startedAt: number;
   models: ModelInfo[];
+  /** Files in its checkpoints folder: what it can import (absent from workers older than imports through a front). */
+  checkpoints?: AdvertisedCheckpoint[];
+}
+
+/** A checkpoint file a worker holds, as clients see it, plus what a front routes and lists by. */
+export interface AdvertisedCheckpoint extends CheckpointSummary {
+  /** Where it is on the worker's machine (A1111's `filename`). */
+  path: string;
+  /** The model name an import installs it under by default (a generate naming it imports it). */
+  modelName: string;
+  /** Its SHA-256, when the worker has it cached (it never reads a file just to advertise it). */
+  sha256?: string;
 }
 
 /** Workers alive: one expiring key each, so a killed worker drops out within its TTL. */
@@ -71,7 +83,7 @@ const CATALOG_TTL_MS = 1000;
  * A front checks jobs against these before queueing them, as a single bridge does against its own.
  */
 export class RemoteCatalog implements ModelSource {
-  private cached: { at: number; infos: Map<string, ModelInfo> } | undefined;
+  private cached: { at: number; infos: Map<string, ModelInfo>; checkpoints: Map<string, AdvertisedCheckpoint> } | undefined;
 
   constructor(private readonly registry: WorkerRegistry) {}
 
@@ -90,19 +102,36 @@ export class RemoteCatalog implements ModelSource {
       this.invalidate();
       info = (await this.snapshot()).get(name);
     }
-    if (info === undefined) throw new BridgeError('model_not_found', `No worker on this queue has a model "${name}"; ask list-models for the names.`, 'model');
+    if (info === undefined) {
+      throw new BridgeError('model_not_found', `model: no live worker on this queue has a model or checkpoint "${name}"; ask list-models for the names.`, 'model');
+    }
     return info;
+  }
+
+  /**
+   * The checkpoint files live workers hold, by file name (first worker wins). `imported` is set
+   * when any worker holds a model made from the file: imported once, it is listed as a model.
+   */
+  async checkpoints(): Promise<Map<string, AdvertisedCheckpoint>> {
+    await this.snapshot();
+    return this.cached?.checkpoints ?? new Map();
   }
 
   private async snapshot(): Promise<Map<string, ModelInfo>> {
     const now = Date.now();
     if (this.cached !== undefined && now - this.cached.at < CATALOG_TTL_MS) return this.cached.infos;
     const infos = new Map<string, ModelInfo>();
+    const checkpoints = new Map<string, AdvertisedCheckpoint>();
     for (const advert of await this.registry.list()) {
       if (advert.state === 'stopping') continue;
       for (const info of advert.models) if (!infos.has(info.name)) infos.set(info.name, info);
+      for (const c of advert.checkpoints ?? []) {
+        const known = checkpoints.get(c.name);
+        if (known === undefined) checkpoints.set(c.name, c);
+        else if (known.imported === undefined && c.imported !== undefined) checkpoints.set(c.name, { ...known, imported: c.imported });
+      }
     }
-    this.cached = { at: now, infos };
+    this.cached = { at: now, infos, checkpoints };
     return infos;
   }
 }

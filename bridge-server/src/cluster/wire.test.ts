@@ -4,7 +4,7 @@ import { BridgeError } from '@latent-bridge/shared';
 import { workerOptions } from '../cli/worker-command.js';
 import { serveOptions } from '../cli/serve-command.js';
 import { redisOptions } from './redis.js';
-import { decodeEvent, encodeEvent, isOutcome, outcomeError } from './wire.js';
+import { ClusterKeys, decodeEvent, encodeEvent, isOutcome, outcomeError } from './wire.js';
 
 test('events carry a JSON header and binary pixels, unchanged and without base64', () => {
   const pixels = new Uint8Array([0, 1, 2, 250, 255]);
@@ -49,4 +49,20 @@ test('serve --queue and worker options', () => {
   assert.deepEqual([w.queue, w.healthPort, w.lockMs, w.drainMs, w.threads], ['redis://h:1', 0, 2000, 0, 2]);
   assert.throws(() => workerOptions([], {}), (e: unknown) => e instanceof BridgeError && e.field === 'queue');
   assert.throws(() => workerOptions(['--queue', 'redis://h:1', '--lock-ms', '10'], {}), (e: unknown) => e instanceof BridgeError && e.field === 'lock-ms');
+});
+
+test('worker folders: --checkpoints, --loras, --embeddings, else their environment variables', () => {
+  const w = workerOptions(['--queue', 'redis://h:1', '--checkpoints', '/c', '--loras', '/l'], { LATENT_BRIDGE_EMBEDDINGS: '/e' });
+  assert.deepEqual([w.checkpointsDir, w.lorasDir, w.embeddingsDir], ['/c', '/l', '/e']);
+  const none = workerOptions(['--queue', 'redis://h:1'], {});
+  assert.deepEqual([none.checkpointsDir, none.lorasDir, none.embeddingsDir], [undefined, undefined, undefined]);
+});
+
+test('a checkpoint file\'s queue: one per file name, whatever characters the name holds', () => {
+  const keys = new ClusterKeys('lb');
+  const a = keys.checkpointQueue('Tiny SD1 (ckpt).ckpt');
+  assert.equal(a, keys.checkpointQueue('Tiny SD1 (ckpt).ckpt'));
+  assert.notEqual(a, keys.checkpointQueue('tiny-sd1.safetensors'));
+  assert.match(keys.checkpointQueue('a:b/c.safetensors'), /^checkpoint\.[0-9a-f]{24}$/);
+  assert.notEqual(a, keys.queueName('Tiny-SD1-ckpt'), 'apart from the model queues');
 });

@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import { BridgeError, isErrorCode, type FrameFormat } from '@latent-bridge/shared';
+import type { FieldValue } from '../a1111/fields.js';
+import type { StateDict } from '../a1111/state.js';
+import type { PromptStyle } from '../a1111/styles.js';
 import type { JobSpec, ServerGenerateRequest } from '../server/job-types.js';
 
 /**
@@ -20,17 +24,58 @@ export interface WireSpec extends Omit<JobSpec, 'model' | 'request' | 'sequence'
   sequence?: Exclude<JobSpec['sequence'], { kind: 'custom' }>;
 }
 
-/** A BullMQ job's data. */
-export interface WireJob {
+/** Bytes of any kind in a blob (an A1111 request or answer). */
+export interface WireBlob {
+  key: string;
+  bytes: number;
+}
+
+interface WireJobBase {
   frontId: string;
   /** The id the client gave the job (for logs). */
   clientJobId: string;
+  enqueuedAt: number;
+}
+
+/** A generate, on its model's queue. Jobs queued before import and A1111 jobs existed have no kind. */
+export interface WireGenerateJob extends WireJobBase {
+  kind?: 'generate';
   model: string;
   spec: WireSpec;
   image?: WirePixels;
   mask?: WirePixels;
-  enqueuedAt: number;
 }
+
+/** An import from a worker's checkpoints folder, on the checkpoint's queue. */
+export interface WireImportJob extends WireJobBase {
+  kind: 'import';
+  /** The file's name in the checkpoints folder. */
+  checkpoint: string;
+  /** The model name to install under; default the file's. */
+  name?: string;
+  /** A generate's import before it is queued: shared with any other waiting for the same file, and not cancelled. */
+  firstUse: boolean;
+}
+
+/**
+ * An A1111 txt2img/img2img request, on its checkpoint's model queue. The request travels, not
+ * the processing: the worker runs the same route code against the front's settings and styles.
+ */
+export interface WireA1111Job extends WireJobBase {
+  kind: 'a1111';
+  route: 'txt2img' | 'img2img';
+  model: string;
+  /** The request body as JSON text. */
+  body: WireBlob;
+  /** The front's settings (defaults included) the request resolves against. */
+  settings: Record<string, FieldValue>;
+  styles: PromptStyle[];
+  /** The front saves the images (save_images), so it needs them even when send_images is false. */
+  keepImages: boolean;
+}
+
+/** A BullMQ job's data. */
+export type WireJob = WireGenerateJob | WireImportJob | WireA1111Job;
 
 /** One result: its frame fields, its bytes in a blob. */
 export interface WireResult {
@@ -51,17 +96,31 @@ export interface WireResult {
  * job, so BullMQ retries only what it should: jobs whose worker died (stalled).
  */
 export type WireOutcome =
-  | { kind: 'done'; results: WireResult[]; timings: Record<string, number>; model?: string; worker: string }
+  /** `model`: the name an import installed; `response`: an A1111 job's answer (JSON) in a blob. */
+  | { kind: 'done'; results: WireResult[]; timings: Record<string, number>; model?: string; response?: WireBlob; worker: string }
   /** frontGone: the job's front died; 'waiting' = skipped before it ran, 'running' = stopped mid-run. */
   | { kind: 'cancelled'; worker: string; stepsAfterCancel?: number; frontGone?: 'waiting' | 'running' }
-  | { kind: 'error'; code: string; message: string; field?: string; worker: string };
+  | { kind: 'error'; code: string; message: string; field?: string; worker: string; a1111?: WireA1111Error };
+
+/** An A1111 route's own error (HTTPException, a Python exception, a 422 list), to answer as it would. */
+export type WireA1111Error =
+  | { status: number; errorType: string; detail: string; message: string; headers: Record<string, string> }
+  | { status: 422; issues: Array<{ loc: Array<string | number>; msg: string; type: string }> };
 
 /** What a worker tells the job's front as it runs (Redis pub/sub, best effort). */
 export type WireEvent =
   | { job: string; kind: 'started'; worker: string }
   | { job: string; kind: 'progress'; step: number; total: number; etaMs?: number; phase?: 'import' }
   | { job: string; kind: 'preview'; index: number; step: number; format: FrameFormat; width: number; height: number; channels: number; bitDepth: 8 | 16 }
-  | { job: string; kind: 'finished'; outcome?: WireOutcome };
+  | { job: string; kind: 'finished'; outcome?: WireOutcome }
+  /** An A1111 job's shared.state, for the front's /sdapi/v1/progress. */
+  | { job: string; kind: 'a1111-state'; state: StateDict; textinfo: string | null };
+
+/** What a front asks of a running A1111 job besides cancelling it (A1111's /interrupt and /skip). */
+export interface WireA1111Control {
+  job: string;
+  action: 'interrupt' | 'skip';
+}
 
 export function isOutcome(value: unknown): value is WireOutcome {
   if (typeof value !== 'object' || value === null) return false;
@@ -111,6 +170,25 @@ export class ClusterKeys {
   /** One queue per model: a worker takes jobs only for models it has. Names are plain (see checkModelName). */
   queueName(model: string): string {
     return `model.${model}`;
+  }
+
+  /**
+   * One queue per checkpoint file name, served by every worker whose checkpoints folder has it:
+   * an import waits for one of those, and runs again on another if its worker dies. File names
+   * may hold anything, so the queue is named by a hash of it.
+   */
+  checkpointQueue(file: string): string {
+    return `checkpoint.${createHash('sha256').update(file, 'utf8').digest('hex').slice(0, 24)}`;
+  }
+
+  /** Workers say here that their models changed (an import), so fronts tell their clients. */
+  get modelsChannel(): string {
+    return `${this.prefix}:models`;
+  }
+
+  /** /interrupt and /skip for running A1111 jobs (WireA1111Control as JSON). */
+  get a1111Channel(): string {
+    return `${this.prefix}:a1111-control`;
   }
 
   blob(jobId: string, part: string): string {

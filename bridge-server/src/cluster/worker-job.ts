@@ -1,11 +1,9 @@
-import { toBridgeError, type Limits } from '@latent-bridge/shared';
-import type { Redis } from 'ioredis';
 import { runJob } from '../server/job-runner.js';
 import type { JobEvents, JobSpec } from '../server/job-types.js';
-import type { ModelCache } from '../server/model-cache.js';
-import type { ModelSource } from '../server/bridge-core.js';
-import type { BlobStore } from './redis.js';
-import { encodeEvent, type ClusterKeys, type WireEvent, type WireJob, type WireOutcome, type WireResult } from './wire.js';
+import { runA1111WireJob } from './a1111-worker.js';
+import { errorOutcome, type Publish, type WorkerJobContext } from './worker-context.js';
+import { runImportWireJob } from './worker-import.js';
+import { encodeEvent, type ClusterKeys, type WireGenerateJob, type WireJob, type WireOutcome, type WireResult } from './wire.js';
 
 /**
  * How often a worker looks whether a running job's front is still alive. Its liveness key lapses
@@ -14,15 +12,7 @@ import { encodeEvent, type ClusterKeys, type WireEvent, type WireJob, type WireO
  */
 export const FRONT_CHECK_MS = 1000;
 
-export interface WorkerJobContext {
-  workerId: string;
-  redis: Redis;
-  keys: ClusterKeys;
-  blobs: BlobStore;
-  catalog: ModelSource;
-  cache: ModelCache;
-  limits: Limits;
-}
+export type { WorkerJobContext } from './worker-context.js';
 
 /**
  * Runs one queued job on this worker's models: pixels from their blobs, the same runJob a single
@@ -33,7 +23,7 @@ export interface WorkerJobContext {
 export async function runWireJob(ctx: WorkerJobContext, bullId: string, data: WireJob, signal: AbortSignal): Promise<WireOutcome> {
   const worker = ctx.workerId;
   const channel = ctx.keys.events(data.frontId);
-  const publish = (event: WireEvent, payload?: Uint8Array): void => {
+  const publish: Publish = (event, payload) => {
     void ctx.redis.publish(channel, encodeEvent(event, payload)).catch(() => undefined);
   };
   // Cancelled while it waited, or its front died (nobody is left to take the results): skip it.
@@ -51,7 +41,14 @@ export async function runWireJob(ctx: WorkerJobContext, bullId: string, data: Wi
     }, () => undefined);
   }, FRONT_CHECK_MS);
   try {
-    return await runStarted(ctx, bullId, data, stop, publish, () => front.signal.aborted);
+    switch (data.kind) {
+      case 'import':
+        return await runImportWireJob(ctx, bullId, data, stop, publish);
+      case 'a1111':
+        return await runA1111WireJob(ctx, bullId, data, stop, publish, () => front.signal.aborted);
+      default:
+        return await runStarted(ctx, bullId, data, stop, publish, () => front.signal.aborted);
+    }
   } finally {
     clearInterval(watch);
   }
@@ -60,9 +57,9 @@ export async function runWireJob(ctx: WorkerJobContext, bullId: string, data: Wi
 async function runStarted(
   ctx: WorkerJobContext,
   bullId: string,
-  data: WireJob,
+  data: WireGenerateJob,
   signal: AbortSignal,
-  publish: (event: WireEvent, payload?: Uint8Array) => void,
+  publish: Publish,
   frontGone: () => boolean,
 ): Promise<WireOutcome> {
   const worker = ctx.workerId;
@@ -93,22 +90,24 @@ async function runStarted(
     },
   };
   try {
-    const model = await ctx.catalog.resolve(data.model);
+    const { core } = ctx;
+    const model = await core.catalog.resolve(data.model);
     const image = data.image === undefined ? undefined : { width: data.image.width, height: data.image.height, data: await ctx.blobs.get(data.image.key, data.image.bytes, 'image') };
     const mask = data.mask === undefined ? undefined : { width: data.mask.width, height: data.mask.height, data: await ctx.blobs.get(data.mask.key, data.mask.bytes, 'mask') };
     const spec: JobSpec = {
       ...data.spec,
+      // The embeddings a single-process bridge would trigger: this machine's folder.
+      ...(core.embeddings !== undefined ? { embeddings: core.embeddings } : {}),
       model,
       request: { ...data.spec.request, ...(image !== undefined ? { image } : {}), ...(mask !== undefined ? { mask } : {}) },
     };
-    const outcome = await runJob(spec, events, signal, { cache: ctx.cache, limits: ctx.limits }, data.enqueuedAt);
+    const outcome = await runJob(spec, events, signal, { cache: core.cache, limits: core.limits }, data.enqueuedAt);
     await Promise.all(stores);
     if (signal.aborted) return cancelled();
     return { kind: 'done', results, timings: outcome.timings, worker };
   } catch (err) {
     await Promise.allSettled(stores);
     if (signal.aborted) return cancelled();
-    const e = toBridgeError(err);
-    return { kind: 'error', code: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}), worker };
+    return errorOutcome(err, worker);
   }
 }

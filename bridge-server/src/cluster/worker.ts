@@ -1,23 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
-import { Worker, WaitingError, type Job } from 'bullmq';
+import { WaitingError, type Job } from 'bullmq';
 import { resolveLimits, type Limits } from '@latent-bridge/shared';
+import { a1111BodyLimit } from '../a1111/limits.js';
+import type { A1111State } from '../a1111/state.js';
 import { defaultConfigDir } from '../config/config-dir.js';
 import type { ModelInfo } from '../models/index.js';
-import { ModelStore } from '../models/index.js';
 import type { ExecutionProvider } from '../runtime/index.js';
-import { ensureDemoModels, type DemoModel } from '../server/demo-models.js';
-import { ModelCache } from '../server/model-cache.js';
-import { ModelCatalog } from '../server/model-catalog.js';
-import { SERVER_VERSION } from '../server/version.js';
+import { localCore } from '../server/local-core.js';
 import { QueueSet } from './queue-set.js';
 import { BlobStore, openRedis, redisOptions } from './redis.js';
 import { WorkerRegistry, type WorkerAdvert } from './registry.js';
 import { Serial } from './serial.js';
+import { WorkerCheckpoints } from './worker-checkpoints.js';
 import { startHealthServer, type HealthServer } from './worker-health.js';
 import { runWireJob, type WorkerJobContext } from './worker-job.js';
-import { ClusterKeys, encodeEvent, type WireJob, type WireOutcome } from './wire.js';
+import { QueueServer } from './worker-queues.js';
+import { ClusterKeys, encodeEvent, type WireA1111Control, type WireJob, type WireOutcome } from './wire.js';
 
 export interface QueueWorkerOptions {
   /** redis://host:port of the shared queue. */
@@ -25,6 +24,12 @@ export interface QueueWorkerOptions {
   prefix?: string;
   configDir?: string;
   modelsDir?: string;
+  /** As `serve`: checkpoint files it can import (advertised to fronts); default "checkpoints" beside the model folder. */
+  checkpointsDir?: string;
+  /** As `serve`: LoRA files A1111 jobs' <lora:…> tags name; default "loras" beside the checkpoints folder. */
+  lorasDir?: string;
+  /** As `serve`: textual-inversion embeddings prompts trigger; default "embeddings" beside the checkpoints folder. */
+  embeddingsDir?: string;
   /** As `serve`: 'auto' offers the demo models when the model folder has none. */
   demo?: boolean | 'auto';
   provider?: ExecutionProvider;
@@ -58,8 +63,9 @@ const ADVERT_TTL_MS = 3500;
 
 /**
  * `latent-bridge worker`: runs queued jobs on this machine's models, one at a time, with its own
- * model cache. It serves one BullMQ queue per model it has, so jobs only reach workers that can
- * run them, and advertises itself (models, state) under an expiring key for fronts and /health.
+ * model cache. It serves one BullMQ queue per model it has and one per checkpoint file it could
+ * import, so jobs only reach workers that can run them, and advertises itself (models, checkpoint
+ * files, state) under an expiring key for fronts and /health.
  */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<RunningWorker> {
   const log = options.log ?? (() => undefined);
@@ -68,17 +74,19 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   const keys = new ClusterKeys(options.prefix);
   const limits = resolveLimits(options.limits);
   const configDir = options.configDir ?? defaultConfigDir();
-  const catalog = await workerCatalog(options, configDir);
-  const infos: ModelInfo[] = [];
-  for (const summary of await catalog.list()) infos.push(await catalog.resolve(summary.name));
-  const cache = new ModelCache(options.modelBudgetBytes ?? 8 * 1024 ** 3, {
-    ...(options.provider !== undefined ? { provider: options.provider } : {}),
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-  });
+  const local = await localCore(
+    { ...options, ...(options.modelBudgetBytes !== undefined ? { modelBudgetBytes: options.modelBudgetBytes } : {}) },
+    limits,
+    configDir,
+    log,
+  );
+  const { core } = local;
+  const checkpoints = new WorkerCheckpoints(local.checkpointFolder, local.imports);
+  await checkpoints.scan(true);
+  let infos = await modelInfos(core.catalog);
   const redis = openRedis(connection, `${id}:commands`);
   const sub = openRedis(connection, `${id}:cancel`);
   const blobTtlMs = options.blobTtlMs ?? 3_600_000;
-  const ctx: WorkerJobContext = { workerId: id, redis, keys, blobs: new BlobStore(redis, blobTtlMs, limits.maxFrameBytes), catalog, cache, limits };
   const registry = new WorkerRegistry(redis, keys);
   const queues = new QueueSet(connection, keys);
   const device = new Serial();
@@ -98,8 +106,39 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
     jobsDone,
     startedAt,
     models: infos,
+    checkpoints: checkpoints.advertised,
   });
   const beat = (): Promise<void> => registry.advertise(advert(), ADVERT_TTL_MS).catch(() => undefined);
+  // Every queue this worker can serve now: its models', and its checkpoint files' (imports).
+  const serveAll = (): void => {
+    for (const info of infos) server.serve(keys.queueName(info.name));
+    for (const c of checkpoints.advertised) server.serve(keys.checkpointQueue(c.name));
+  };
+  let refreshing: Promise<void> = Promise.resolve();
+  /** After an import: new models get their queues, the advert says so, and fronts hear of it. */
+  const refreshModels = (): Promise<void> => {
+    refreshing = refreshing.then(async () => {
+      core.catalog.invalidate();
+      infos = await modelInfos(core.catalog);
+      await checkpoints.scan(true);
+      serveAll();
+      await beat();
+      await redis.publish(keys.modelsChannel, id).catch(() => undefined);
+    }).catch((err: unknown) => log(`could not refresh the model list: ${String(err)}`));
+    return refreshing;
+  };
+  core.onModelsChanged(() => void refreshModels());
+  const a1111States = new Map<string, A1111State>();
+  const ctx: WorkerJobContext = {
+    workerId: id,
+    redis,
+    keys,
+    blobs: new BlobStore(redis, blobTtlMs, limits.maxFrameBytes),
+    a1111Blobs: new BlobStore(redis, blobTtlMs, a1111BodyLimit(limits)),
+    core,
+    refreshModels,
+    a1111States,
+  };
 
   // One device: jobs of all this worker's model queues take turns.
   const processor = (job: Job<WireJob, WireOutcome>, token?: string, signal?: AbortSignal): Promise<WireOutcome> =>
@@ -131,32 +170,35 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       }
     });
 
-  const workers = infos.map((info) => {
-    const worker = new Worker<WireJob, WireOutcome>(keys.queueName(info.name), processor, {
-      connection,
-      prefix: keys.bullPrefix,
-      concurrency: 1,
-      lockDuration: lockMs,
-      stalledInterval: options.stalledMs ?? Math.max(500, Math.floor(lockMs / 2)),
-      // Once stalled (its worker died) the job runs again; twice, and it fails rather than loop.
-      maxStalledCount: 2,
-      name: id,
-    });
-    worker.on('error', () => undefined);
+  const server = new QueueServer({
+    connection,
+    keys,
+    workerId: id,
+    lockMs,
+    stalledMs: options.stalledMs ?? Math.max(500, Math.floor(lockMs / 2)),
+    processor,
     // The outcome straight to the front, saving it a lookup; it polls the job for notes Redis lost.
-    worker.on('completed', (job, outcome) => {
+    onCompleted: (job, outcome) => {
       void redis.publish(keys.events(job.data.frontId), encodeEvent({ job: job.id ?? '', kind: 'finished', outcome })).catch(() => undefined);
-    });
-    worker.on('stalled', (jobId) => log(`job ${jobId} stalled (its worker stopped answering); it goes back on the queue`));
-    return worker;
+    },
+    log,
   });
+  serveAll();
 
-  sub.on('message', (_channel: string, jobId: string) => {
-    for (const w of workers) w.cancelJob(jobId, 'cancelled by its client');
+  sub.on('message', (channel: string, message: string) => {
+    if (channel === keys.cancelChannel) return server.cancelJob(message, 'cancelled by its client');
+    const control = parseControl(message);
+    const state = control === undefined ? undefined : a1111States.get(control.job);
+    if (control?.action === 'interrupt') state?.interrupt();
+    else if (control?.action === 'skip') state?.skip();
   });
-  await sub.subscribe(keys.cancelChannel);
+  await sub.subscribe(keys.cancelChannel, keys.a1111Channel);
   await beat();
-  const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => {
+    // A checkpoint copied into the folder becomes importable here within a scan.
+    void checkpoints.scan().then(serveAll, () => undefined);
+    void beat();
+  }, HEARTBEAT_MS);
   heartbeat.unref();
 
   let health: HealthServer | undefined;
@@ -169,7 +211,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       ...(current !== undefined ? { job: current } : {}),
       jobsDone,
       models: infos.map((m) => m.name),
-      loadedModels: cache.loadedNames,
+      loadedModels: core.cache.loadedNames,
       queue: await queues.health(registry),
     }));
   }
@@ -179,21 +221,21 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   const close = async (): Promise<void> => {
     stopping = true;
     await beat();
-    const drained = Promise.all(workers.map((w) => w.close()));
+    const drained = server.close();
     // Past the drain time the running job stops at its next step and goes back on the queue.
     const timer = setTimeout(() => {
       handingBack = true;
-      for (const w of workers) w.cancelAllJobs('worker shutting down');
+      server.cancelAll('worker shutting down');
     }, options.drainMs ?? 60_000);
     // With Redis gone for good a hand-back cannot finish either: then stop without it.
     const forced = new Promise<'forced'>((resolve) => setTimeout(() => resolve('forced'), (options.drainMs ?? 60_000) + 10_000).unref());
-    if ((await Promise.race([drained, forced])) === 'forced') await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+    if ((await Promise.race([drained, forced])) === 'forced') await server.close(true).catch(() => undefined);
     clearTimeout(timer);
     clearInterval(heartbeat);
     await Promise.race([registry.withdraw(id).catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     await health?.close();
     await Promise.race([queues.close(), new Promise((r) => setTimeout(r, 2000).unref())]);
-    await cache.clear();
+    await core.close();
     sub.disconnect();
     redis.disconnect();
   };
@@ -212,13 +254,19 @@ async function handBack(job: Job<WireJob, WireOutcome>, token: string | undefine
   throw new WaitingError();
 }
 
-async function workerCatalog(options: QueueWorkerOptions, configDir: string): Promise<ModelCatalog> {
-  const store = new ModelStore(options.modelsDir);
-  const stored = (await store.list()).filter((m) => m.info !== undefined);
-  const demoMode = options.demo ?? 'auto';
-  let demo: DemoModel[] = [];
-  if (demoMode === true || (demoMode === 'auto' && stored.length === 0)) {
-    demo = await ensureDemoModels(path.join(configDir, 'demo-models', SERVER_VERSION));
+async function modelInfos(catalog: WorkerJobContext['core']['catalog']): Promise<ModelInfo[]> {
+  const infos: ModelInfo[] = [];
+  for (const summary of await catalog.list()) infos.push(await catalog.resolve(summary.name));
+  return infos;
+}
+
+function parseControl(message: string): WireA1111Control | undefined {
+  try {
+    const value: unknown = JSON.parse(message);
+    if (typeof value !== 'object' || value === null) return undefined;
+    const { job, action } = value as Partial<WireA1111Control>;
+    return typeof job === 'string' && (action === 'interrupt' || action === 'skip') ? { job, action } : undefined;
+  } catch {
+    return undefined;
   }
-  return new ModelCatalog(store, demo);
 }

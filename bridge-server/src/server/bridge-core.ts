@@ -15,8 +15,8 @@ import { JobQueue, type QueuedJob } from './job-queue.js';
 import { checkCreativeFields, prepareSequence } from './job-sequence.js';
 import { runJob } from './job-runner.js';
 import type { ImportTask, JobSink, JobSpec, QueuedPayload, ServerGenerateRequest } from './job-types.js';
-import type { CheckpointFolder } from './checkpoint-folder.js';
-import type { CheckpointImports } from './checkpoint-imports.js';
+import type { CheckpointFile, CheckpointFolder } from './checkpoint-folder.js';
+import type { ImportRun } from './checkpoint-imports.js';
 import { resolveJobLoras } from './job-loras.js';
 import type { EmbeddingFolder } from './embedding-folder.js';
 import type { LoraFolder } from './lora-folder.js';
@@ -24,11 +24,17 @@ import { checkModelName } from '../models/model-store.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelCatalog } from './model-catalog.js';
 
-/** Why a queue front refuses import-model (the same words wherever it is refused). */
-export const FRONT_REFUSES_IMPORT = 'type: a queue front does not import checkpoints; run `latent-bridge import` (or `models pull`) on the worker machines, then restart their workers';
-
 /** What a core needs of a model catalog (a queue front's lists what its workers advertise). */
 export type ModelSource = Pick<ModelCatalog, 'list' | 'resolve' | 'invalidate'>;
+
+/** What a core needs of a checkpoints folder (a queue front's lists the files its workers hold). */
+export type CheckpointSource = Pick<CheckpointFolder, 'files' | 'list' | 'find' | 'forModel'>;
+
+/** Imports into the model store (a queue front's run on a worker that holds the file). */
+export interface CheckpointImporter {
+  run(file: CheckpointFile, name: string | undefined, run?: ImportRun): Promise<{ name: string }>;
+  forFirstUse(file: CheckpointFile, onProgress?: (step: number, total: number) => void): Promise<{ name: string }>;
+}
 
 /** Runs queued jobs elsewhere (a queue front's workers) instead of on this process's models. */
 export interface JobDispatcher {
@@ -41,7 +47,7 @@ export interface BridgeCoreOptions {
   catalog: ModelSource;
   cache: ModelCache;
   /** The checkpoints folder clients may import from, with the importer into the store. */
-  checkpoints?: { folder: CheckpointFolder; imports: CheckpointImports };
+  checkpoints?: { folder: CheckpointSource; imports: CheckpointImporter };
   /** A queue front's: jobs run on workers elsewhere. */
   dispatcher?: JobDispatcher;
   /** The LoRA folder generate.loras and <lora:…> tags name files in. */
@@ -135,10 +141,8 @@ export class BridgeCore {
     for (const listener of this.modelListeners) listener();
   }
 
-  /** The import an import-model asks for: the file must be in the checkpoints folder. */
+  /** The import an import-model asks for: the file must be in the checkpoints folder (a front's: a live worker's). */
   async prepareImport(msg: ImportModelMessage): Promise<ImportTask> {
-    // The models live on the workers' machines; a front has neither their store nor their checkpoints.
-    if (this.isFront) throw new BridgeError('invalid_field', FRONT_REFUSES_IMPORT, 'type');
     if (this.checkpoints === undefined) {
       throw new BridgeError('model_not_found', 'source: this bridge has no checkpoints folder (start it with --checkpoints DIR).', 'source');
     }
@@ -275,7 +279,7 @@ export class BridgeCore {
 
 /** An import-model job's run: the import with its progress, then the installed name. */
 export async function runImportTask(
-  imports: CheckpointImports,
+  imports: CheckpointImporter,
   task: ImportTask,
   sink: JobSink,
   signal: AbortSignal,

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import {
@@ -13,27 +12,21 @@ import {
 } from '@latent-bridge/shared';
 import { defaultConfigDir } from '../config/config-dir.js';
 import { loadOrCreateToken } from '../config/token.js';
-import { ModelStore } from '../models/index.js';
 import type { ExecutionProvider } from '../runtime/index.js';
 import { BridgeCore } from './bridge-core.js';
 import { ClientConnection } from './connection.js';
-import { ensureDemoModels, type DemoModel } from './demo-models.js';
 import { createHttpApp } from './http-app.js';
 import { ModelCache } from './model-cache.js';
-import { ModelCatalog } from './model-catalog.js';
-import { EmbeddingFolder } from './embedding-folder.js';
-import { LoraFolder } from './lora-folder.js';
-import { CheckpointFolder } from './checkpoint-folder.js';
-import { CheckpointImports } from './checkpoint-imports.js';
 import { isLoopbackAddress, OriginPolicy } from './origin-policy.js';
-import { SERVER_NAME, SERVER_VERSION } from './version.js';
+import { SERVER_NAME } from './version.js';
+import { localCore } from './local-core.js';
 import { QueueFront, type QueueFrontOptions } from '../cluster/front.js';
+import { FrontA1111 } from '../cluster/a1111-remote.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7450;
 export const WS_PATH = '/ws';
-/** Default memory budget for loaded models (file bytes): two SD 1.5 fp32 models. */
-export const DEFAULT_MODEL_BUDGET_BYTES = 8 * 1024 ** 3;
+export { DEFAULT_MODEL_BUDGET_BYTES } from './local-core.js';
 
 export interface BridgeServerOptions {
   /** Default 127.0.0.1: only this machine can connect. */
@@ -116,9 +109,11 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
       limits,
       ...(options.queuePrefix !== undefined ? { prefix: options.queuePrefix } : {}),
     });
-    core = new BridgeCore({ limits, catalog: front.catalog, cache: new ModelCache(0), dispatcher: front });
+    const frontCore = new BridgeCore({ limits, catalog: front.catalog, cache: new ModelCache(0), dispatcher: front, checkpoints: { folder: front.checkpoints, imports: front.checkpoints } });
+    front.onModelsChanged(() => frontCore.modelsChanged());
+    core = frontCore;
   } else {
-    core = await localCore(options, limits, configDir, log);
+    core = (await localCore(options, limits, configDir, log)).core;
   }
   const host = options.host ?? DEFAULT_HOST;
   const origins = new OriginPolicy(options.allowOrigins ?? [], isLoopbackAddress(host), token !== null);
@@ -131,7 +126,7 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
     serverName: SERVER_NAME,
     origins,
     configDir,
-    ...(queueFront !== undefined ? { health: async () => ({ role: 'front', id: queueFront.id, queue: await queueFront.health() }) } : {}),
+    ...(queueFront !== undefined ? { health: async () => ({ role: 'front', id: queueFront.id, queue: await queueFront.health() }), a1111Remote: new FrontA1111(queueFront) } : {}),
   });
   const server = createServer(app);
   const wss = new WebSocketServer({
@@ -201,37 +196,6 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
     stats: () => ({ connections: connections.size, queueLength: core.queueLength(), loadedModels: core.cache.loadedNames }),
     close,
   };
-}
-
-/** The single-process bridge's core: models from the model folder (or the demo ones), run here. */
-async function localCore(options: BridgeServerOptions, limits: Limits, configDir: string, log: (line: string) => void): Promise<BridgeCore> {
-  const store = new ModelStore(options.modelsDir);
-  const stored = (await store.list()).filter((m) => m.info !== undefined);
-  let demo: DemoModel[] = [];
-  const demoMode = options.demo ?? 'auto';
-  if (demoMode === true || (demoMode === 'auto' && stored.length === 0)) {
-    if (stored.length === 0) {
-      log(`No models in ${store.root}. Pull one with: latent-bridge models pull <huggingface-repo>. Offering the demo models meanwhile.`);
-    }
-    // Per server version: a newer build may generate the demo models differently.
-    demo = await ensureDemoModels(path.join(configDir, 'demo-models', SERVER_VERSION));
-  }
-  const catalog = new ModelCatalog(store, demo);
-  const cache = new ModelCache(options.modelBudgetBytes ?? DEFAULT_MODEL_BUDGET_BYTES, {
-    ...(options.provider !== undefined ? { provider: options.provider } : {}),
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    ...(options.optimizedCacheDir !== undefined ? { optimizedCacheDir: options.optimizedCacheDir } : {}),
-  });
-  const checkpointFolder = new CheckpointFolder(options.checkpointsDir ?? path.join(path.dirname(store.root), 'checkpoints'), store);
-  const loraFolder = new LoraFolder(options.lorasDir ?? path.join(path.dirname(checkpointFolder.dir), 'loras'));
-  const embeddingFolder = new EmbeddingFolder(options.embeddingsDir ?? path.join(path.dirname(checkpointFolder.dir), 'embeddings'), log);
-  let core: BridgeCore | undefined;
-  const imports = new CheckpointImports(store, (result) => {
-    log(`imported ${result.name} (${result.family}) into ${result.dir}`);
-    core?.modelsChanged();
-  });
-  core = new BridgeCore({ limits, catalog, cache, checkpoints: { folder: checkpointFolder, imports }, loras: loraFolder, embeddings: embeddingFolder });
-  return core;
 }
 
 async function shutdown(server: Server, wss: WebSocketServer, core: BridgeCore, connections: Set<ClientConnection>): Promise<void> {

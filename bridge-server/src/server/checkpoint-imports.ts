@@ -4,7 +4,7 @@
  * sha256 is computed alongside the conversion).
  */
 import path from 'node:path';
-import { HashCache } from '../convert/hash-cache.js';
+import { HashCache, type FileHash } from '../convert/hash-cache.js';
 import { importModel, type ImportProgress, type ImportResult } from '../convert/import-model.js';
 import type { ModelStore } from '../models/index.js';
 import type { CheckpointFile } from './checkpoint-folder.js';
@@ -51,6 +51,11 @@ export class CheckpointImports {
     });
     if (!result.reused) this.onInstalled(result);
     return result;
+  }
+
+  /** The file's hash when the cache has it for the file as it is now; never reads the file. */
+  async cachedHash(file: CheckpointFile): Promise<FileHash | undefined> {
+    return this.hashCache.cached(file.path).catch(() => undefined);
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   type GenerateMessage,
 } from '@latent-bridge/shared';
 import { createA1111Router } from '../a1111/index.js';
+import type { A1111Remote } from '../a1111/remote.js';
 import { tokenMatches } from '../config/token.js';
 import { decodeImage, type Mask, type RgbaImage } from '../image/index.js';
 import type { BridgeCore } from './bridge-core.js';
@@ -22,6 +23,8 @@ export interface HttpAppOptions {
   configDir?: string;
   /** More for /health: a queue front's role, queue depth, workers alive and jobs per state. */
   health?: () => Promise<Record<string, unknown>>;
+  /** A queue front's: A1111 txt2img and img2img run on its workers. */
+  a1111Remote?: A1111Remote;
 }
 
 interface HttpResult {
@@ -54,7 +57,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   });
 
   // A1111's /sdapi/v1 API checks the token itself: its clients send it as an HTTP Basic password.
-  app.use(createA1111Router({ core, token: options.token, configDir: options.configDir }));
+  app.use(createA1111Router({ core, token: options.token, configDir: options.configDir, remote: options.a1111Remote }));
 
   app.use((req, res, next) => {
     if (options.token === null) return next();
