@@ -19,7 +19,7 @@ import type { CheckpointFile, CheckpointFolder } from './checkpoint-folder.js';
 import type { ImportRun } from './checkpoint-imports.js';
 import { resolveJobLoras } from './job-loras.js';
 import type { EmbeddingFolder } from './embedding-folder.js';
-import type { LoraFolder } from './lora-folder.js';
+import type { LoraSource } from './lora-folder.js';
 import { checkModelName } from '../models/model-store.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelCatalog } from './model-catalog.js';
@@ -50,8 +50,8 @@ export interface BridgeCoreOptions {
   checkpoints?: { folder: CheckpointSource; imports: CheckpointImporter };
   /** A queue front's: jobs run on workers elsewhere. */
   dispatcher?: JobDispatcher;
-  /** The LoRA folder generate.loras and <lora:…> tags name files in. */
-  loras?: LoraFolder;
+  /** The LoRA folder generate.loras and <lora:…> tags name files in (a queue front's: its workers'). */
+  loras?: LoraSource;
   /** Textual-inversion embeddings triggered by name in prompts. */
   embeddings?: EmbeddingFolder;
 }
@@ -72,7 +72,7 @@ export class BridgeCore {
   readonly queue: JobQueue<QueuedPayload>;
   readonly startedAt = Date.now();
   readonly checkpoints: BridgeCoreOptions['checkpoints'];
-  readonly loras: LoraFolder | undefined;
+  readonly loras: LoraSource | undefined;
   readonly embeddings: EmbeddingFolder | undefined;
   private readonly modelListeners = new Set<() => void>();
   private readonly dispatcher: JobDispatcher | undefined;

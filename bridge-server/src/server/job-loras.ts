@@ -10,17 +10,22 @@ import { extractLoraTags } from '../lora/prompt-tags.js';
 import { mergeLoraSet, type ComponentFiles } from '../lora/runtime-merge.js';
 import type { ModelFamily } from '../models/families.js';
 import type { ModelInfo } from '../models/index.js';
-import type { LoraFileEntry, LoraFolder } from './lora-folder.js';
+import type { LoraFileEntry, LoraSource } from './lora-folder.js';
 
 export interface JobLora {
   entry: LoraFileEntry;
   te: number;
   unet: number;
+  /** The name as the client wrote it (a file stem or an alias) and the field it came from. */
+  asked: string;
+  field: string;
 }
 
 export interface JobLoras {
-  folder: LoraFolder;
+  folder: LoraSource;
   loras: JobLora[];
+  /** The request's `loras` field as the client wrote it: a queue front sends it on to the worker. */
+  requested: Array<{ name: string; weight: number }>;
   /** The prompts as the client wrote them (tags included), for the parameters text, as A1111 keeps them. */
   original: { prompt: string; negative: string };
 }
@@ -33,7 +38,7 @@ interface LoraRequest {
   loras?: ReadonlyArray<{ name: string; weight: number }> | undefined;
 }
 
-async function found(folder: LoraFolder | undefined, model: ModelInfo, name: string, field: string): Promise<LoraFileEntry> {
+async function found(folder: LoraSource | undefined, model: ModelInfo, name: string, field: string): Promise<LoraFileEntry> {
   if (folder === undefined) throw new BridgeError('model_not_found', `${field}: no LoRA "${name}": this bridge has no LoRA folder (start it with --loras DIR).`, field);
   const entry = await folder.find(name, field);
   if (entry.family !== undefined && entry.family !== model.family) {
@@ -43,18 +48,18 @@ async function found(folder: LoraFolder | undefined, model: ModelInfo, name: str
 }
 
 /** The prompts without tags and the LoRAs the job applies; undefined `loras` when it applies none. */
-export async function resolveJobLoras(folder: LoraFolder | undefined, model: ModelInfo, req: LoraRequest): Promise<{ prompt: string; negative: string; loras: JobLoras | undefined }> {
+export async function resolveJobLoras(folder: LoraSource | undefined, model: ModelInfo, req: LoraRequest): Promise<{ prompt: string; negative: string; loras: JobLoras | undefined }> {
   const positive = extractLoraTags(req.prompt, 'prompt');
   const negative = extractLoraTags(req.negative, 'negative');
   const loras: JobLora[] = [];
-  for (const [i, l] of (req.loras ?? []).entries()) loras.push({ entry: await found(folder, model, l.name, `loras.${i}.name`), te: l.weight, unet: l.weight });
+  for (const [i, l] of (req.loras ?? []).entries()) loras.push({ entry: await found(folder, model, l.name, `loras.${i}.name`), te: l.weight, unet: l.weight, asked: l.name, field: `loras.${i}.name` });
   for (const [field, tags] of [['prompt', positive.tags], ['negative', negative.tags]] as const) {
-    for (const tag of tags) loras.push({ entry: await found(folder, model, tag.name, field), te: tag.te, unet: tag.unet });
+    for (const tag of tags) loras.push({ entry: await found(folder, model, tag.name, field), te: tag.te, unet: tag.unet, asked: tag.name, field });
   }
   return {
     prompt: positive.text,
     negative: negative.text,
-    loras: loras.length === 0 || folder === undefined ? undefined : { folder, loras, original: { prompt: req.prompt, negative: req.negative } },
+    loras: loras.length === 0 || folder === undefined ? undefined : { folder, loras, requested: (req.loras ?? []).map((l) => ({ name: l.name, weight: l.weight })), original: { prompt: req.prompt, negative: req.negative } },
   };
 }
 

@@ -32,6 +32,7 @@ export interface LocalCore {
   core: BridgeCore;
   checkpointFolder: CheckpointFolder;
   imports: CheckpointImports;
+  loraFolder: LoraFolder;
 }
 
 /**
@@ -66,5 +67,5 @@ export async function localCore(options: LocalCoreOptions, limits: Limits, confi
     core?.modelsChanged();
   });
   core = new BridgeCore({ limits, catalog, cache, checkpoints: { folder: checkpointFolder, imports }, loras: loraFolder, embeddings: embeddingFolder });
-  return { core, checkpointFolder, imports };
+  return { core, checkpointFolder, imports, loraFolder };
 }

@@ -20,6 +20,8 @@ export interface LoraFileEntry {
   path: string;
   family: ModelFamily | undefined;
   alias: string | undefined;
+  /** The file's size (a queue worker advertises it). */
+  bytes: number;
   /** Why the file cannot be used (not a LoRA, an unsupported algorithm); such files are not listed. */
   problem: string | undefined;
 }
@@ -28,7 +30,15 @@ interface Known {
   stamp: string;
   entry: LoraFileEntry;
   hash?: Promise<string>;
+  /** The hash once computed: a queue worker advertises it without hashing a file just for that. */
+  hashed?: string;
 }
+
+/**
+ * What a core needs of a LoRA folder. A queue front's lists what its workers advertise and checks
+ * names against it; the files themselves are found and merged on the worker that runs the job.
+ */
+export type LoraSource = Pick<LoraFolder, 'files' | 'list' | 'find' | 'shortHash'>;
 
 export class LoraFolder {
   readonly dir: string;
@@ -51,12 +61,12 @@ export class LoraFolder {
       try {
         const lora = await readLoraFile(source);
         const alias = lora.metadata['ss_output_name'];
-        entry = { name, path: file, family: detectLoraFamily(lora), alias: alias !== undefined && alias !== '' && alias !== name ? alias : undefined, problem: undefined };
+        entry = { name, path: file, family: detectLoraFamily(lora), alias: alias !== undefined && alias !== '' && alias !== name ? alias : undefined, bytes: s.size, problem: undefined };
       } finally {
         await source.close();
       }
     } catch (err) {
-      entry = { name, path: file, family: undefined, alias: undefined, problem: err instanceof Error ? err.message : String(err) };
+      entry = { name, path: file, family: undefined, alias: undefined, bytes: s.size, problem: err instanceof Error ? err.message : String(err) };
     }
     this.known.set(file, { stamp, entry });
     return entry;
@@ -92,7 +102,15 @@ export class LoraFolder {
   shortHash(entry: LoraFileEntry): Promise<string> {
     const known = this.known.get(entry.path);
     const hash = known?.hash ?? hashModelFile(entry.path, { addnet: /\.safetensors$/i.test(entry.path) }).then((h) => a1111NetworkShortHash(h.addnet ?? h.sha256));
-    if (known !== undefined) known.hash = hash;
+    if (known !== undefined && known.hash === undefined) {
+      known.hash = hash;
+      void hash.then((h) => (known.hashed = h), () => undefined);
+    }
     return hash;
+  }
+
+  /** The short hash if it was computed already (by a job that used the file), else undefined. */
+  knownShortHash(entry: LoraFileEntry): string | undefined {
+    return this.known.get(entry.path)?.hashed;
   }
 }
