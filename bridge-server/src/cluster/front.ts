@@ -9,6 +9,7 @@ import type { JobSink, JobSpec, QueuedPayload } from '../server/job-types.js';
 import { RemoteCheckpoints } from './front-checkpoints.js';
 import { importFirstUse, runImportJob } from './front-import.js';
 import { FrontJob } from './front-job.js';
+import { generateQueue, RemoteLoras, wireLoras } from './front-loras.js';
 import { QueueSet, type QueueHealth } from './queue-set.js';
 import { BlobStore, openRedis, redisOptions } from './redis.js';
 import { RemoteCatalog, WorkerRegistry } from './registry.js';
@@ -49,6 +50,8 @@ export class QueueFront implements JobDispatcher {
   readonly catalog: RemoteCatalog;
   /** The checkpoint files its workers hold: listed, imported on a worker that has the file. */
   readonly checkpoints: RemoteCheckpoints;
+  /** The LoRA files its workers hold: listed, and what generates are checked against. */
+  readonly loras: RemoteLoras;
   readonly keys: ClusterKeys;
   readonly redis: Redis;
   /** A1111 request bodies and answers: bounded by what the A1111 router takes in. */
@@ -77,6 +80,7 @@ export class QueueFront implements JobDispatcher {
     this.queues = new QueueSet(connection, this.keys);
     this.registry = new WorkerRegistry(this.redis, this.keys);
     this.catalog = new RemoteCatalog(this.registry);
+    this.loras = new RemoteLoras(this.catalog);
     this.checkpoints = new RemoteCheckpoints(this.catalog, (file, onProgress) => importFirstUse(this, file, onProgress));
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       if (channel.toString('utf8') === this.keys.modelsChannel) this.modelsChanged();
@@ -119,9 +123,9 @@ export class QueueFront implements JobDispatcher {
     }
     if ('importTask' in job.payload) return runImportJob(this, job, job.payload.importTask, sink, signal);
     const spec = job.payload.spec;
-    const fj = new FrontJob(randomUUID(), this.keys.queueName(spec.model.name), sink);
     const blobKeys: string[] = [];
     try {
+      const fj = new FrontJob(randomUUID(), await generateQueue(this.catalog, this.keys, this.redis, spec), sink);
       const data = await this.wireJob(fj.bullId, job, spec, blobKeys);
       const outcome = await this.dispatch(fj, data, job.clientId, signal);
       await this.deliver(fj, outcome, sink, signal, blobKeys);
@@ -191,7 +195,7 @@ export class QueueFront implements JobDispatcher {
 
   /** The job's data, its pixels put in blobs first (their keys go to `blobKeys` for removal). */
   private async wireJob(bullId: string, job: QueuedJob<QueuedPayload>, spec: JobSpec, blobKeys: string[]): Promise<WireGenerateJob> {
-    const { model, request, sequence, ...rest } = spec;
+    const { model, request, sequence, loras, ...rest } = spec;
     if (sequence?.kind === 'custom') throw new BridgeError('invalid_field', 'This kind of job runs only on a single-process bridge, not through a queue front.');
     const { image, mask, ...fields } = request;
     const pixels = async (part: 'image' | 'mask', value: { width: number; height: number; data: Uint8Array }): Promise<WirePixels> => {
@@ -205,7 +209,7 @@ export class QueueFront implements JobDispatcher {
       frontId: this.id,
       clientJobId: job.id,
       model: model.name,
-      spec: { ...rest, request: fields, ...(sequence !== undefined ? { sequence } : {}) },
+      spec: { ...rest, request: fields, ...(sequence !== undefined ? { sequence } : {}), ...(loras !== undefined ? { loras: wireLoras(loras) } : {}) },
       ...(image !== undefined ? { image: await pixels('image', image) } : {}),
       ...(mask !== undefined ? { mask: await pixels('mask', mask) } : {}),
       enqueuedAt: job.enqueuedAt,

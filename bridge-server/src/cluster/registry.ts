@@ -1,4 +1,4 @@
-import { BridgeError, type CheckpointSummary, type ModelSummary } from '@latent-bridge/shared';
+import { BridgeError, type CheckpointSummary, type LoraSummary, type ModelSummary } from '@latent-bridge/shared';
 import type { Redis } from 'ioredis';
 import type { ModelInfo } from '../models/index.js';
 import { summarize } from '../server/model-catalog.js';
@@ -18,6 +18,16 @@ export interface WorkerAdvert {
   models: ModelInfo[];
   /** Files in its checkpoints folder: what it can import (absent from workers older than imports through a front). */
   checkpoints?: AdvertisedCheckpoint[];
+  /** Files in its LoRA folder: what its generates can name (absent from workers older than LoRAs through a front). */
+  loras?: AdvertisedLora[];
+}
+
+/** A LoRA file a worker holds, as clients see it, plus where it is and what it weighs. */
+export interface AdvertisedLora extends LoraSummary {
+  path: string;
+  bytes: number;
+  /** A1111's short hash, when the worker has computed it (it never hashes a file just to advertise it). */
+  shortHash?: string;
 }
 
 /** A checkpoint file a worker holds, as clients see it, plus what a front routes and lists by. */
@@ -83,7 +93,7 @@ const CATALOG_TTL_MS = 1000;
  * A front checks jobs against these before queueing them, as a single bridge does against its own.
  */
 export class RemoteCatalog implements ModelSource {
-  private cached: { at: number; infos: Map<string, ModelInfo>; checkpoints: Map<string, AdvertisedCheckpoint> } | undefined;
+  private cached: { at: number; infos: Map<string, ModelInfo>; checkpoints: Map<string, AdvertisedCheckpoint>; live: WorkerAdvert[] } | undefined;
 
   constructor(private readonly registry: WorkerRegistry) {}
 
@@ -117,13 +127,21 @@ export class RemoteCatalog implements ModelSource {
     return this.cached?.checkpoints ?? new Map();
   }
 
+  /** The live workers (not stopping) as last listed: what LoRA names are checked and routed by. */
+  async workers(): Promise<WorkerAdvert[]> {
+    await this.snapshot();
+    return this.cached?.live ?? [];
+  }
+
   private async snapshot(): Promise<Map<string, ModelInfo>> {
     const now = Date.now();
     if (this.cached !== undefined && now - this.cached.at < CATALOG_TTL_MS) return this.cached.infos;
     const infos = new Map<string, ModelInfo>();
     const checkpoints = new Map<string, AdvertisedCheckpoint>();
+    const live: WorkerAdvert[] = [];
     for (const advert of await this.registry.list()) {
       if (advert.state === 'stopping') continue;
+      live.push(advert);
       for (const info of advert.models) if (!infos.has(info.name)) infos.set(info.name, info);
       for (const c of advert.checkpoints ?? []) {
         const known = checkpoints.get(c.name);
@@ -131,7 +149,7 @@ export class RemoteCatalog implements ModelSource {
         else if (known.imported === undefined && c.imported !== undefined) checkpoints.set(c.name, { ...known, imported: c.imported });
       }
     }
-    this.cached = { at: now, infos, checkpoints };
+    this.cached = { at: now, infos, checkpoints, live };
     return infos;
   }
 }

@@ -18,10 +18,24 @@ export interface WirePixels {
   bytes: number;
 }
 
+/**
+ * A generate's LoRAs as its client named them. The front checked the names against what its
+ * workers advertise; the worker finds them in its own folder again (resolveJobLoras), so the merge
+ * and the parameters text ("Lora hashes", the prompts with their tags) are a single bridge's.
+ */
+export interface WireLoras {
+  /** The request's `loras` field. */
+  requested: Array<{ name: string; weight: number }>;
+  /** The prompts as written, `<lora:…>` tags included (the spec's request has them stripped). */
+  prompt: string;
+  negative: string;
+}
+
 /** A JobSpec without what cannot or should not be JSON: the model is named, the pixels are blobs. */
-export interface WireSpec extends Omit<JobSpec, 'model' | 'request' | 'sequence'> {
+export interface WireSpec extends Omit<JobSpec, 'model' | 'request' | 'sequence' | 'loras'> {
   request: Omit<ServerGenerateRequest, 'image' | 'mask'>;
   sequence?: Exclude<JobSpec['sequence'], { kind: 'custom' }>;
+  loras?: WireLoras;
 }
 
 /** Bytes of any kind in a blob (an A1111 request or answer). */
@@ -179,6 +193,25 @@ export class ClusterKeys {
    */
   checkpointQueue(file: string): string {
     return `checkpoint.${createHash('sha256').update(file, 'utf8').digest('hex').slice(0, 24)}`;
+  }
+
+  /**
+   * A generate whose LoRAs only some of its model's workers hold goes on a queue of its own for
+   * that model and set of names, served by the workers that hold them all (see loraSets).
+   */
+  loraSetQueue(model: string, loras: readonly string[]): string {
+    const names = [...new Set(loras)].sort();
+    return `loras.${createHash('sha256').update(JSON.stringify([model, names]), 'utf8').digest('hex').slice(0, 24)}`;
+  }
+
+  /** The LoRA-set queues fronts have used: queue name → {model, loras} as JSON, for workers to serve. */
+  get loraSets(): string {
+    return `${this.prefix}:lora-sets`;
+  }
+
+  /** A front says here that it put a LoRA-set queue in loraSets. */
+  get loraSetsChannel(): string {
+    return `${this.prefix}:lora-sets-added`;
   }
 
   /** Workers say here that their models changed (an import), so fronts tell their clients. */

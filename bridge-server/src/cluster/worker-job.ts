@@ -1,3 +1,4 @@
+import { resolveJobLoras } from '../server/job-loras.js';
 import { runJob } from '../server/job-runner.js';
 import type { JobEvents, JobSpec } from '../server/job-types.js';
 import { runA1111WireJob } from './a1111-worker.js';
@@ -94,8 +95,12 @@ async function runStarted(
     const model = await core.catalog.resolve(data.model);
     const image = data.image === undefined ? undefined : { width: data.image.width, height: data.image.height, data: await ctx.blobs.get(data.image.key, data.image.bytes, 'image') };
     const mask = data.mask === undefined ? undefined : { width: data.mask.width, height: data.mask.height, data: await ctx.blobs.get(data.mask.key, data.mask.bytes, 'mask') };
+    const { loras: asked, ...wireSpec } = data.spec;
+    // Found again in this machine's folder, as a single bridge finds them: its files are merged and hashed.
+    const loras = asked === undefined ? undefined : (await resolveJobLoras(core.loras, model, { prompt: asked.prompt, negative: asked.negative, loras: asked.requested })).loras;
     const spec: JobSpec = {
-      ...data.spec,
+      ...wireSpec,
+      ...(loras !== undefined ? { loras } : {}),
       // The embeddings a single-process bridge would trigger: this machine's folder.
       ...(core.embeddings !== undefined ? { embeddings: core.embeddings } : {}),
       model,

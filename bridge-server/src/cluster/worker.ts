@@ -14,6 +14,7 @@ import { WorkerRegistry, type WorkerAdvert } from './registry.js';
 import { Serial } from './serial.js';
 import { WorkerCheckpoints } from './worker-checkpoints.js';
 import { startHealthServer, type HealthServer } from './worker-health.js';
+import { WorkerLoras } from './worker-loras.js';
 import { runWireJob, type WorkerJobContext } from './worker-job.js';
 import { QueueServer } from './worker-queues.js';
 import { ClusterKeys, encodeEvent, type WireA1111Control, type WireJob, type WireOutcome } from './wire.js';
@@ -86,6 +87,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   let infos = await modelInfos(core.catalog);
   const redis = openRedis(connection, `${id}:commands`);
   const sub = openRedis(connection, `${id}:cancel`);
+  const loras = new WorkerLoras(local.loraFolder, redis, keys);
+  await loras.scan(true);
   const blobTtlMs = options.blobTtlMs ?? 3_600_000;
   const registry = new WorkerRegistry(redis, keys);
   const queues = new QueueSet(connection, keys);
@@ -107,12 +110,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
     startedAt,
     models: infos,
     checkpoints: checkpoints.advertised,
+    loras: loras.advertised,
   });
   const beat = (): Promise<void> => registry.advertise(advert(), ADVERT_TTL_MS).catch(() => undefined);
   // Every queue this worker can serve now: its models', and its checkpoint files' (imports).
   const serveAll = (): void => {
     for (const info of infos) server.serve(keys.queueName(info.name));
     for (const c of checkpoints.advertised) server.serve(keys.checkpointQueue(c.name));
+    void loras.serveSets(server, infos).catch(() => undefined);
   };
   let refreshing: Promise<void> = Promise.resolve();
   /** After an import: new models get their queues, the advert says so, and fronts hear of it. */
@@ -187,16 +192,19 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
 
   sub.on('message', (channel: string, message: string) => {
     if (channel === keys.cancelChannel) return server.cancelJob(message, 'cancelled by its client');
+    if (channel === keys.loraSetsChannel) return serveAll();
     const control = parseControl(message);
     const state = control === undefined ? undefined : a1111States.get(control.job);
     if (control?.action === 'interrupt') state?.interrupt();
     else if (control?.action === 'skip') state?.skip();
   });
-  await sub.subscribe(keys.cancelChannel, keys.a1111Channel);
+  await sub.subscribe(keys.cancelChannel, keys.a1111Channel, keys.loraSetsChannel);
   await beat();
   const heartbeat = setInterval(() => {
     // A checkpoint copied into the folder becomes importable here within a scan.
     void checkpoints.scan().then(serveAll, () => undefined);
+    // A LoRA copied in or removed: fronts list it (and route by it) within a scan and a beat.
+    void loras.scan().then((changed) => (changed ? refreshModels() : undefined), () => undefined);
     void beat();
   }, HEARTBEAT_MS);
   heartbeat.unref();

@@ -109,7 +109,7 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
       limits,
       ...(options.queuePrefix !== undefined ? { prefix: options.queuePrefix } : {}),
     });
-    const frontCore = new BridgeCore({ limits, catalog: front.catalog, cache: new ModelCache(0), dispatcher: front, checkpoints: { folder: front.checkpoints, imports: front.checkpoints } });
+    const frontCore = new BridgeCore({ limits, catalog: front.catalog, cache: new ModelCache(0), dispatcher: front, checkpoints: { folder: front.checkpoints, imports: front.checkpoints }, loras: front.loras });
     front.onModelsChanged(() => frontCore.modelsChanged());
     core = frontCore;
   } else {
