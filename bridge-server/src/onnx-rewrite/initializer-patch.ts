@@ -5,6 +5,7 @@
  * reference into a new data file holding only the changed tensors. A LoRA set on a full-size UNet
  * then costs the changed weights' bytes, not a copy of the model.
  */
+import { randomUUID } from 'node:crypto';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../numeric/float16.js';
@@ -130,7 +131,10 @@ export async function writePatchedModel(
 ): Promise<number> {
   if (path.dirname(path.resolve(src)) !== path.dirname(path.resolve(dst))) throw new RangeError('a patched model must sit beside its source');
   const dataFile = path.join(path.dirname(dst), dataName);
-  const data = await open(`${dataFile}.tmp`, 'w');
+  // Processes sharing a model folder (queue workers, a bridge beside them) may patch the same model
+  // at once: each writes its own temporary file, and the identical results replace one another.
+  const temp = `${dataFile}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  const data = await open(temp, 'w');
   const placed = new Map<string, Uint8Array>();
   let at = 0;
   try {
@@ -172,7 +176,7 @@ export async function writePatchedModel(
   } finally {
     await win.close();
   }
-  await rename(`${dataFile}.tmp`, dataFile);
+  await rename(temp, dataFile);
   await writePieces(src, dst, top);
   return at;
 }
