@@ -145,7 +145,8 @@ test('unknown LoRAs, a LoRA for another family and bad tags are refused by a fro
     assert.ok(end.type === 'error' && end.code === code && end.field === field && message.test(end.message), `${what}: ${JSON.stringify(end)}`);
     assert.ok(!trace.messages.some((m) => m.type === 'queued'), `${what}: refused before it was queued`);
   }
-  // Each worker has one of the two, none has both: a typed error, and nothing ran.
+  // Each worker has one of the two, none has both: typed, and refused before it was queued too.
   const both = await runOn(c, job({ prompt: 'x <lora:ink:1> <lora:bold:1>' }), 30_000);
   assert.ok(both.end.type === 'error' && both.end.code === 'model_not_found' && both.end.field === 'prompt' && /no single live worker/.test(both.end.message), JSON.stringify(both.end));
+  assert.ok(!both.messages.some((m) => m.type === 'queued'), 'refused before it was queued');
 });

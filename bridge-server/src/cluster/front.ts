@@ -136,6 +136,11 @@ export class QueueFront implements JobDispatcher {
     }
   }
 
+  /** A generate whose LoRAs no single live worker holds with its model is refused before it is queued. */
+  async admit(spec: JobSpec): Promise<void> {
+    await generateQueue(this.catalog, this.keys, this.redis, spec);
+  }
+
   /**
    * Puts a job on its queue with the client's fairness priority, relays what its worker reports
    * through `fj`, and waits for its outcome; `signal` cancels it wherever it is. `client`

@@ -40,6 +40,8 @@ export interface CheckpointImporter {
 export interface JobDispatcher {
   /** Reports through the payload's sink, calling finish exactly once. */
   run(job: QueuedJob<QueuedPayload>): Promise<void>;
+  /** Refuses, before it is queued, a job no single worker could run (its model and LoRAs are on different ones). */
+  admit?(spec: JobSpec): Promise<void>;
 }
 
 export interface BridgeCoreOptions {
@@ -222,7 +224,9 @@ export class BridgeCore {
     const sequence = prepareSequence(msg, request, model, this.limits, (name, field) => this.checkScheduler(name, field));
     const preview = msg.preview;
     const previewEvery = preview === false ? undefined : preview === true ? 1 : preview.every;
-    return { model, request, ...(extra.loras !== undefined ? { loras: extra.loras } : {}), ...(this.embeddings !== undefined ? { embeddings: this.embeddings } : {}), ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
+    const spec: JobSpec = { model, request, ...(extra.loras !== undefined ? { loras: extra.loras } : {}), ...(this.embeddings !== undefined ? { embeddings: this.embeddings } : {}), ...(sequence ? { sequence } : {}), previewEvery, previewFormat: msg.previewFormat, resultFormat: msg.resultFormat };
+    await this.dispatcher?.admit?.(spec);
+    return spec;
   }
 
   /** Queues a job; throws queue_full, shutting_down or invalid_field (id in use). */
