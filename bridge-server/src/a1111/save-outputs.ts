@@ -3,6 +3,7 @@
  * dir: outdir_samples or outdir_<mode>_samples, a folder per day (directories_filename_pattern
  * "[date]"), files "<NNNNN>-<seed>.png" numbered on from what the folder holds.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { encodePng, type PngTextEntry } from '../image/index.js';
@@ -43,7 +44,9 @@ export async function writeOutputs(configDir: string | undefined, view: OptionsV
   }
   for (const [i, png] of pngs.entries()) {
     const file = path.join(dir, `${String(next + i).padStart(5, '0')}-${seeds[i] ?? 0}.png`);
-    await writeFile(`${file}.tmp`, png);
-    await rename(`${file}.tmp`, file);
+    // A temporary name of this process's own: a queue front and a bridge may share the folder.
+    const tmp = `${file}.${process.pid}-${randomUUID()}.tmp`;
+    await writeFile(tmp, png);
+    await rename(tmp, file);
   }
 }

@@ -139,11 +139,14 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const mayReuse = o.replace !== true && o.out === undefined && o.transformInputs === undefined;
   let hash: FileHash | undefined;
   let hashing: Promise<FileHash> | undefined;
+  // A failed import stops hashing the source and waits for it, so nothing writes into the store
+  // (the hash cache) after the failure is reported.
+  const stopHashing = new AbortController();
   if (!folderSource) {
     const cache = o.hashCache ?? new HashCache(path.join(o.store.root, '.hash-cache.json'));
     hash = await cache.cached(source);
     if (hash === undefined) {
-      hashing = cache.hash(source, o.signal !== undefined ? { signal: o.signal } : {});
+      hashing = cache.hash(source, { signal: o.signal !== undefined ? AbortSignal.any([o.signal, stopHashing.signal]) : stopHashing.signal });
       hashing.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     } else if (mayReuse) {
       const reused = await earlierImport(o.store, hash, dtype, o.prediction);
@@ -232,6 +235,10 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   } finally {
     await staging?.discard();
     await opened.close();
+    if (hashing !== undefined) {
+      stopHashing.abort();
+      await hashing.catch(() => undefined);
+    }
   }
 }
 
