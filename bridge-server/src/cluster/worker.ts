@@ -6,8 +6,7 @@ import { a1111BodyLimit } from '../a1111/limits.js';
 import type { A1111State } from '../a1111/state.js';
 import { defaultConfigDir } from '../config/config-dir.js';
 import type { ModelInfo } from '../models/index.js';
-import type { ExecutionProvider } from '../runtime/index.js';
-import { localCore } from '../server/local-core.js';
+import { localCore, type LocalCoreOptions } from '../server/local-core.js';
 import { QueueSet } from './queue-set.js';
 import { BlobStore, openRedis, redisOptions } from './redis.js';
 import { WorkerRegistry, type WorkerAdvert } from './registry.js';
@@ -19,24 +18,16 @@ import { runWireJob, type WorkerJobContext } from './worker-job.js';
 import { QueueServer } from './worker-queues.js';
 import { ClusterKeys, encodeEvent, type WireA1111Control, type WireJob, type WireOutcome } from './wire.js';
 
-export interface QueueWorkerOptions {
+/**
+ * Where the worker finds its models, checkpoints, LoRAs and embeddings, and how it runs them, as
+ * `serve` (LocalCoreOptions; unset folders default beside the model folder, as there).
+ */
+export interface QueueWorkerOptions extends Omit<LocalCoreOptions, 'optimizedCacheDir'> {
   /** redis://host:port of the shared queue. */
   queue: string;
   prefix?: string;
   configDir?: string;
-  modelsDir?: string;
-  /** As `serve`: checkpoint files it can import (advertised to fronts); default "checkpoints" beside the model folder. */
-  checkpointsDir?: string;
-  /** As `serve`: LoRA files A1111 jobs' <lora:…> tags name; default "loras" beside the checkpoints folder. */
-  lorasDir?: string;
-  /** As `serve`: textual-inversion embeddings prompts trigger; default "embeddings" beside the checkpoints folder. */
-  embeddingsDir?: string;
-  /** As `serve`: 'auto' offers the demo models when the model folder has none. */
-  demo?: boolean | 'auto';
-  provider?: ExecutionProvider;
-  threads?: number;
   limits?: Partial<Limits>;
-  modelBudgetBytes?: number;
   /** BullMQ's job lock: a worker silent this long (killed, cut off) loses its job to another (default 30 s). */
   lockMs?: number;
   /** How often this worker looks for stalled jobs of dead workers (default half the lock). */
