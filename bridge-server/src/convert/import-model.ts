@@ -142,6 +142,11 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   // A failed import stops hashing the source and waits for it, so nothing writes into the store
   // (the hash cache) after the failure is reported.
   const stopHashing = new AbortController();
+  const settleHashing = async (): Promise<void> => {
+    if (hashing === undefined) return;
+    stopHashing.abort();
+    await hashing.catch(() => undefined);
+  };
   if (!folderSource) {
     const cache = o.hashCache ?? new HashCache(path.join(o.store.root, '.hash-cache.json'));
     hash = await cache.cached(source);
@@ -161,6 +166,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
       const reused = await earlierImport(o.store, hash, dtype, o.prediction);
       if (reused !== undefined) return reused;
     }
+    await settleHashing();
     throw new BridgeError('invalid_field', `${destination} already exists; choose another --name or pass --replace`, 'name');
   }
 
@@ -173,9 +179,13 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     ...(o.vaeFp16Safe !== undefined ? { vaeFp16Safe: o.vaeFp16Safe } : {}),
     ...(o.ema !== undefined ? { ema: o.ema } : {}),
   } as const;
-  const opened = folderSource
-    ? await openDiffusersFolder(source, { ...sourceOptions, ...(o.variant !== undefined ? { variant: o.variant } : {}) })
-    : await openSingleFile(source, sourceOptions);
+  const opened = await (folderSource
+    ? openDiffusersFolder(source, { ...sourceOptions, ...(o.variant !== undefined ? { variant: o.variant } : {}) })
+    : openSingleFile(source, sourceOptions)
+  ).catch(async (err: unknown) => {
+    await settleHashing();
+    throw err;
+  });
   let staging: StagingFolder | undefined;
   try {
     const inputs = o.transformInputs ? await o.transformInputs(opened.inputs) : opened.inputs;
@@ -235,10 +245,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   } finally {
     await staging?.discard();
     await opened.close();
-    if (hashing !== undefined) {
-      stopHashing.abort();
-      await hashing.catch(() => undefined);
-    }
+    await settleHashing();
   }
 }
 
