@@ -6,7 +6,8 @@ import { benchPipeline } from './pipeline-bench.js';
 import { benchTransport } from './transport-bench.js';
 import { benchPreviews } from './preview-bench.js';
 import { benchQueue } from './queue-bench.js';
-import { benchUnet, benchUnetJob } from './unet-bench.js';
+import { benchUnetJob } from './job-bench.js';
+import { benchUnet } from './unet-bench.js';
 import { benchVae } from './vae-bench.js';
 
 const SECTIONS: Record<string, () => Promise<void>> = {

@@ -25,15 +25,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openCheckpoint } from '../checkpoint/index.js';
 import { findTorchPython, repoRoot, runPython } from '../checkpoint/testing/torch-python.js';
-import { importModel } from '../convert/import-model.js';
 import { ldmUnetWeights } from '../convert/layouts/ldm-unet.js';
 import { deriveUnetConfig } from '../convert/unet-config.js';
 import { GRAPH_VARIANTS, type GraphVariant } from '../graphs/norms.js';
 import { buildUnet } from '../graphs/unet.js';
 import type { FloatType } from '../onnx/index.js';
-import { ModelStore } from '../models/model-store.js';
 import { fmtMs, fmtRatio, row, section } from './report.js';
-import type { PhasePeak } from './rss-phases.js';
+import { benchJob } from './job-bench.js';
 
 const run = promisify(execFile);
 // The default: a warm-up step and one timed step per case (a full-size step is minutes on 2 cores).
@@ -93,65 +91,6 @@ async function buildVariant(checkpoint: string, dir: string, c: UnetCase): Promi
     await graph.write(dir, 'model.onnx', { location: 'model.onnx_data', thresholdBytes: 1024 });
   } finally {
     await source.close();
-  }
-}
-
-/**
- * Peak RSS of a whole 512² job (2 steps, CFG) on a full-size SD 1.5 imported by importModel from a
- * random-weight fp16 checkpoint (the import bench's), in its own process, against the weights' bytes.
- */
-async function benchJob(python: string, work: string, threads: number): Promise<void> {
-  section('whole 512² txt2img job on an imported full-size SD 1.5 (random weights, fp32, CPU)');
-  const checkpoint = join(work, 'sd15-full.safetensors');
-  if (!existsSync(checkpoint)) {
-    const script = join(repoRoot(), 'bridge-server', 'src', 'bench', 'torch', 'full_checkpoint.py');
-    const wrapper = `import runpy, sys\nsys.argv = [${JSON.stringify(script)}, *sys.argv[1:]]\nrunpy.run_path(${JSON.stringify(script)}, run_name='__main__')\n`;
-    await runPython(python, wrapper, [checkpoint, 'sd15'], { timeoutMs: 3 * 3600_000 });
-  }
-  const storeDir = join(work, 'store');
-  const modelDir = join(storeDir, 'sd15');
-  if (!existsSync(join(modelDir, 'model_index.json'))) await importModel({ source: checkpoint, store: new ModelStore(storeDir), name: 'sd15', dtype: 'fp32' });
-  // The sessions as they were opened before (onnxruntime's memory pattern on) first, as the baseline.
-  const before = await jobCase(modelDir, threads, 'memory-pattern');
-  const job = await jobCase(modelDir, threads, 'default');
-  const weights = job.weightBytes / 1048576;
-  row('whole 512² job, 2 steps (imported SD 1.5, fp32): time', `${fmtMs(job.ms)} (${fmtRatio(job.ms / before.ms)} of the memory-pattern run)`);
-  row('  peak RSS / weight bytes loaded (target ≤ 1.3)', `${fmtRatio(job.maxRssMb / weights)} (peak ${(job.maxRssMb / 1024).toFixed(2)} GiB, text encoder + UNet + VAE decoder ${(weights / 1024).toFixed(2)} GiB)`);
-  row('  with the memory pattern (before)', `${fmtRatio(before.maxRssMb / weights)} (peak ${(before.maxRssMb / 1024).toFixed(2)} GiB)`);
-  for (const p of job.phases) {
-    const was = before.phases.find((b) => b.phase === p.phase);
-    row(`    ${p.phase}: peak / weights`, `${fmtRatio(p.peakMb / weights)} (from ${fmtRatio(p.startMb / weights)}), ${fmtMs(p.ms)}${was === undefined ? '' : `; before ${fmtRatio(was.peakMb / weights)}, ${fmtMs(was.ms)}`}`);
-  }
-}
-
-interface JobCase {
-  ms: number;
-  maxRssMb: number;
-  weightBytes: number;
-  phases: PhasePeak[];
-}
-
-async function jobCase(modelDir: string, threads: number, mode: 'default' | 'memory-pattern'): Promise<JobCase> {
-  const script = join(import.meta.dirname, 'job-case.js');
-  const { stdout } = await run('nice', [process.execPath, script, modelDir, String(threads), '2', mode], { maxBuffer: 1 << 20, timeout: 3 * 3600_000 });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as JobCase;
-}
-
-/** `npm run bench -- unet-job`: the whole-job peak RSS alone (also the end of the unet section). */
-export async function benchUnetJob(): Promise<void> {
-  const torch = await findTorchPython();
-  if (torch === undefined) {
-    section('whole 512² txt2img job on an imported full-size SD 1.5');
-    row('skipped', 'no Python with torch to write the checkpoint (apt install python3-torch)');
-    return;
-  }
-  const keep = process.env['LATENT_BRIDGE_BENCH_UNET_WORK'];
-  const work = keep ?? (await mkdtemp(join(tmpdir(), 'lb-bench-job-')));
-  try {
-    await mkdir(work, { recursive: true });
-    await benchJob(torch.python, work, Number(process.env['LATENT_BRIDGE_BENCH_THREADS'] ?? availableParallelism()));
-  } finally {
-    if (keep === undefined) await rm(work, { recursive: true, force: true });
   }
 }
 

@@ -40,3 +40,13 @@ export function numericOptions<K extends string>(values: Partial<Record<K, strin
   }
   return out;
 }
+
+/**
+ * --keep-sessions or LATENT_BRIDGE_KEEP_SESSIONS=1: keep every model session open through decodes
+ * (LoadOptions.residency 'resident'), trading memory for the background reopens lean mode makes.
+ */
+export function residencyOption(flag: boolean | undefined, env: NodeJS.ProcessEnv): { residency: 'resident' } | Record<string, never> {
+  const raw = env['LATENT_BRIDGE_KEEP_SESSIONS'];
+  if (raw !== undefined && raw !== '' && raw !== '0' && raw !== '1') throw invalidField('LATENT_BRIDGE_KEEP_SESSIONS', `must be 0 or 1, got "${raw}"`);
+  return flag === true || raw === '1' ? { residency: 'resident' } : {};
+}

@@ -21,3 +21,15 @@ test('serve options: defaults, flags, token sources', () => {
   bad(['--provider', 'tpu'], 'provider');
   bad(['--token', 'a', '--no-token'], 'token');
 });
+
+test('serve options: --keep-sessions or LATENT_BRIDGE_KEEP_SESSIONS=1 keeps every session open through decodes', () => {
+  const env = { LATENT_BRIDGE_CONFIG_DIR: '/cfg' };
+  assert.equal(serveOptions([], env).residency, undefined, 'lean by default');
+  assert.equal(serveOptions(['--keep-sessions'], env).residency, 'resident');
+  assert.equal(serveOptions([], { ...env, LATENT_BRIDGE_KEEP_SESSIONS: '1' }).residency, 'resident');
+  assert.equal(serveOptions([], { ...env, LATENT_BRIDGE_KEEP_SESSIONS: '0' }).residency, undefined);
+  assert.throws(
+    () => serveOptions([], { ...env, LATENT_BRIDGE_KEEP_SESSIONS: 'yes' }),
+    (e: unknown) => e instanceof BridgeError && e.field === 'LATENT_BRIDGE_KEEP_SESSIONS',
+  );
+});

@@ -4,7 +4,7 @@ import { defaultConfigDir } from '../config/config-dir.js';
 import { loadOrCreateToken } from '../config/token.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/index.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startBridgeServer, type BridgeServerOptions } from '../server/index.js';
-import { numberOption } from './args.js';
+import { numberOption, residencyOption } from './args.js';
 import { redisOptions } from '../cluster/redis.js';
 
 const USAGE = `latent-bridge serve [options]
@@ -28,7 +28,10 @@ const USAGE = `latent-bridge serve [options]
                         \`latent-bridge worker\` processes (any machine); models = what those workers have
   --queue-prefix P      key prefix in that Redis (default lb)
   --ort-cache DIR       keep onnxruntime's optimized graphs there, so later model loads skip graph optimization
-                        (CPU provider; about the size of the models' weights; default: $LATENT_BRIDGE_ORT_CACHE, else none)`;
+                        (CPU provider; about the size of the models' weights; default: $LATENT_BRIDGE_ORT_CACHE, else none)
+  --keep-sessions       keep every model session open while the VAE decodes (faster back-to-back jobs on machines
+                        with memory to spare; default: text encoders and VAE close around each decode and reopen in
+                        the background, lowering peak memory; also $LATENT_BRIDGE_KEEP_SESSIONS=1)`;
 
 /** Builds the server options from the command line and environment. */
 export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BridgeServerOptions & { help: boolean } {
@@ -50,6 +53,7 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       queue: { type: 'string' },
       'queue-prefix': { type: 'string' },
       'ort-cache': { type: 'string' },
+      'keep-sessions': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -82,6 +86,7 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     ...(values.queue !== undefined ? { queue: queueUrl(values.queue) } : {}),
     ...(values['queue-prefix'] !== undefined ? { queuePrefix: values['queue-prefix'] } : {}),
     ...((values['ort-cache'] ?? env['LATENT_BRIDGE_ORT_CACHE']) ? { optimizedCacheDir: values['ort-cache'] ?? env['LATENT_BRIDGE_ORT_CACHE'] } : {}),
+    ...residencyOption(values['keep-sessions'], env),
   };
 }
 

@@ -3,7 +3,7 @@ import { invalidField } from '@latent-bridge/shared';
 import { startQueueWorker, type QueueWorkerOptions } from '../cluster/worker.js';
 import { defaultConfigDir } from '../config/config-dir.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/index.js';
-import { numberOption, requireOption } from './args.js';
+import { numberOption, requireOption, residencyOption } from './args.js';
 import { queueUrl } from './serve-command.js';
 
 const USAGE = `latent-bridge worker --queue redis://HOST:PORT [options]
@@ -22,6 +22,7 @@ const USAGE = `latent-bridge worker --queue redis://HOST:PORT [options]
   --demo                offer the demo models even when real ones are installed
   --provider P          execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)
   --threads N           onnxruntime threads
+  --keep-sessions       keep every model session open while the VAE decodes (see serve; also $LATENT_BRIDGE_KEEP_SESSIONS=1)
   --health-port N       serve GET /health on this port (0 picks one); none by default
   --health-host HOST    interface for /health (default 127.0.0.1)
   --lock-ms N           job lock: a worker silent this long loses its job to another (default 30000)
@@ -42,6 +43,7 @@ export function workerOptions(argv: string[], env: NodeJS.ProcessEnv = process.e
       demo: { type: 'boolean' },
       provider: { type: 'string' },
       threads: { type: 'string' },
+      'keep-sessions': { type: 'boolean' },
       'health-port': { type: 'string' },
       'health-host': { type: 'string' },
       'lock-ms': { type: 'string' },
@@ -77,6 +79,7 @@ export function workerOptions(argv: string[], env: NodeJS.ProcessEnv = process.e
     demo: values.demo === true ? true : 'auto',
     ...(provider !== undefined ? { provider: provider as ExecutionProvider } : {}),
     ...(threads !== undefined ? { threads } : {}),
+    ...residencyOption(values['keep-sessions'], env),
     ...(healthPort !== undefined ? { healthPort } : {}),
     ...(values['health-host'] !== undefined ? { healthHost: values['health-host'] } : {}),
     ...(lockMs !== undefined ? { lockMs } : {}),

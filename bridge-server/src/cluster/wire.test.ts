@@ -58,6 +58,12 @@ test('worker folders: --checkpoints, --loras, --embeddings, else their environme
   assert.deepEqual([none.checkpointsDir, none.lorasDir, none.embeddingsDir], [undefined, undefined, undefined]);
 });
 
+test('worker residency: lean unless --keep-sessions or LATENT_BRIDGE_KEEP_SESSIONS=1', () => {
+  assert.equal(workerOptions(['--queue', 'redis://h:1'], {}).residency, undefined);
+  assert.equal(workerOptions(['--queue', 'redis://h:1', '--keep-sessions'], {}).residency, 'resident');
+  assert.equal(workerOptions(['--queue', 'redis://h:1'], { LATENT_BRIDGE_KEEP_SESSIONS: '1' }).residency, 'resident');
+});
+
 test('a checkpoint file\'s queue: one per file name, whatever characters the name holds', () => {
   const keys = new ClusterKeys('lb');
   const a = keys.checkpointQueue('Tiny SD1 (ckpt).ckpt');

@@ -18,7 +18,8 @@ import { assertClose, relativeError } from '../convert/testing/compare.js';
 import { ModelStore } from '../models/model-store.js';
 import { bakeLoras } from './bake.js';
 import { closeLoras, openLoras, type LoraUse } from './lora-set.js';
-import { mergeLoraSet } from './runtime-merge.js';
+import { OnnxModel } from '../runtime/index.js';
+import { KEPT_COPIES, mergeLoraSet } from './runtime-merge.js';
 import { loraFixture, runComponent, type LoraFixture } from './testing/lora-fixtures.js';
 
 const work = await mkdtemp(join(tmpdir(), 'lb-lora-'));
@@ -128,6 +129,26 @@ for (const family of ['sd1', 'sd2', 'sdxl'] as const) {
     const other = await mergeLoraSet(componentFiles(b), uses(b.fixture, [['a', 0.25]]));
     assert.notEqual(other.key, first.key, 'another strength is another set');
   });
+
+  if (family === 'sd1') {
+    test('old merged copies are pruned, except one a loaded model may still reopen', async (t) => {
+      const b = await base(t, family);
+      if (b === undefined) return;
+      const exists = async (file: string) => (await stat(file).catch(() => undefined)) !== undefined;
+      const merge = (weight: number) => mergeLoraSet(componentFiles(b), uses(b.fixture, [['b', weight]]));
+      const held = await merge(0.11);
+      const dropped = await merge(0.12);
+      const model = await OnnxModel.open(held.files.unet ?? '', { threads: 1 });
+      for (let i = 0; i < KEPT_COPIES + 1; i++) await merge(0.2 + i / 100);
+      assert.equal(await exists(dropped.files.unet ?? ''), false, 'an old copy nobody holds is removed');
+      assert.equal(await exists(held.files.unet ?? ''), true, 'the copy an open model may reopen stays');
+      await model.evict();
+      await model.warm();
+      await model.release();
+      await merge(0.3);
+      assert.equal(await exists(held.files.unet ?? ''), false, 'once released, it is pruned like the rest');
+    });
+  }
   });
 }
 

@@ -10,6 +10,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { listFloatInitializers, readInitializer, writePatchedModel, type StoredInitializer } from '../onnx-rewrite/initializer-patch.js';
 import { variantFile } from '../onnx-rewrite/variant-file.js';
+import { modelFileInUse } from '../runtime/index.js';
 import { mergeLoraDeltas } from './lora-delta.js';
 import type { LoraComponent } from './lora-names.js';
 import { closeLoras, openLoras, planLoras, type ComponentChanges, type LoraUse } from './lora-set.js';
@@ -65,7 +66,10 @@ async function mergeComponent(file: string, key: string, changes: ComponentChang
   return made;
 }
 
-/** Removes all but the newest KEPT_COPIES merged copies of `file` (never `keep`). */
+/**
+ * Removes all but the newest KEPT_COPIES merged copies of `file`; never `keep`, nor a copy a loaded
+ * model of this process may reopen (sessions evicted around a decode reopen from their file).
+ */
 async function pruneCopies(file: string, keep: string): Promise<void> {
   const dir = path.dirname(file);
   const stem = path.basename(file, '.onnx');
@@ -77,6 +81,7 @@ async function pruneCopies(file: string, keep: string): Promise<void> {
   }
   copies.sort((a, b) => b[1] - a[1]);
   for (const [old] of copies.slice(KEPT_COPIES)) {
+    if (modelFileInUse(old)) continue;
     for (const f of [old, `${old}_data`, `${old}.json`]) await rm(f, { force: true });
   }
 }

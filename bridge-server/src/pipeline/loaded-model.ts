@@ -19,7 +19,22 @@ export interface LoadOptions {
   optimizedCacheDir?: string;
   /** onnxruntime's memory pattern for every session (OpenOptions.memoryPattern; default off). */
   memoryPattern?: boolean;
+  /** Which sessions stay open through a decode (see Residency); default 'lean'. */
+  residency?: Residency;
 }
+
+/**
+ * 'lean': while the VAE decodes, the largest activations of the job, only the UNet and the decoder
+ * are open: the text encoders and the VAE encoder are evicted before it, and the decoder after it,
+ * since onnxruntime's CPU arena keeps a pass's activations for the session's life (a 512² SD 1.5
+ * decode: 1 GiB). Each evicted session reopens in the background as soon as the decode ends, so
+ * the next job finds it open. 'resident': every session stays open, arenas included.
+ */
+export type Residency = 'lean' | 'resident';
+
+const TEXT_SESSIONS = ['text_encoder', 'text_encoder_2'];
+const ENCODER_SESSIONS = ['vae_encoder', 'vae_encoder#gn-stats'];
+const DECODER_SESSIONS = ['vae_decoder', 'vae_decoder#gn-stats'];
 
 /**
  * One Stable Diffusion model with its sessions open. Sessions are opened on first use, so a
@@ -34,6 +49,7 @@ export class LoadedModel {
   private readonly tiling: VaeTilingOptions;
   private readonly sessions = new Map<string, Promise<OnnxModel>>();
   private preview: Promise<OnnxModel | undefined> | undefined;
+  private rewarming: Promise<unknown> = Promise.resolve();
 
   private constructor(info: ModelInfo, tokenizer: ClipTokenizer, tokenizer2: ClipTokenizer | undefined, options: LoadOptions) {
     this.info = info;
@@ -87,6 +103,38 @@ export class LoadedModel {
       return OnnxModel.open(file, openOptions(file, this.options, `${this.info.name}/taesd_decoder`)).catch(() => undefined);
     })();
     return this.preview;
+  }
+
+  /**
+   * Runs a VAE decode with the decoder (and its tiles) under the residency policy; the rest of
+   * the job's sessions are back, or reopening, when it returns.
+   */
+  async decoding<T>(signal: AbortSignal | undefined, work: (decoder: OnnxModel, tiles: VaeTiles) => Promise<T>): Promise<T> {
+    if (this.options.residency === 'resident') return work(await this.vaeDecoder(), this.decoderTiles(signal));
+    const evicted = await this.evict([...TEXT_SESSIONS, ...ENCODER_SESSIONS]);
+    try {
+      return await work(await this.vaeDecoder(), this.decoderTiles(signal));
+    } finally {
+      const decoders = await this.evict(DECODER_SESSIONS);
+      // A failed reopen is left to the next run, which retries it and reports the error.
+      this.rewarming = Promise.all([...evicted, ...decoders].map((session) => session.warm().catch(() => undefined)));
+    }
+  }
+
+  /** Resolves when the sessions evicted by the last decode are open again (for benches and tests). */
+  async warm(): Promise<void> {
+    await this.rewarming;
+  }
+
+  /** Evicts the named sessions that are open; returns them. */
+  private async evict(labels: readonly string[]): Promise<OnnxModel[]> {
+    const open: OnnxModel[] = [];
+    for (const label of labels) {
+      const session = await this.sessions.get(label)?.catch(() => undefined);
+      if (session?.resident === true) open.push(session);
+    }
+    await Promise.all(open.map((s) => s.evict()));
+    return open;
   }
 
   /** Tiled decoding for large latents: the decoder's GroupNorm-statistics variant, made on first use. */

@@ -86,13 +86,13 @@ export interface LoopInput {
 /** The denoising loop with progress and cancellation, then the VAE decoder; sets the marks. */
 export async function denoiseAndDecode(run: PromptRun, input: LoopInput, options: RunOptions): Promise<RgbaImage[]> {
   const final = await denoiseRun(run, input, options);
-  return decodeLatents(await run.model.vaeDecoder(), final, run.shape, run.model.info.scalingFactor, run.model.decoderTiles(options.signal));
+  return run.model.decoding(options.signal, (decoder, tiles) => decodeLatents(decoder, final, run.shape, run.model.info.scalingFactor, tiles));
 }
 
 /** denoiseAndDecode with the images as packed RGB (the edits scale them straight back). */
 export async function denoiseAndDecodeRgb(run: PromptRun, input: LoopInput, options: RunOptions): Promise<RgbImage[]> {
   const final = await denoiseRun(run, input, options);
-  return decodeLatentsRgb(await run.model.vaeDecoder(), final, run.shape, run.model.info.scalingFactor, run.model.decoderTiles(options.signal));
+  return run.model.decoding(options.signal, (decoder, tiles) => decodeLatentsRgb(decoder, final, run.shape, run.model.info.scalingFactor, tiles));
 }
 
 async function denoiseRun(run: PromptRun, input: LoopInput, options: RunOptions): Promise<Float32Array> {

@@ -1,5 +1,5 @@
 // The runtime's public face: the only door to onnxruntime-node.
-export { OnnxModel, compiledProviders, type OpenOptions, type RunStats } from './onnx-model.js';
+export { OnnxModel, compiledProviders, modelFileInUse, type OpenOptions, type RunStats } from './onnx-model.js';
 export { EXECUTION_PROVIDERS, type ExecutionProvider } from './providers.js';
 export { cacheFolderFor } from './optimized-cache.js';
 export {

@@ -136,6 +136,14 @@ async function createCached(source: string, cacheDir: string, provider: Executio
   return session;
 }
 
+/** Model files of this process's unreleased OnnxModels (with counts): an evicted one reopens from its file. */
+const inUse = new Map<string, number>();
+
+/** Whether an unreleased OnnxModel of this process may still open `file`, so it must not be deleted. */
+export function modelFileInUse(file: string): boolean {
+  return inUse.has(path.resolve(file));
+}
+
 export class OnnxModel {
   readonly path: string;
   readonly label: string;
@@ -144,13 +152,26 @@ export class OnnxModel {
   readonly outputs: readonly TensorInfo[];
   /** Wall time of each run(), conversions included; reset with resetStats(). */
   readonly stats: RunStats = { runs: 0, totalMs: 0 };
-  private session: ort.InferenceSession | undefined;
+  /** The native session; undefined while evicted (reopened by the next run) or after release. */
+  private session: Promise<ort.InferenceSession> | undefined;
+  private released = false;
+  private inflight = 0;
+  /** Set by evict() or release() while runs are in flight: the last one to end closes the session. */
+  private closing: { done: Promise<void>; resolve: () => void } | undefined;
 
-  private constructor(file: string, label: string, provider: ExecutionProvider, session: ort.InferenceSession) {
+  private constructor(
+    file: string,
+    label: string,
+    provider: ExecutionProvider,
+    session: ort.InferenceSession,
+    /** Creates the native session again after evict(), with the options of the first open. */
+    private readonly reopen: () => Promise<ort.InferenceSession>,
+  ) {
     this.path = file;
     this.label = label;
     this.provider = provider;
-    this.session = session;
+    this.session = Promise.resolve(session);
+    inUse.set(file, (inUse.get(file) ?? 0) + 1);
     this.inputs = toInfo(session.inputMetadata);
     this.outputs = toInfo(session.outputMetadata);
   }
@@ -178,10 +199,9 @@ export class OnnxModel {
       throw providerUnavailable(provider, `this onnxruntime-node build has only ${available.join(', ')}`);
     }
     const ortOptions = sessionOptions(provider, options.threads, options.memoryPattern ?? false);
-    const session = options.optimizedCache !== undefined && provider === 'cpu'
-      ? await createCached(resolved, options.optimizedCache, provider, ortOptions)
-      : await createSession(resolved, ortOptions, provider);
-    return new OnnxModel(resolved, label, provider, session);
+    const cache = options.optimizedCache;
+    const create = () => (cache !== undefined && provider === 'cpu' ? createCached(resolved, cache, provider, ortOptions) : createSession(resolved, ortOptions, provider));
+    return new OnnxModel(resolved, label, provider, await create(), create);
   }
 
   input(name: string): TensorInfo | undefined {
@@ -192,25 +212,35 @@ export class OnnxModel {
     return this.outputs.find((o) => o.name === name);
   }
 
+  /** Whether the native session is open (or opening): false while evicted and after release. */
+  get resident(): boolean {
+    return this.session !== undefined;
+  }
+
   /**
    * Runs the model. Feeds are checked against the declared inputs and converted to their types;
-   * float16 outputs come back as float32.
+   * float16 outputs come back as float32. An evicted model is opened again first.
    */
   async run(feeds: Readonly<Record<string, FeedValue>>): Promise<Record<string, OutputTensor>> {
-    const session = this.session;
-    if (session === undefined) throw new BridgeError('inference_failed', `${this.label}: the model was released`);
+    if (this.released) throw new BridgeError('inference_failed', `${this.label}: the model was released`);
     const started = performance.now();
     const prepared = prepareFeeds(this.label, this.inputs, feeds);
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, feed] of Object.entries(prepared)) {
       ortFeeds[name] = new ort.Tensor(feed.dtype, feed.data, feed.dims);
     }
+    this.inflight += 1;
     let results: ort.InferenceSession.ReturnType;
     try {
+      const session = await this.openSession();
       results = await session.run(ortFeeds);
     } catch (err) {
+      if (err instanceof BridgeError) throw err;
       const message = err instanceof Error ? err.message : String(err);
       throw new BridgeError('inference_failed', `${this.label}: onnxruntime run failed: ${message}`);
+    } finally {
+      this.inflight -= 1;
+      if (this.inflight === 0 && this.closing !== undefined) await this.dropSession();
     }
     const out: Record<string, OutputTensor> = {};
     for (const [name, tensor] of Object.entries(results)) {
@@ -221,15 +251,75 @@ export class OnnxModel {
     return out;
   }
 
+  /**
+   * Closes the native session, giving back its weights and everything its memory arena holds
+   * (onnxruntime's CPU arena never shrinks while a session lives), but keeps the model usable:
+   * the next run(), or warm(), opens it again. Runs in flight, and runs started before they end,
+   * finish first; the promise resolves once the session is closed.
+   */
+  async evict(): Promise<void> {
+    if (this.released || this.session === undefined) return;
+    await this.closeWhenIdle();
+  }
+
+  /**
+   * Opens an evicted model again (a no-op when it is open) and cancels an eviction still waiting
+   * for runs to end; a failed open is retried by the next call.
+   */
+  async warm(): Promise<void> {
+    if (this.released) throw new BridgeError('inference_failed', `${this.label}: the model was released`);
+    const closing = this.closing;
+    this.closing = undefined;
+    closing?.resolve();
+    await this.openSession();
+  }
+
+  private openSession(): Promise<ort.InferenceSession> {
+    if (this.released) return Promise.reject(new BridgeError('inference_failed', `${this.label}: the model was released`));
+    if (this.session === undefined) {
+      const opening = this.reopen();
+      this.session = opening;
+      opening.catch(() => {
+        if (this.session === opening) this.session = undefined;
+      });
+    }
+    return this.session;
+  }
+
   resetStats(): void {
     this.stats.runs = 0;
     this.stats.totalMs = 0;
   }
 
+  /** Closes the model for good (after a run in flight, if any); later runs fail with inference_failed. */
   async release(): Promise<void> {
+    if (!this.released) {
+      const left = (inUse.get(this.path) ?? 1) - 1;
+      if (left > 0) inUse.set(this.path, left);
+      else inUse.delete(this.path);
+    }
+    this.released = true;
+    await this.closeWhenIdle();
+  }
+
+  private closeWhenIdle(): Promise<void> {
+    if (this.inflight === 0) return this.dropSession();
+    if (this.closing === undefined) {
+      let resolve = () => {};
+      const done = new Promise<void>((r) => (resolve = r));
+      this.closing = { done, resolve };
+    }
+    return this.closing.done;
+  }
+
+  private async dropSession(): Promise<void> {
     const session = this.session;
+    const closing = this.closing;
     this.session = undefined;
-    if (session !== undefined) await session.release();
+    this.closing = undefined;
+    const open = await session?.catch(() => undefined);
+    await open?.release().catch(() => undefined);
+    closing?.resolve();
   }
 }
 

@@ -13,6 +13,7 @@ import {
 import { defaultConfigDir } from '../config/config-dir.js';
 import { loadOrCreateToken } from '../config/token.js';
 import type { ExecutionProvider } from '../runtime/index.js';
+import type { Residency } from '../pipeline/loaded-model.js';
 import { BridgeCore } from './bridge-core.js';
 import { ClientConnection } from './connection.js';
 import { createHttpApp } from './http-app.js';
@@ -53,6 +54,8 @@ export interface BridgeServerOptions {
   threads?: number;
   /** Root folder for onnxruntime's optimized-model caches (LoadOptions.optimizedCacheDir); default none. */
   optimizedCacheDir?: string;
+  /** 'resident' keeps every session open through decodes (LoadOptions.residency; default 'lean'). */
+  residency?: Residency;
   limits?: Partial<Limits>;
   /** Memory budget for loaded models, in model-file bytes (LRU beyond it). */
   modelBudgetBytes?: number;

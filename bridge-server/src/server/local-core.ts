@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Limits } from '@latent-bridge/shared';
 import { ModelStore } from '../models/index.js';
 import type { ExecutionProvider } from '../runtime/index.js';
+import type { Residency } from '../pipeline/loaded-model.js';
 import { BridgeCore } from './bridge-core.js';
 import { CheckpointFolder } from './checkpoint-folder.js';
 import { CheckpointImports } from './checkpoint-imports.js';
@@ -26,6 +27,8 @@ export interface LocalCoreOptions {
   threads?: number;
   optimizedCacheDir?: string;
   modelBudgetBytes?: number;
+  /** Which sessions stay open through a decode (LoadOptions.residency; default 'lean'). */
+  residency?: Residency;
 }
 
 export interface LocalCore {
@@ -57,6 +60,7 @@ export async function localCore(options: LocalCoreOptions, limits: Limits, confi
     ...(options.provider !== undefined ? { provider: options.provider } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(options.optimizedCacheDir !== undefined ? { optimizedCacheDir: options.optimizedCacheDir } : {}),
+    ...(options.residency !== undefined ? { residency: options.residency } : {}),
   });
   const checkpointFolder = new CheckpointFolder(options.checkpointsDir ?? path.join(path.dirname(store.root), 'checkpoints'), store);
   const loraFolder = new LoraFolder(options.lorasDir ?? path.join(path.dirname(checkpointFolder.dir), 'loras'));

@@ -102,7 +102,7 @@ export async function encodeImages(model: LoadedModel, chws: readonly Float32Arr
 }
 
 export async function decode(model: LoadedModel, latents: Float32Array, shape: LatentShape): Promise<RgbaImage[]> {
-  return decodeLatents(await model.vaeDecoder(), latents, shape, model.info.scalingFactor, model.decoderTiles());
+  return model.decoding(undefined, (decoder, tiles) => decodeLatents(decoder, latents, shape, model.info.scalingFactor, tiles));
 }
 
 /**

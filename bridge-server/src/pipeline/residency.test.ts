@@ -1,0 +1,123 @@
+/**
+ * Lean residency (LoadOptions.residency, the default): while the VAE decodes only the UNet and the
+ * decoder are open; the text encoder and the VAE encoder come back, and the decoder is reopened
+ * with an empty arena, after it. Images are byte-identical to keeping every session open.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { inspectModel, type ModelInfo } from '../models/index.js';
+import type { OnnxModel } from '../runtime/index.js';
+import { makeTestModel } from '../testmodels/index.js';
+import { img2img } from './img2img.js';
+import { LoadedModel, type LoadOptions } from './loaded-model.js';
+import { noiseImage } from './testing/edit-fixtures.js';
+import { txt2img } from './txt2img.js';
+
+let dir: string;
+let info: ModelInfo;
+const opened: LoadedModel[] = [];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lb-residency-'));
+  await makeTestModel('tiny-random', join(dir, 'tiny'), { seed: 2 });
+  info = await inspectModel(join(dir, 'tiny'));
+});
+
+after(async () => {
+  await Promise.all(opened.map((m) => m.release()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function load(options: LoadOptions = {}): Promise<LoadedModel> {
+  const model = await LoadedModel.load(info, { threads: 1, ...options });
+  opened.push(model);
+  return model;
+}
+
+interface Seen {
+  textEncoder: boolean;
+  vaeEncoder: boolean | undefined;
+  unet: boolean;
+}
+
+/** Records which sessions are open each time the decoder (or its tiles) runs. */
+function watchDecodes(model: LoadedModel, session: OnnxModel, seen: Seen[]): void {
+  const run = session.run.bind(session);
+  session.run = async (feeds) => {
+    const all = await model.openSessions();
+    seen.push({ textEncoder: all.get('text_encoder')?.resident ?? false, vaeEncoder: all.get('vae_encoder')?.resident, unet: all.get('unet')?.resident ?? false });
+    return run(feeds);
+  };
+}
+
+const REQUEST = { prompt: 'a lighthouse', negative: 'fog', steps: 3, width: 64, height: 64, seed: 5, scheduler: 'euler' } as const;
+
+test('txt2img: the text encoder is closed while the VAE decodes and open again after; bytes as with every session kept', async () => {
+  const lean = await load();
+  const kept = await load({ residency: 'resident' });
+  const seen: Seen[] = [];
+  watchDecodes(lean, await lean.vaeDecoder(), seen);
+  const keptSeen: Seen[] = [];
+  watchDecodes(kept, await kept.vaeDecoder(), keptSeen);
+
+  const a = await txt2img(lean, REQUEST);
+  const b = await txt2img(kept, REQUEST);
+  assert.deepEqual(a.images[0]?.image.data, b.images[0]?.image.data);
+  assert.deepEqual(seen, [{ textEncoder: false, vaeEncoder: undefined, unet: true }]);
+  assert.deepEqual(keptSeen, [{ textEncoder: true, vaeEncoder: undefined, unet: true }]);
+
+  await lean.warm();
+  const sessions = await lean.openSessions();
+  assert.equal(sessions.get('text_encoder')?.resident, true, 'the text encoder reopened after the decode');
+  assert.equal(sessions.get('vae_decoder')?.resident, true, 'the decoder reopened (with an empty arena)');
+
+  const again = await txt2img(lean, REQUEST);
+  assert.deepEqual(again.images[0]?.image.data, a.images[0]?.image.data, 'a second job on the reopened sessions');
+  assert.equal(seen.length, 2);
+});
+
+test('img2img: the VAE encoder is closed during the decode and reopened after', async () => {
+  const lean = await load();
+  const kept = await load({ residency: 'resident' });
+  const image = noiseImage(64, 64, 3);
+  const request = { ...REQUEST, image, strength: 0.6 };
+  const seen: Seen[] = [];
+  watchDecodes(lean, await lean.vaeDecoder(), seen);
+  const a = await img2img(lean, request);
+  const b = await img2img(kept, request);
+  assert.deepEqual(a.images[0]?.image.data, b.images[0]?.image.data);
+  assert.deepEqual(seen, [{ textEncoder: false, vaeEncoder: false, unet: true }]);
+  await lean.warm();
+  const sessions = await lean.openSessions();
+  assert.equal(sessions.get('vae_encoder')?.resident, true);
+  assert.equal(sessions.get('text_encoder')?.resident, true);
+});
+
+test('tiled decodes close their tiling variant after the decode too, with the same bytes', async () => {
+  const tiling = { mode: 'always', tile: 4, pad: 2, blend: 1 } as const;
+  const lean = await load({ vaeTiling: tiling });
+  const kept = await load({ vaeTiling: tiling, residency: 'resident' });
+  const a = await txt2img(lean, REQUEST);
+  const b = await txt2img(kept, REQUEST);
+  assert.deepEqual(a.images[0]?.image.data, b.images[0]?.image.data);
+  await lean.warm();
+  const sessions = await lean.openSessions();
+  const variant = sessions.get('vae_decoder#gn-stats');
+  assert.ok(variant !== undefined, 'the tiled decode used the statistics variant');
+  assert.equal(variant.resident, true, 'reopened after the decode');
+  assert.equal(sessions.get('text_encoder')?.resident, true);
+  const again = await txt2img(lean, REQUEST);
+  assert.deepEqual(again.images[0]?.image.data, a.images[0]?.image.data);
+});
+
+test('releasing a model while its sessions reopen in the background leaves nothing running', async () => {
+  const lean = await LoadedModel.load(info, { threads: 1 });
+  await txt2img(lean, REQUEST);
+  await lean.release();
+  const sessions = await lean.openSessions();
+  assert.equal(sessions.size, 0);
+  await lean.warm();
+});
