@@ -1,5 +1,6 @@
 import { BridgeError, type CheckpointSummary } from '@latent-bridge/shared';
-import type { CheckpointImporter, CheckpointSource } from '../server/bridge-core.js';
+import type { CheckpointSource } from '../server/bridge-core.js';
+import type { CheckpointImporter } from '../server/import-task.js';
 import type { CheckpointFile } from '../server/checkpoint-folder.js';
 import type { RemoteCatalog } from './registry.js';
 

@@ -15,8 +15,8 @@ import { JobQueue, type QueuedJob } from './job-queue.js';
 import { checkCreativeFields, prepareSequence } from './job-sequence.js';
 import { runJob } from './job-runner.js';
 import type { ImportTask, JobSink, JobSpec, QueuedPayload, ServerGenerateRequest } from './job-types.js';
-import type { CheckpointFile, CheckpointFolder } from './checkpoint-folder.js';
-import type { ImportRun } from './checkpoint-imports.js';
+import type { CheckpointFolder } from './checkpoint-folder.js';
+import { runImportTask, type CheckpointImporter } from './import-task.js';
 import { resolveJobLoras } from './job-loras.js';
 import type { EmbeddingFolder } from './embedding-folder.js';
 import type { LoraSource } from './lora-folder.js';
@@ -29,12 +29,6 @@ export type ModelSource = Pick<ModelCatalog, 'list' | 'resolve' | 'invalidate'>;
 
 /** What a core needs of a checkpoints folder (a queue front's lists the files its workers hold). */
 export type CheckpointSource = Pick<CheckpointFolder, 'files' | 'list' | 'find' | 'forModel'>;
-
-/** Imports into the model store (a queue front's run on a worker that holds the file). */
-export interface CheckpointImporter {
-  run(file: CheckpointFile, name: string | undefined, run?: ImportRun): Promise<{ name: string }>;
-  forFirstUse(file: CheckpointFile, onProgress?: (step: number, total: number) => void): Promise<{ name: string }>;
-}
 
 /** Runs queued jobs elsewhere (a queue front's workers) instead of on this process's models. */
 export interface JobDispatcher {
@@ -279,21 +273,6 @@ export class BridgeCore {
       sink.finish(signal.aborted ? { kind: 'cancelled' } : { kind: 'error', error: toBridgeError(err) });
     }
   }
-}
-
-/** An import-model job's run: the import with its progress, then the installed name. */
-export async function runImportTask(
-  imports: CheckpointImporter,
-  task: ImportTask,
-  sink: JobSink,
-  signal: AbortSignal,
-  enqueuedAt: number,
-): Promise<{ results: number; timings: Record<string, number>; model: string }> {
-  const began = performance.now();
-  const queueMs = Math.max(0, Date.now() - enqueuedAt);
-  const result = await imports.run(task.file, task.name, { signal, onProgress: (step, total) => sink.progress(step, total, undefined, 'import') });
-  const importMs = Math.round(performance.now() - began);
-  return { results: 0, timings: { queueMs, importMs, totalMs: queueMs + importMs }, model: result.name };
 }
 
 /** What the chosen model can do for the requested mode, checked before the job waits in the queue. */
