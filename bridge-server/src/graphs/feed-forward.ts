@@ -17,12 +17,22 @@ export interface GegluOptions {
 /**
  * GEGLU(dimIn, inner): proj → chunk(2, dim=-1) → hidden · gelu_erf(gate). The exact (erf) GELU,
  * as F.gelu's default; in float16 graphs Erf runs in float16 like torch's half gelu.
+ *
+ * proj is written as two products with the halves of its one weight and bias (Slices of the torch
+ * parameters, which onnxruntime folds at load, so LoRA merges still patch `proj.weight`): the whole
+ * [B, S, 2·inner] product and its biased copy are then never alive together. At 64² latents they
+ * are the UNet's largest activations (2 × 4096 × 2560 floats, 80 MiB each), and how many of them
+ * coexist decides how far onnxruntime's arena grows and stays.
  */
 export function geglu(p: Params, x: string, dimIn: number, inner: number, _o: GegluOptions = {}): string {
   const g = p.g;
-  const projected = p.module('proj', (m) => linear(m, x, dimIn, 2 * inner));
-  const [hidden, gate] = g.split2(projected, inner, inner, -1);
-  return g.mul(hidden, g.gelu(gate));
+  return p.module('proj', (m) => {
+    const weight = m.linearWeight('weight', 2 * inner, dimIn);
+    const bias = m.tensor('bias', [2 * inner]);
+    const half = (start: number) => g.add(g.matmul(x, g.slice(weight, [start], [start + inner], [1])), g.slice(bias, [start], [start + inner], [0]));
+    const hidden = half(0);
+    return g.mul(hidden, g.gelu(half(inner)));
+  });
 }
 
 export interface FeedForwardOptions {
