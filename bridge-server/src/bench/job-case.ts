@@ -7,8 +7,8 @@
  *
  * 'memory-pattern' opens the sessions with onnxruntime's memory pattern on (the bridge's setting
  * before it was turned off), 'resident' keeps every session open through the decode (residency
- * 'resident'), for the bench's baselines. The sessions the decode evicted reopen in a last phase,
- * whose end is the RSS the server keeps between jobs.
+ * 'resident'), for the bench's baselines. The job then settles (LoadedModel.settle, as the server
+ * does when a model's last job ends) in a last phase, whose end is the RSS kept between jobs.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     }));
   await txt2img(model, { prompt: 'a lighthouse at dusk, oil painting', negative: 'blurry', steps, width: 512, height: 512, seed: 7, scheduler: 'euler' });
   const ms = performance.now() - started;
-  await phases.measure('reopen after the job', () => model.warm());
+  await phases.measure('settle after the job', () => model.settle());
   await model.release();
   // Each phase resets the kernel's high-water mark, so the job's peak is the highest phase peak.
   const maxRssMb = Math.max(...phases.phases.map((p) => p.peakMb));

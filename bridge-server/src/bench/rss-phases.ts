@@ -11,6 +11,8 @@ export interface PhasePeak {
   startMb: number;
   /** Highest RSS during the phase, MiB. */
   peakMb: number;
+  /** RSS when the phase ended, MiB. */
+  endMb: number;
   ms: number;
 }
 
@@ -44,7 +46,8 @@ export class RssPhases {
       return await work();
     } finally {
       const peakMb = (reset ? statusMb('VmHWM') : undefined) ?? process.resourceUsage().maxRSS / 1024;
-      this.phases.push({ phase, startMb, peakMb, ms: performance.now() - started });
+      const endMb = statusMb('VmRSS') ?? process.memoryUsage.rss() / 1048576;
+      this.phases.push({ phase, startMb, peakMb, endMb, ms: performance.now() - started });
     }
   }
 }

@@ -24,11 +24,11 @@ export interface LoadOptions {
 }
 
 /**
- * 'lean': while the VAE decodes, the largest activations of the job, only the UNet and the decoder
- * are open: the text encoders and the VAE encoder are evicted before it, and the decoder after it,
- * since onnxruntime's CPU arena keeps a pass's activations for the session's life (a 512² SD 1.5
- * decode: 1 GiB). Each evicted session reopens in the background as soon as the decode ends, so
- * the next job finds it open. 'resident': every session stays open, arenas included.
+ * 'lean': while the VAE decodes, the largest activations of a job, only the UNet and the decoder
+ * are open: the text encoders and the VAE encoder are evicted before it. When the job ends
+ * (settle()), the decoder is evicted too, since onnxruntime's CPU arena keeps a pass's activations
+ * for the session's life (a 512² SD 1.5 decode: 1 GiB), and every evicted session reopens in the
+ * background, so the next job finds it open. 'resident': every session stays open, arenas included.
  */
 export type Residency = 'lean' | 'resident';
 
@@ -49,7 +49,10 @@ export class LoadedModel {
   private readonly tiling: VaeTilingOptions;
   private readonly sessions = new Map<string, Promise<OnnxModel>>();
   private preview: Promise<OnnxModel | undefined> | undefined;
-  private rewarming: Promise<unknown> = Promise.resolve();
+  /** Sessions evicted since the last settle(), and whether a decode ran since. */
+  private evicted = new Set<OnnxModel>();
+  private decoded = false;
+  private rewarming: Promise<void> = Promise.resolve();
 
   private constructor(info: ModelInfo, tokenizer: ClipTokenizer, tokenizer2: ClipTokenizer | undefined, options: LoadOptions) {
     this.info = info;
@@ -106,24 +109,33 @@ export class LoadedModel {
   }
 
   /**
-   * Runs a VAE decode with the decoder (and its tiles) under the residency policy; the rest of
-   * the job's sessions are back, or reopening, when it returns.
+   * Runs a VAE decode with the decoder (and its tiles) under the residency policy. Within a job
+   * the decoder stays open from one decode to the next (animation frames, batches, hires fix).
    */
   async decoding<T>(signal: AbortSignal | undefined, work: (decoder: OnnxModel, tiles: VaeTiles) => Promise<T>): Promise<T> {
-    if (this.options.residency === 'resident') return work(await this.vaeDecoder(), this.decoderTiles(signal));
-    const evicted = await this.evict([...TEXT_SESSIONS, ...ENCODER_SESSIONS]);
-    try {
-      return await work(await this.vaeDecoder(), this.decoderTiles(signal));
-    } finally {
-      const decoders = await this.evict(DECODER_SESSIONS);
-      // A failed reopen is left to the next run, which retries it and reports the error.
-      this.rewarming = Promise.all([...evicted, ...decoders].map((session) => session.warm().catch(() => undefined)));
+    if (this.options.residency !== 'resident') {
+      for (const session of await this.evict([...TEXT_SESSIONS, ...ENCODER_SESSIONS])) this.evicted.add(session);
+      this.decoded = true;
     }
+    return work(await this.vaeDecoder(), this.decoderTiles(signal));
   }
 
-  /** Resolves when the sessions evicted by the last decode are open again (for benches and tests). */
-  async warm(): Promise<void> {
-    await this.rewarming;
+  /**
+   * Called when no job is using the model: after a decode, evicts the decoder (giving back its
+   * arena) and reopens in the background every session the job evicted. Without it (a one-shot
+   * CLI run) evicted sessions simply reopen when next used.
+   */
+  settle(): Promise<void> {
+    if (!this.decoded) return this.rewarming;
+    this.decoded = false;
+    const evicted = this.evicted;
+    this.evicted = new Set();
+    this.rewarming = (async () => {
+      for (const session of await this.evict(DECODER_SESSIONS)) evicted.add(session);
+      // A failed reopen is left to the next run, which retries it and reports the error.
+      await Promise.all([...evicted].map((session) => session.warm().catch(() => undefined)));
+    })();
+    return this.rewarming;
   }
 
   /** Evicts the named sessions that are open; returns them. */

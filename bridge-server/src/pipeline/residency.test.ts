@@ -1,7 +1,7 @@
 /**
  * Lean residency (LoadOptions.residency, the default): while the VAE decodes only the UNet and the
- * decoder are open; the text encoder and the VAE encoder come back, and the decoder is reopened
- * with an empty arena, after it. Images are byte-identical to keeping every session open.
+ * decoder are open; when the job ends (settle, which the server's model cache calls) the decoder
+ * is evicted too and everything reopens. Images are byte-identical to keeping every session open.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -69,14 +69,29 @@ test('txt2img: the text encoder is closed while the VAE decodes and open again a
   assert.deepEqual(seen, [{ textEncoder: false, vaeEncoder: undefined, unet: true }]);
   assert.deepEqual(keptSeen, [{ textEncoder: true, vaeEncoder: undefined, unet: true }]);
 
-  await lean.warm();
   const sessions = await lean.openSessions();
-  assert.equal(sessions.get('text_encoder')?.resident, true, 'the text encoder reopened after the decode');
-  assert.equal(sessions.get('vae_decoder')?.resident, true, 'the decoder reopened (with an empty arena)');
+  assert.equal(sessions.get('text_encoder')?.resident, false, 'closed until the job settles');
+  assert.equal(sessions.get('vae_decoder')?.resident, true, 'the decoder stays open within the job');
+  await lean.settle();
+  assert.equal(sessions.get('text_encoder')?.resident, true, 'the text encoder reopened once the job settled');
+  assert.equal(sessions.get('vae_decoder')?.resident, true, 'the decoder reopened (its arena given back)');
 
   const again = await txt2img(lean, REQUEST);
   assert.deepEqual(again.images[0]?.image.data, a.images[0]?.image.data, 'a second job on the reopened sessions');
   assert.equal(seen.length, 2);
+});
+
+test('without settle (a one-shot run), evicted sessions reopen when next used, with the same bytes', async () => {
+  const lean = await load();
+  const first = await txt2img(lean, REQUEST);
+  const sessions = await lean.openSessions();
+  assert.equal(sessions.get('text_encoder')?.resident, false);
+  const second = await txt2img(lean, { ...REQUEST, prompt: 'a harbour' });
+  assert.equal(sessions.get('text_encoder')?.resident, false, 'used, then closed again by the second decode');
+  assert.notDeepEqual(second.images[0]?.image.data, first.images[0]?.image.data, 'the new prompt was encoded');
+  const kept = await load({ residency: 'resident' });
+  const reference = await txt2img(kept, { ...REQUEST, prompt: 'a harbour' });
+  assert.deepEqual(second.images[0]?.image.data, reference.images[0]?.image.data);
 });
 
 test('img2img: the VAE encoder is closed during the decode and reopened after', async () => {
@@ -90,20 +105,20 @@ test('img2img: the VAE encoder is closed during the decode and reopened after', 
   const b = await img2img(kept, request);
   assert.deepEqual(a.images[0]?.image.data, b.images[0]?.image.data);
   assert.deepEqual(seen, [{ textEncoder: false, vaeEncoder: false, unet: true }]);
-  await lean.warm();
+  await lean.settle();
   const sessions = await lean.openSessions();
   assert.equal(sessions.get('vae_encoder')?.resident, true);
   assert.equal(sessions.get('text_encoder')?.resident, true);
 });
 
-test('tiled decodes close their tiling variant after the decode too, with the same bytes', async () => {
+test('tiled decodes: the tiling variant is evicted and reopened when the job settles, with the same bytes', async () => {
   const tiling = { mode: 'always', tile: 4, pad: 2, blend: 1 } as const;
   const lean = await load({ vaeTiling: tiling });
   const kept = await load({ vaeTiling: tiling, residency: 'resident' });
   const a = await txt2img(lean, REQUEST);
   const b = await txt2img(kept, REQUEST);
   assert.deepEqual(a.images[0]?.image.data, b.images[0]?.image.data);
-  await lean.warm();
+  await lean.settle();
   const sessions = await lean.openSessions();
   const variant = sessions.get('vae_decoder#gn-stats');
   assert.ok(variant !== undefined, 'the tiled decode used the statistics variant');
@@ -116,8 +131,9 @@ test('tiled decodes close their tiling variant after the decode too, with the sa
 test('releasing a model while its sessions reopen in the background leaves nothing running', async () => {
   const lean = await LoadedModel.load(info, { threads: 1 });
   await txt2img(lean, REQUEST);
+  const settling = lean.settle();
   await lean.release();
+  await settling;
   const sessions = await lean.openSessions();
   assert.equal(sessions.size, 0);
-  await lean.warm();
 });

@@ -15,13 +15,31 @@ function info(name: string, sizeBytes: number, unet = 'model.onnx'): ModelInfo {
 function recordingLoader(fail: ReadonlySet<string> = new Set()) {
   const loads: string[] = [];
   const releases: string[] = [];
+  const settles: string[] = [];
   const loader: ModelLoader = async (i) => {
     loads.push(i.name);
     if (fail.has(i.name)) throw new Error(`cannot open ${i.name}`);
-    return { info: i, release: async () => void releases.push(i.name) } as unknown as LoadedModel;
+    return { info: i, release: async () => void releases.push(i.name), settle: async () => void settles.push(i.name) } as unknown as LoadedModel;
   };
-  return { loads, releases, loader };
+  return { loads, releases, settles, loader };
 }
+
+test('a model settles (hands back what its decodes left) when its last concurrent job ends', async () => {
+  const { settles, loader } = recordingLoader();
+  const cache = new ModelCache(100, {}, loader);
+  const a = info('a', 60);
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  const long = cache.with(a, () => held);
+  await cache.with(a, async () => undefined);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(settles, [], 'another job still uses it');
+  release();
+  await long;
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(settles, ['a']);
+  await cache.clear();
+});
 
 test('models are reused across jobs and the least recently used idle one is evicted for the budget', async () => {
   const { loads, releases, loader } = recordingLoader();

@@ -44,6 +44,8 @@ export class ModelCache {
     } finally {
       entry.users--;
       entry.lastUsed = ++this.clock;
+      // The last job using the model hands back what its decodes left behind (LoadedModel.settle).
+      if (entry.users === 0) void entry.model.then((m) => m.settle()).catch(() => undefined);
     }
   }
 
