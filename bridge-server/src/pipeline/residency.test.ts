@@ -43,14 +43,27 @@ interface Seen {
   unet: boolean;
 }
 
-/** Records which sessions are open each time the decoder (or its tiles) runs. */
-function watchDecodes(model: LoadedModel, session: OnnxModel, seen: Seen[]): void {
+/** Which sessions were open each time the model's decoder ran, and how often it was evicted. */
+interface DecoderWatch {
+  seen: Seen[];
+  evictions: number;
+}
+
+async function watchDecoder(model: LoadedModel): Promise<DecoderWatch> {
+  const watch: DecoderWatch = { seen: [], evictions: 0 };
+  const session: OnnxModel = await model.vaeDecoder();
   const run = session.run.bind(session);
   session.run = async (feeds) => {
     const all = await model.openSessions();
-    seen.push({ textEncoder: all.get('text_encoder')?.resident ?? false, vaeEncoder: all.get('vae_encoder')?.resident, unet: all.get('unet')?.resident ?? false });
+    watch.seen.push({ textEncoder: all.get('text_encoder')?.resident ?? false, vaeEncoder: all.get('vae_encoder')?.resident, unet: all.get('unet')?.resident ?? false });
     return run(feeds);
   };
+  const evict = session.evict.bind(session);
+  session.evict = () => {
+    watch.evictions += 1;
+    return evict();
+  };
+  return watch;
 }
 
 const REQUEST = { prompt: 'a lighthouse', negative: 'fog', steps: 3, width: 64, height: 64, seed: 5, scheduler: 'euler' } as const;
@@ -58,27 +71,29 @@ const REQUEST = { prompt: 'a lighthouse', negative: 'fog', steps: 3, width: 64, 
 test('txt2img: the text encoder is closed while the VAE decodes and open again after; bytes as with every session kept', async () => {
   const lean = await load();
   const kept = await load({ residency: 'resident' });
-  const seen: Seen[] = [];
-  watchDecodes(lean, await lean.vaeDecoder(), seen);
-  const keptSeen: Seen[] = [];
-  watchDecodes(kept, await kept.vaeDecoder(), keptSeen);
+  const watch = await watchDecoder(lean);
+  const keptWatch = await watchDecoder(kept);
 
   const a = await txt2img(lean, REQUEST);
   const b = await txt2img(kept, REQUEST);
   assert.deepEqual(a.images[0]?.image.data, b.images[0]?.image.data);
-  assert.deepEqual(seen, [{ textEncoder: false, vaeEncoder: undefined, unet: true }]);
-  assert.deepEqual(keptSeen, [{ textEncoder: true, vaeEncoder: undefined, unet: true }]);
+  assert.deepEqual(watch.seen, [{ textEncoder: false, vaeEncoder: undefined, unet: true }]);
+  assert.deepEqual(keptWatch.seen, [{ textEncoder: true, vaeEncoder: undefined, unet: true }]);
 
   const sessions = await lean.openSessions();
   assert.equal(sessions.get('text_encoder')?.resident, false, 'closed until the job settles');
   assert.equal(sessions.get('vae_decoder')?.resident, true, 'the decoder stays open within the job');
+  assert.equal(watch.evictions, 0);
   await lean.settle();
+  assert.equal(watch.evictions, 1, 'settling evicted the decoder (its arena given back)');
   assert.equal(sessions.get('text_encoder')?.resident, true, 'the text encoder reopened once the job settled');
-  assert.equal(sessions.get('vae_decoder')?.resident, true, 'the decoder reopened (its arena given back)');
+  assert.equal(sessions.get('vae_decoder')?.resident, true, 'the decoder reopened');
+  await kept.settle();
+  assert.equal(keptWatch.evictions, 0, 'a resident model keeps its decoder');
 
   const again = await txt2img(lean, REQUEST);
   assert.deepEqual(again.images[0]?.image.data, a.images[0]?.image.data, 'a second job on the reopened sessions');
-  assert.equal(seen.length, 2);
+  assert.equal(watch.seen.length, 2);
 });
 
 test('without settle (a one-shot run), evicted sessions reopen when next used, with the same bytes', async () => {
@@ -99,12 +114,11 @@ test('img2img: the VAE encoder is closed during the decode and reopened after', 
   const kept = await load({ residency: 'resident' });
   const image = noiseImage(64, 64, 3);
   const request = { ...REQUEST, image, strength: 0.6 };
-  const seen: Seen[] = [];
-  watchDecodes(lean, await lean.vaeDecoder(), seen);
+  const watch = await watchDecoder(lean);
   const a = await img2img(lean, request);
   const b = await img2img(kept, request);
   assert.deepEqual(a.images[0]?.image.data, b.images[0]?.image.data);
-  assert.deepEqual(seen, [{ textEncoder: false, vaeEncoder: false, unet: true }]);
+  assert.deepEqual(watch.seen, [{ textEncoder: false, vaeEncoder: false, unet: true }]);
   await lean.settle();
   const sessions = await lean.openSessions();
   assert.equal(sessions.get('vae_encoder')?.resident, true);

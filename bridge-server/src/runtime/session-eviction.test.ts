@@ -9,17 +9,12 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BridgeError } from '@latent-bridge/shared';
+import { Prng } from '../testmodels/prng.js';
 import { tinyVaeDecoder } from '../testmodels/tinyRandom/vae.js';
 import { OnnxModel } from './onnx-model.js';
 
 function latent(h: number, w: number, seed: number): Float32Array {
-  const out = new Float32Array(4 * h * w);
-  let s = seed;
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    out[i] = (s / 2 ** 31) * 4 - 2;
-  }
-  return out;
+  return new Prng(seed).normals(4 * h * w, 1);
 }
 
 async function withDecoder(body: (file: string, dir: string) => Promise<void>): Promise<void> {
